@@ -1,0 +1,3 @@
+from bftui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""The ``bftui`` command line: a thin dispatcher.
+
+Each sub-command lives in ``bftui/commands/<name>.py`` with ``add_arguments(parser)`` and
+``main(args) -> int``. Those modules import nothing heavy at module level, so building the parser
+costs almost nothing and ``bftui run`` starts fast; heavy imports (mlx, textual) happen inside main().
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> one-line help. Order is the order shown in --help.
+COMMANDS = {
+    "app": "open the TUI (the default when no command is given)",
+    "run": "run a Brainfuck program and print its output",
+    "debug": "open the step debugger on a program file",
+    "gen": "generate a program from a plain-English prompt",
+    "eval": "evaluate an agent on a task set",
+    "train": "train an agent (--watch for a live dashboard)",
+    "watch": "follow a training run's metrics.jsonl in a dashboard",
+    "repl": "quick prompts and programs at a prompt-toolkit prompt",
+    "info": "show the model, backend, BLAS and agent in use",
+}
+
+
+class UserError(Exception):
+    """An error a user caused and can fix; printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bftui", description="An RL agent that writes Brainfuck.")
+    parser.add_argument("--version", action="version", version="bftui 0.1.0")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        module = _command_module(name)
+        if module is None:
+            continue
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(p)
+    return parser
+
+
+def _command_module(name: str):
+    try:
+        return importlib.import_module(f"bftui.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"bftui.commands.{name}":
+            return None  # command not built yet
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["app", *argv]
+    args = parser.parse_args(argv)
+    module = _command_module(args.command)
+    try:
+        return int(module.main(args) or 0)
+    except UserError as exc:
+        print(f"bftui {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"bftui {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,1 @@
+"""One module per ``bftui`` sub-command; see bftui/cli.py for the contract."""
