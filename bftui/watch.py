@@ -1,0 +1,254 @@
+"""The training dashboard: follows ``RUN_DIR/metrics.jsonl`` and draws it live.
+
+Used by ``bftui watch RUN_DIR`` and by ``bftui train --watch`` (which passes ``on_quit`` so quitting
+asks the trainer to stop and save a checkpoint first).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.widgets import DataTable, Footer, Header, Static
+
+from bftui.metrics import MetricsFollower, Update
+from bftui.widgets.curve import Curve, format_value
+
+# curve id -> (title, metric keys drawn in it)
+CURVES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "reward": ("reward", ("episodic_return",)),
+    "success": ("success rate", ("success_rate",)),
+    "entropy": ("entropy", ("entropy",)),
+    "kl": ("policy change", ("approx_kl", "clipfrac")),
+    "value-loss": ("value loss", ("value_loss",)),
+}
+# Latest values listed in the stats panel, besides step/episodes/sps/ETA.
+STAT_KEYS = ("policy_loss", "explained_variance", "curriculum_level")
+# Steps/s is measured over this many recent records, so the ETA follows the current pace.
+RATE_WINDOW = 20
+_CELL = 48  # characters of a program or output shown in the samples table
+
+
+class WatchApp(App[str]):
+    """Training dashboard for one run directory."""
+
+    TITLE = "bftui watch"
+    DEFAULT_CSS = """
+    #status { height: 1; padding: 0 1; background: $boost; }
+    #curves { grid-size: 3 2; grid-gutter: 0 1; height: 2fr; min-height: 12; }
+    #curves > Curve { height: 1fr; border: round $primary-background-lighten-2; }
+    #stats { height: 1fr; border: round $primary-background-lighten-2; padding: 0 1; }
+    #samples { height: 1fr; min-height: 5; border: round $primary-background-lighten-2; }
+    """
+    BINDINGS = [
+        Binding("q", "quit", "Quit (save checkpoint)", id="watch.quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="watch.interrupt"),
+        Binding("r", "reload", "Re-read", id="watch.reload"),
+    ]
+
+    def __init__(
+        self,
+        run_dir: Path,
+        on_quit: Callable[[], None] | None = None,
+        *,
+        poll_interval: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.on_quit = on_quit
+        self.poll_interval = poll_interval
+        self.follower = MetricsFollower(self.run_dir / "metrics.jsonl")
+        self.records = 0  # records ingested since the last start-over
+        self.latest: dict = {}
+        self.samples: dict[str, dict] = {}  # family -> latest sample
+        self.total_steps: int | None = None
+        self._pace: list[tuple[float, float]] = []  # (time, step) of recent records
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("waiting for metrics", id="status")
+        with Grid(id="curves"):
+            for curve_id, (title, _) in CURVES.items():
+                yield Curve(title, id=f"curve-{curve_id}", placeholder="waiting for metrics")
+            yield Static("", id="stats")
+        yield DataTable(id="samples", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = str(self.run_dir)
+        table = self.query_one("#samples", DataTable)
+        table.border_title = "latest samples"
+        for column in ("family", "reward", "prompt", "program", "output"):
+            table.add_column(column, key=column)
+        self.query_one("#stats", Static).border_title = "run"
+        self.poll_metrics()
+        self.set_interval(self.poll_interval, self.poll_metrics)
+
+    # -- ingesting -------------------------------------------------------------------------------
+
+    def poll_metrics(self) -> None:
+        update = self.follower.poll()
+        if update.reset:
+            self._start_over()
+        self._ingest(update)
+        if update.more:
+            self.call_after_refresh(self.poll_metrics)
+
+    def _ingest(self, update: Update) -> None:
+        if self.total_steps is None:
+            self.total_steps = _total_steps(self.run_dir / "config.json")
+        curves = {curve_id: self.query_one(f"#curve-{curve_id}", Curve) for curve_id in CURVES}
+        for record in update.records:
+            self.records += 1
+            self.latest.update(record)
+            for curve_id, (_, keys) in CURVES.items():
+                for key in keys:
+                    value = _number(record.get(key))
+                    if value is not None:
+                        curves[curve_id].add(key, value)
+            self._track_pace(record)
+            for sample in record.get("samples") or ():
+                if isinstance(sample, dict):
+                    self.samples[str(sample.get("family", "?"))] = sample
+        if update.records or update.reset:
+            self._show_samples()
+        self._show_status()
+
+    def _track_pace(self, record: dict) -> None:
+        time, step = _number(record.get("time")), _number(record.get("step"))
+        if time is not None and step is not None:
+            self._pace = [*self._pace[-(RATE_WINDOW - 1):], (time, step)]
+
+    def _start_over(self) -> None:
+        self.records = 0
+        self.latest = {}
+        self.samples = {}
+        self._pace = []
+        self.total_steps = None
+        for curve in self.query(Curve):
+            curve.clear()
+        self.notify("metrics.jsonl started over; cleared the dashboard", timeout=3)
+
+    # -- showing ---------------------------------------------------------------------------------
+
+    def _show_status(self) -> None:
+        status = Text()
+        follower = self.follower
+        if not follower.exists:
+            status.append(f"waiting for metrics: {follower.path} does not exist yet", style="italic")
+        elif not self.records:
+            status.append("waiting for metrics: no records yet", style="italic")
+        else:
+            status.append(self.progress_line())
+        if follower.bad_lines:
+            plural = "s" if follower.bad_lines > 1 else ""
+            status.append(
+                f"  | {follower.bad_lines} bad line{plural} skipped (last: line {follower.last_bad_line})",
+                style="bold red",
+            )
+        self.query_one("#status", Static).update(status)
+        self.query_one("#stats", Static).update(self._stats_text())
+
+    def progress_line(self) -> str:
+        step = self.latest.get("step")
+        total = f"/{self.total_steps}" if self.total_steps else ""
+        sps = _number(self.latest.get("sps"))
+        parts = [
+            f"step {step if step is not None else '-'}{total}",
+            f"episodes {self.latest.get('episodes', '-')}",
+            f"{format_value(sps)} episodes/s",
+            f"ETA {format_eta(self.eta_seconds())}",
+        ]
+        return "   ".join(parts)
+
+    def eta_seconds(self) -> float | None:
+        """Seconds left from the recent steps-per-second pace and config.json's ``steps``."""
+        if not self.total_steps or len(self._pace) < 2:
+            return None
+        (t0, s0), (t1, s1) = self._pace[0], self._pace[-1]
+        if t1 <= t0 or s1 <= s0:
+            return None
+        return max(0.0, (self.total_steps - s1) * (t1 - t0) / (s1 - s0))
+
+    def _stats_text(self) -> Text:
+        text = Text()
+        rows = [("records", str(self.records))]
+        rows += [(key, format_value(_number(self.latest.get(key)))) for key in STAT_KEYS if key in self.latest]
+        rows += [
+            (key, format_value(_number(value)))
+            for key, value in sorted(self.latest.items())
+            if key.startswith("reward/")
+        ]
+        width = max(len(key) for key, _ in rows)
+        for key, value in rows:
+            text.append(f"{key.ljust(width)} ", style="dim")
+            text.append(f"{value}\n")
+        text.rstrip()
+        return text
+
+    def _show_samples(self) -> None:
+        table = self.query_one("#samples", DataTable)
+        table.clear()
+        for family, sample in sorted(self.samples.items()):
+            reward = _number(sample.get("reward"))
+            table.add_row(
+                family,
+                format_value(reward),
+                _clip(str(sample.get("prompt", ""))),
+                _clip(str(sample.get("program", ""))),
+                _clip(_printable(sample.get("output", ""))),
+                key=family,
+            )
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self.follower = MetricsFollower(self.follower.path)
+        self._start_over()
+        self.poll_metrics()
+
+    async def action_quit(self) -> None:
+        message = "stopped watching"
+        if self.on_quit is not None:
+            self.notify("asking the trainer to stop and save a checkpoint...")
+            self.on_quit()
+            message = "asked the trainer to stop and save a checkpoint"
+        self.exit(message)
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def _total_steps(config_path: Path) -> int | None:
+    try:
+        config = json.loads(config_path.read_text())
+    except (OSError, ValueError):
+        return None
+    steps = config.get("steps") if isinstance(config, dict) else None
+    return int(steps) if isinstance(steps, (int, float)) and steps > 0 else None
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _printable(output) -> str:
+    # Control bytes would garble the table; JSON escaping keeps them visible and on one line.
+    return json.dumps(str(output), ensure_ascii=False)[1:-1]
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _CELL else text[: _CELL - 1] + "…"
