@@ -1,0 +1,261 @@
+"""The truncated, frozen LLM encoder: a prompt -> per-token hidden states of layer K + a pooled vector.
+
+Input framing and pooling (measured with ``bench/bench_encoder.py --pooling``, SmolLM2, K=4): the
+first position of a causal LM is an attention sink whose residual state carries one huge outlier
+dimension, so mean-pooling the raw states of a bare prompt gives cosine ~0.98+ between unrelated
+prompts. The prompt is therefore wrapped in the model's chat header (system + user turn, the same
+for every prompt), the header absorbs the sink, and pooling runs over the prompt's own tokens only.
+Those states are also passed through the model's final RMSNorm, which brings the remaining
+outlier dimensions to the scale of the others; see the module-level ``POOLING`` note for numbers.
+
+Speed: the header is identical for every prompt, so its KV cache (mlx-lm ``KVCache``) is computed
+once at load time and each encode runs only the prompt's tokens on top of it. On CPU the kept layers
+are de-quantized to float32 at load (OpenBLAS sgemm beats MLX's CPU quantized matmul ~4x); on a GPU
+they stay 4-bit. ``info()`` reports which.
+
+LoRA: with ``lora_layers=N`` adapters on the q/v projections of the last N kept layers are the only
+trainable parameters of ``enc.model``; such an encoder runs the header with the prompt (the header's
+keys/values depend on the adapters) and never caches results, since they change with every update.
+Use ``enc.forward(prompts)`` inside a loss function to get gradients; ``encode``/``encode_batch``
+stop gradients.
+
+Threads: MLX arrays and streams belong to the thread that created them (mlx >= 0.31). Build the
+encoder in the thread that uses it; ``load_encoder`` evaluates every parameter and the header cache
+before returning, so an encoder handed to another thread works there too, and a lock serialises
+calls, so ``encode_batch`` may be called from a training thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+from bfcore.runtime import STATE, mx
+
+from .errors import EncoderError
+
+#: Prompts longer than this many tokens are truncated (with a warning).
+MAX_TOKENS = 256
+#: Prompts per forward pass in encode_batch (sorted by length first, to keep padding small).
+BATCH_CHUNK = 64
+
+POOLING = (
+    "chat header + RMSNorm(states of the prompt's own tokens), mean over those tokens; "
+    "see bench/bench_encoder.py --pooling"
+)
+
+
+@dataclass
+class Encoded:
+    """One encoded prompt: its token ids, their layer-K states [T, D] and the pooled vector [D]."""
+
+    tokens: list[int]
+    states: mx.array
+    pooled: mx.array
+
+
+class _PrefixKV:
+    """A per-call view of the shared header cache: appends this call's keys/values to the header's."""
+
+    def __init__(self, keys: mx.array, values: mx.array, batch: int) -> None:
+        if batch != keys.shape[0]:
+            keys = mx.broadcast_to(keys, (batch, *keys.shape[1:]))
+            values = mx.broadcast_to(values, (batch, *values.shape[1:]))
+        self.keys, self.values, self.offset = keys, values, keys.shape[2]
+
+    def update_and_fetch(self, keys: mx.array, values: mx.array):
+        self.keys = mx.concatenate([self.keys, keys], axis=2)
+        self.values = mx.concatenate([self.values, values], axis=2)
+        self.offset += keys.shape[2]
+        return self.keys, self.values
+
+
+class Encoder:
+    """Built by :func:`bfcore.encoder.load_encoder`; see the module docstring."""
+
+    def __init__(
+        self,
+        model,
+        tokenize: Callable[[str], list[int]],
+        prefix: list[int],
+        *,
+        name: str,
+        layers: int,
+        total_layers: int,
+        dtype: str,
+        compute_dtype=None,
+        pad_id: int = 0,
+        cache=None,
+        lora_layers: int = 0,
+    ) -> None:
+        self.model = model  # inner transformer: embed_tokens, layers (K of them), norm
+        self._tokenize = tokenize
+        self.prefix = list(prefix)
+        self.name = name
+        self.layers = layers
+        self.total_layers = total_layers
+        self.dtype = dtype  # label for info(): "float32" (de-quantized) or "4-bit", ...
+        self.compute_dtype = compute_dtype or mx.float32
+        self.pad_id = pad_id
+        self.lora_layers = lora_layers
+        self.cache = None if lora_layers else cache
+        self.model_calls = 0  # forward passes run; lets tests and benches see cache hits
+        self.load_seconds = 0.0
+        self._lock = threading.RLock()
+        self._prefix_kv: list[tuple[mx.array, mx.array]] | None = None
+        self.dim = int(model.norm.weight.shape[0])
+
+    # ---- identity and info -------------------------------------------------------------------
+    @property
+    def identity(self) -> str:
+        """Cache key: model + K (+ the LoRA weights' hash when adapters are attached)."""
+        base = f"{self.name}|K={self.layers}|pool=v1"
+        if self.lora_layers:
+            from .lora import lora_hash  # noqa: PLC0415
+
+            base += f"|lora={self.lora_layers}:{lora_hash(self.model)}"
+        return base
+
+    def info(self) -> dict:
+        return {
+            "model": self.name,
+            "layers": self.layers,
+            "total_layers": self.total_layers,
+            "dim": self.dim,
+            "dtype": self.dtype,
+            "backend": backend(),
+            "blas": STATE.get("blas"),
+            "lora_layers": self.lora_layers,
+            "pooling": POOLING,
+            "max_tokens": MAX_TOKENS,
+            "load_seconds": round(self.load_seconds, 3),
+        }
+
+    # ---- tokenising --------------------------------------------------------------------------
+    def tokenize(self, prompt: str) -> list[int]:
+        """The prompt's own token ids (no header), truncated to MAX_TOKENS with a warning."""
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise EncoderError("empty prompt: give the encoder some text")
+        ids = list(self._tokenize(prompt))
+        if len(ids) > MAX_TOKENS:
+            warnings.warn(
+                f"prompt has {len(ids)} tokens; truncated to the first {MAX_TOKENS}",
+                stacklevel=3,
+            )
+            ids = ids[:MAX_TOKENS]
+        return ids
+
+    # ---- public encoding ---------------------------------------------------------------------
+    def encode(self, prompt: str) -> Encoded:
+        tokens = self.tokenize(prompt)
+        with self._lock:
+            hit = self.cache.get(prompt) if self.cache is not None else None
+            if hit is None:
+                states, _mask, pooled = self._run([tokens])
+                hit = (mx.stop_gradient(states[0]), mx.stop_gradient(pooled[0]))
+                mx.eval(*hit)
+                if self.cache is not None:
+                    self.cache.put(prompt, *hit)
+        return Encoded(tokens, hit[0], hit[1])
+
+    def encode_batch(self, prompts: list[str]):
+        """(states [B, T, D], mask [B, T] bool, pooled [B, D]), T = longest prompt; cached per prompt."""
+        if not prompts:
+            raise EncoderError("encode_batch needs at least one prompt")
+        tokens = [self.tokenize(p) for p in prompts]
+        with self._lock:
+            found = self._lookup(prompts)
+            missing = [i for i, r in enumerate(found) if r is None]
+            for start in range(0, len(missing), BATCH_CHUNK):
+                self._fill(missing, start, prompts, tokens, found)
+        return _stack(found)
+
+    def forward(self, prompts: list[str]):
+        """Differentiable (states, mask, pooled) for LoRA training: no cache, no stop_gradient."""
+        return self._run([self.tokenize(p) for p in prompts])
+
+    # ---- internals ---------------------------------------------------------------------------
+    def _lookup(self, prompts: list[str]) -> list:
+        if self.cache is None:
+            return [None] * len(prompts)
+        return [self.cache.get(p) for p in prompts]
+
+    def _fill(self, missing: list[int], start: int, prompts, tokens, found) -> None:
+        order = sorted(missing, key=lambda i: len(tokens[i]))
+        chunk = order[start : start + BATCH_CHUNK]
+        states, _mask, pooled = self._run([tokens[i] for i in chunk])
+        states, pooled = mx.stop_gradient(states), mx.stop_gradient(pooled)
+        mx.eval(states, pooled)
+        for row, i in enumerate(chunk):
+            item = (states[row, : len(tokens[i])], pooled[row])
+            found[i] = item
+            if self.cache is not None:
+                self.cache.put(prompts[i], *item)
+
+    def _run(self, batch: list[list[int]]):
+        """Forward the padded batch (right padding: causal attention keeps pads out of real tokens)."""
+        self.model_calls += 1
+        longest = max(len(t) for t in batch)
+        ids = mx.array([t + [self.pad_id] * (longest - len(t)) for t in batch])
+        lengths = mx.array([len(t) for t in batch])
+        mask = mx.arange(longest)[None, :] < lengths[:, None]
+        if self.lora_layers:
+            head = mx.array([self.prefix] * len(batch))
+            states = self._layers(mx.concatenate([head, ids], axis=1), None)[:, len(self.prefix) :]
+        else:
+            states = self._layers(ids, self._caches(len(batch)))
+        states = self.model.norm(states)
+        weights = mask.astype(states.dtype)[..., None]
+        pooled = (states * weights).sum(axis=1) / lengths[:, None].astype(states.dtype)
+        return states, mask, pooled
+
+    def _layers(self, ids: mx.array, caches):
+        h = self.model.embed_tokens(ids).astype(self.compute_dtype)
+        attn_mask = "causal" if ids.shape[1] > 1 else None
+        for i, layer in enumerate(self.model.layers):
+            h = layer(h, attn_mask, cache=None if caches is None else caches[i])
+        return h.astype(mx.float32)
+
+    def _caches(self, batch: int) -> list[_PrefixKV] | None:
+        if not self.prefix:
+            return None
+        if self._prefix_kv is None:
+            self._prefix_kv = self.compute_prefix_cache()
+        return [_PrefixKV(k, v, batch) for k, v in self._prefix_kv]
+
+    def compute_prefix_cache(self) -> list[tuple[mx.array, mx.array]]:
+        """Run the chat header once through mlx-lm KVCaches; returns each layer's (keys, values)."""
+        from .mlximport import import_model_module  # noqa: PLC0415
+
+        kv_cache = import_model_module("cache")
+        caches = [kv_cache.KVCache() for _ in self.model.layers]
+        self._layers(mx.array([self.prefix]), caches)
+        out = [tuple(c.keys_and_values()) for c in caches]
+        out = [(mx.array(k), mx.array(v)) for k, v in out]
+        mx.eval(out)
+        return out
+
+    def warm_up(self) -> None:
+        """Evaluate every parameter and the header cache now, in the calling thread."""
+        mx.eval(self.model.parameters())
+        if self.prefix and not self.lora_layers:
+            self._prefix_kv = self.compute_prefix_cache()
+
+
+def _stack(found: list[tuple[mx.array, mx.array]]):
+    longest = max(s.shape[0] for s, _ in found)
+    dim = found[0][0].shape[1]
+    rows, lengths = [], []
+    for states, _ in found:
+        pad = longest - states.shape[0]
+        rows.append(mx.concatenate([states, mx.zeros((pad, dim), states.dtype)]) if pad else states)
+        lengths.append(states.shape[0])
+    mask = mx.arange(longest)[None, :] < mx.array(lengths)[:, None]
+    return mx.stack(rows), mask, mx.stack([p for _, p in found])
+
+
+def backend() -> str:
+    """'gpu' when MLX's default device is a GPU (Metal or CUDA), else 'cpu'."""
+    return "gpu" if mx.default_device().type == mx.DeviceType.gpu else "cpu"
