@@ -1,0 +1,169 @@
+"""Brainfuck programs: run configuration, parsing (bracket matching with line:column errors) and
+the result type shared by the fast path and the stepping Machine."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from bfcore.errors import BFError, BFSyntaxError, LimitError, TapeError
+
+INSTRUCTIONS = frozenset("+-<>.,[]")
+EOF_MODES = ("zero", "max", "keep")
+BOUNDS_MODES = ("error", "wrap")
+
+
+@dataclass(frozen=True)
+class Config:
+    """How a program runs. ``max_steps`` counts raw BF instructions; ``max_output`` bytes."""
+
+    tape_len: int = 30000
+    eof: str = "zero"      # what ',' stores at end of input: 0, 255, or leaves the cell as it is
+    bounds: str = "error"  # moving off either end of the tape: an error, or wrap around
+    max_steps: int = 10_000_000
+    max_output: int = 1 << 20
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tape_len, int) or self.tape_len < 1:
+            raise ValueError(f"tape_len must be a positive integer, not {self.tape_len!r}")
+        if self.eof not in EOF_MODES:
+            raise ValueError(f"eof must be one of {', '.join(EOF_MODES)}, not {self.eof!r}")
+        if self.bounds not in BOUNDS_MODES:
+            raise ValueError(f"bounds must be one of {', '.join(BOUNDS_MODES)}, not {self.bounds!r}")
+        for name in ("max_steps", "max_output"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, not {value!r}")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of a whole run. ``output`` is the partial output when the run stopped early."""
+
+    output: bytes
+    steps: int
+    status: str  # "ok" | "error" | "step_limit" | "output_limit"
+    error: BFError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+class Program:
+    """A parsed program: the instructions alone (``code``), where each sits in the source
+    (``positions``) and the index of each bracket's partner (``match``)."""
+
+    __slots__ = ("source", "code", "positions", "match", "_line_starts", "_ir")
+
+    def __init__(self, source: str, code: str, positions: list[int], match: list[int]):
+        self.source = source
+        self.code = code
+        self.positions = positions
+        self.match = match
+        self._line_starts = _line_starts(source)
+        self._ir = None  # the fast path's compiled form, built on first use
+
+    def __len__(self) -> int:
+        return len(self.code)
+
+    def __repr__(self) -> str:
+        return f"Program({len(self.code)} instructions)"
+
+    def line_col(self, pos: int) -> tuple[int, int]:
+        """1-based line and column of source index ``pos``."""
+        line = bisect.bisect_right(self._line_starts, pos)
+        return line, pos - self._line_starts[line - 1] + 1
+
+    def source_pos(self, index: int) -> int:
+        """Source index of instruction ``index``; len(source) for the end of the program."""
+        return self.positions[index] if index < len(self.positions) else len(self.source)
+
+    def index_at(self, pos: int) -> int:
+        """Index of the first instruction at or after source index ``pos`` (len(code) if none)."""
+        return bisect.bisect_left(self.positions, pos)
+
+    def tape_error(self, index: int, step: int, left: bool, tape_len: int) -> TapeError:
+        where = "left of cell 0" if left else f"right of the last cell ({tape_len - 1})"
+        return self._located(TapeError, f"pointer moved {where}", index, step)
+
+    def limit_error(self, kind: str, index: int, step: int, limit: int) -> LimitError:
+        if kind == "step_limit":
+            message = f"step limit of {limit} steps reached"
+        else:
+            message = f"output limit of {limit} bytes reached"
+        return self._located(LimitError, message, index, step, kind=kind)
+
+    def _located(self, cls, message: str, index: int, step: int, **kw) -> BFError:
+        pos = self.source_pos(index)
+        line, col = self.line_col(pos)
+        return cls(message, line=line, col=col, pos=pos, step=step, **kw)
+
+
+def _line_starts(source: str) -> list[int]:
+    starts = [0]
+    find = source.find
+    i = find("\n")
+    while i >= 0:
+        starts.append(i + 1)
+        i = find("\n", i + 1)
+    return starts
+
+
+def _as_text(source: str | bytes) -> str:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source).decode("utf-8", errors="replace")
+    return source
+
+
+def _scan(source: str) -> tuple[str, list[int], list[int], list[int]]:
+    """Instructions, their positions, bracket partners, and indices of unmatched brackets."""
+    positions = [i for i, ch in enumerate(source) if ch in INSTRUCTIONS]
+    code = "".join(source[i] for i in positions)
+    match = [-1] * len(code)
+    stack: list[int] = []
+    unmatched: list[int] = []
+    for i, ch in enumerate(code):
+        if ch == "[":
+            stack.append(i)
+        elif ch == "]":
+            if stack:
+                j = stack.pop()
+                match[i], match[j] = j, i
+            else:
+                unmatched.append(i)
+    unmatched.extend(stack)
+    unmatched.sort()
+    return code, positions, match, unmatched
+
+
+def _syntax_errors(source: str, code: str, positions: list[int], unmatched: list[int]):
+    starts = _line_starts(source)
+    errors = []
+    for index in unmatched:
+        pos = positions[index]
+        line = bisect.bisect_right(starts, pos)
+        errors.append(BFSyntaxError(f"unmatched '{code[index]}'", line=line,
+                                    col=pos - starts[line - 1] + 1, pos=pos))
+    return errors
+
+
+def find_errors(source: str | bytes) -> list[BFSyntaxError]:
+    """Every unmatched bracket, in source order (empty for a well-formed program)."""
+    source = _as_text(source)
+    code, positions, _, unmatched = _scan(source)
+    return _syntax_errors(source, code, positions, unmatched)
+
+
+def parse(source: str | bytes | Program) -> Program:
+    """Parse a program; raises BFSyntaxError for the first unmatched bracket in the source."""
+    if isinstance(source, Program):
+        return source
+    source = _as_text(source)
+    code, positions, match, unmatched = _scan(source)
+    if unmatched:
+        raise _syntax_errors(source, code, positions, unmatched[:1])[0]
+    return Program(source, code, positions, match)
+
+
+__all__ = ["Config", "Program", "RunResult", "parse", "find_errors", "INSTRUCTIONS"]
