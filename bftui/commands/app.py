@@ -1,0 +1,21 @@
+"""``bftui`` / ``bftui app``: the full TUI. The agent loads lazily in a worker once the app is up."""
+
+from __future__ import annotations
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--agent", default=None, metavar="PATH",
+                        help="agent checkpoint or run directory (default: the shipped agent)")
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="where your task set, runs and saved outputs go "
+                             "(default: the platform's user data dir)")
+
+
+def main(args) -> int:
+    from pathlib import Path
+
+    from bftui.app import main_app
+
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    main_app(agent_path=args.agent, data_dir=data_dir).run()
+    return 0

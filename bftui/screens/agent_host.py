@@ -1,0 +1,67 @@
+"""One long-lived thread that owns the agent: MLX arrays belong to the thread that made them, so
+loading and generating both happen here, whichever Textual worker asked."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+
+class AgentMissing(Exception):
+    """No agent can be loaded; the message says what to do."""
+
+
+class AgentHost:
+    def __init__(self, path: str | None = None) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bftui-agent")
+        self._path = path
+        self._pending_path: str | None = None  # newer weights, loaded before the next generation
+        self._agent = None
+        self.info = "not loaded"
+
+    def load(self) -> Future:
+        return self._pool.submit(self._ensure_loaded)
+
+    def generate(self, prompt: str, *, greedy: bool, temperature: float, best_of: int,
+                 expected: bytes | None) -> Future:
+        return self._pool.submit(self._generate, prompt, greedy, temperature, best_of, expected)
+
+    def use_weights(self, path: str | Path) -> None:
+        """Switch to the weights at ``path`` at the next request (after training saved them)."""
+        self._pending_path = str(path)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- in the agent thread ---------------------------------------------------------------------
+
+    def _ensure_loaded(self) -> str:
+        if self._pending_path is not None:
+            self._path, self._pending_path, self._agent = self._pending_path, None, None
+        if self._agent is None:
+            self._agent = _load_agent(self._path)
+            self.info = self._path or "default agent"
+        return self.info
+
+    def _generate(self, prompt, greedy, temperature, best_of, expected):
+        agent = self._agent if self._pending_path is None and self._agent else None
+        if agent is None:
+            self._ensure_loaded()
+            agent = self._agent
+        return agent.generate(prompt, greedy=greedy, temperature=temperature, best_of=best_of,
+                              expect=expected)
+
+
+def _load_agent(path: str | None):
+    try:
+        from bfcore.agent import Agent
+    except ImportError:
+        raise AgentMissing("no agent available yet: this build has no bfcore.agent.Agent") from None
+    try:
+        return Agent.load(path)
+    except (FileNotFoundError, OSError) as exc:
+        where = path or "the shipped default (assets/agent/)"
+        raise AgentMissing(
+            f"no agent at {where} ({exc.__class__.__name__}): train one with `bftui train` "
+            "or start with --agent PATH"
+        ) from None

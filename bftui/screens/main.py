@@ -1,0 +1,273 @@
+"""The main screen: prompt bar, debugger panel, reward curve; generation and fine-tuning workers."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Static
+from textual.worker import get_current_worker
+
+from bftui.messages import (
+    AgentReady, AgentUnavailable, GenerationFailed, GenerationReady, TaskAdded, TrainReport,
+    TrainStopped,
+)
+from bftui.screens.agent_host import AgentHost, AgentMissing
+from bftui.screens.options import GenOptions, OptionsScreen
+from bftui.screens.taskset import append_task, count_tasks
+from bftui.widgets.curve import Curve
+from bftui.widgets.debugger import DebuggerPanel
+from bftui.widgets.prompt import PromptInput
+
+CURVE_HZ = 4  # the reward curve redraws at this rate, however fast reports arrive
+POLL = 0.1  # seconds a worker waits on the agent thread before checking for cancellation
+
+
+def parse_expected(text: str) -> bytes | None:
+    r"""The expect box as bytes: empty -> None; ``\n``, ``\t`` and ``\xNN`` escapes understood."""
+    if not text:
+        return None
+    try:
+        return text.encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return text.encode("utf-8")
+
+
+class MainScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+o", "options", "Options", show=False, id="main.options",
+                tooltip="Generation options: greedy, temperature, best-of-N"),
+        Binding("ctrl+n", "add_task", "Add task", show=False, id="main.add_task",
+                tooltip="Add the prompt and its expected output to your task set"),
+        Binding("ctrl+t", "toggle_training", "Train", show=False, id="main.train",
+                tooltip="Start or stop fine-tuning on your task set"),
+        Binding("ctrl+g", "generate", "Generate", show=False, id="main.generate",
+                tooltip="Generate a program for the prompt (Enter in the prompt does too)"),
+    ]
+
+    def __init__(self, *, agent_path: str | None, data_dir: Path, train_overrides: dict | None = None,
+                 history: list[str] | None = None) -> None:
+        super().__init__()
+        self.host = AgentHost(agent_path)
+        self.data_dir = data_dir
+        self.task_file = data_dir / "tasks.jsonl"
+        self.options = GenOptions()
+        self.train_overrides = dict(train_overrides or {})
+        self.agent_state = "loading agent…"
+        self.training = False
+        self._stop_requested = False
+        self._reports: list[dict] = []  # buffered between curve redraws
+        self._history = history
+        self.last_generation = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="too-small")
+        with Vertical(classes="body"):
+            with Horizontal(id="prompt-bar"):
+                yield Label("ask›", id="ask-label")
+                yield PromptInput(history=self._history, id="prompt", compact=True,
+                                  placeholder="say hi   (Enter generates, F1 help)")
+                yield Input(id="expect", compact=True, placeholder="expect (optional)")
+                yield Label(self.options.summary(), id="gen-options")
+            side = Vertical(Curve("reward", placeholder="train: ctrl+t", id="reward"),
+                            Static("", id="train-info"), id="side")
+            yield DebuggerPanel("", side=side, id="debugger")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt").focus()
+        self.query_one("#side").border_title = "training"
+        self._show_train_info()
+        self.set_interval(1 / CURVE_HZ, self._flush_reports)
+        self.load_agent()
+
+    def on_unmount(self) -> None:
+        self.host.shutdown()
+
+    @property
+    def panel(self) -> DebuggerPanel:
+        return self.query_one(DebuggerPanel)
+
+    # -- agent -----------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="agent")
+    def load_agent(self) -> None:
+        future = self.host.load()
+        result = self._wait(future)
+        if result is not None:
+            self.post_message(result if isinstance(result, AgentUnavailable) else AgentReady(result))
+
+    def _wait(self, future):
+        """Wait on the agent thread while honouring cancellation; errors become messages."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            try:
+                return future.result(timeout=POLL)
+            except FutureTimeout:
+                continue
+            except AgentMissing as exc:
+                return AgentUnavailable(str(exc))
+        future.cancel()
+        return None
+
+    def on_agent_ready(self, message: AgentReady) -> None:
+        self.agent_state = f"agent: {message.info}"
+        self._show_train_info()
+
+    def on_agent_unavailable(self, message: AgentUnavailable) -> None:
+        self.agent_state = message.reason
+        self._show_train_info()
+        self.notify(message.reason, title="no agent", severity="warning", timeout=8)
+
+    # -- generation ------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#prompt")
+    def _prompt_submitted(self, event: Input.Submitted) -> None:
+        self.action_generate()
+
+    @on(Input.Submitted, "#expect")
+    def _expect_submitted(self, event: Input.Submitted) -> None:
+        self.action_generate()
+
+    def action_generate(self) -> None:
+        prompt = self.query_one("#prompt", PromptInput).value.strip()
+        if not prompt:
+            self.notify("type a request first, e.g. 'say hi'", severity="warning")
+            return
+        self.query_one("#prompt", PromptInput).remember(prompt)
+        expected = parse_expected(self.query_one("#expect", Input).value)
+        self.panel.query_one("#program").border_title = f"program: generating for {prompt!r}…"
+        self.generate(prompt, expected, self.options)
+
+    @work(thread=True, exclusive=True, group="generate")
+    def generate(self, prompt: str, expected: bytes | None, options: GenOptions) -> None:
+        began = time.perf_counter()
+        future = self.host.generate(prompt, greedy=options.greedy, temperature=options.temperature,
+                                    best_of=options.best_of, expected=expected)
+        try:
+            result = self._wait(future)
+        except Exception as exc:  # the agent's own failure: report it, keep the app alive
+            self.post_message(GenerationFailed(prompt, f"{exc.__class__.__name__}: {exc}"))
+            return
+        if isinstance(result, AgentUnavailable):
+            self.post_message(result)
+            self.post_message(GenerationFailed(prompt, result.reason))
+        elif result is not None:
+            self.post_message(GenerationReady(prompt, result, expected, time.perf_counter() - began))
+
+    def on_generation_ready(self, message: GenerationReady) -> None:
+        g = message.generation
+        self.last_generation = g
+        panel = self.panel
+        panel.load(g.program, expected=message.expected)
+        panel.editor.show_confidence(list(g.spans), list(g.token_probs))
+        reward = "" if g.reward is None else f" reward {g.reward:.2f}"
+        ok = "" if g.success is None else (" ✓" if g.success else " ✗")
+        panel.editor.border_title = f"program for {message.prompt!r}{reward}{ok}"
+        panel.editor.border_subtitle = f"{len(g.program)} chars, {message.seconds:.2f}s"
+
+    def on_generation_failed(self, message: GenerationFailed) -> None:
+        self.panel.editor.border_title = "program (generation failed)"
+        self.notify(message.error, title="generation failed", severity="error", timeout=8)
+
+    def action_options(self) -> None:
+        def chosen(options: GenOptions | None) -> None:
+            if options is not None:
+                self.options = options
+                self.query_one("#gen-options", Label).update(options.summary())
+
+        self.app.push_screen(OptionsScreen(self.options), chosen)
+
+    # -- task set and fine-tuning ----------------------------------------------------------------
+
+    def action_add_task(self) -> None:
+        prompt = self.query_one("#prompt", PromptInput).value.strip()
+        expected = parse_expected(self.query_one("#expect", Input).value)
+        if not prompt or expected is None:
+            self.notify("fill in both the prompt and the expected output to add a task",
+                        severity="warning")
+            return
+        count = append_task(self.task_file, prompt, expected)
+        self.post_message(TaskAdded(str(self.task_file), count))
+
+    def on_task_added(self, message: TaskAdded) -> None:
+        self.notify(f"task {message.count} saved to {message.path}")
+        self._show_train_info()
+
+    def action_toggle_training(self) -> None:
+        if self.training:
+            self._stop_requested = True
+            self._show_train_info("stopping…")
+            return
+        if count_tasks(self.task_file) == 0:
+            self.notify("your task set is empty: type a prompt and an expected output, then ctrl+n",
+                        severity="warning")
+            return
+        self.training, self._stop_requested = True, False
+        self.query_one("#reward", Curve).clear()
+        self._show_train_info("starting…")
+        self.train_worker()
+
+    @work(thread=True, exclusive=True, group="train")
+    def train_worker(self) -> None:
+        worker = get_current_worker()
+        try:
+            from bfcore.train import TrainConfig, train
+        except ImportError:
+            self.post_message(TrainStopped(None, False, "no trainer available yet (bfcore.train)"))
+            return
+        try:
+            config = TrainConfig(**self._train_config())
+            run_dir = train(config, on_report=lambda r: self.post_message(TrainReport(dict(r))),
+                            should_stop=lambda: worker.is_cancelled or self._stop_requested)
+        except Exception as exc:  # a failed run must not take the app down with it
+            self.post_message(TrainStopped(None, False, f"{exc.__class__.__name__}: {exc}"))
+            return
+        self.post_message(TrainStopped(str(run_dir), self._stop_requested))
+
+    def _train_config(self) -> dict:
+        settings = {"tasks": str(self.task_file), "out": str(self.data_dir / "runs" / "app")}
+        settings.update(self.train_overrides)
+        return settings
+
+    def on_train_report(self, message: TrainReport) -> None:
+        self._reports.append(message.report)
+
+    def _flush_reports(self) -> None:
+        if not self._reports:
+            return
+        reports, self._reports = self._reports, []
+        curve = self.query_one("#reward", Curve)
+        for r in reports:
+            if "episodic_return" in r:
+                curve.add("return", float(r["episodic_return"]))
+            if "success_rate" in r:
+                curve.add("success", float(r["success_rate"]))
+        last = reports[-1]
+        self._show_train_info(f"step {last.get('step', '?')}  "
+                              f"success {float(last.get('success_rate', 0)):.0%}")
+
+    def on_train_stopped(self, message: TrainStopped) -> None:
+        self._flush_reports()
+        self.training = False
+        if message.error:
+            self._show_train_info("failed")
+            self.notify(message.error, title="training failed", severity="error", timeout=10)
+            return
+        if message.run_dir:
+            self.host.use_weights(message.run_dir)
+        self._show_train_info("stopped" if message.stopped else "done")
+        self.notify(f"training {'stopped' if message.stopped else 'finished'}; "
+                    "generation now uses the new weights")
+
+    def _show_train_info(self, state: str | None = None) -> None:
+        state = state or ("running" if self.training else "idle")
+        tasks = count_tasks(self.task_file)
+        self.query_one("#train-info", Static).update(
+            f"train: {state}  tasks: {tasks}\n{self.agent_state}")
