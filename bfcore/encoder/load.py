@@ -24,6 +24,7 @@ def load_encoder(
     layers: int = 4,
     lora_layers: int = 0,
     *,
+    lora_rank: int = 8,
     cache: bool = True,
     cache_dir: str | Path | None = None,
     dequantize: bool | None = None,
@@ -46,7 +47,7 @@ def load_encoder(
     if lora_layers:
         from .lora import attach_lora  # noqa: PLC0415
 
-        attach_lora(enc, lora_layers)
+        attach_lora(enc, lora_layers, rank=lora_rank)
     enc.warm_up()
     if cache and not lora_layers:
         enc.cache = _make_cache(enc.identity, cache_dir)
@@ -107,9 +108,10 @@ def _bos(meta: dict) -> list[int]:
 def _load_mlx_lm(model: str, layers: int, dequantize: bool) -> Encoder:
     from .mlximport import import_mlx_lm  # noqa: PLC0415
 
+    local = _resolve(model)
     mlx_lm = import_mlx_lm()
     try:
-        net, tokenizer = mlx_lm.utils.load(model, lazy=True)
+        net, tokenizer = mlx_lm.utils.load(str(local), lazy=True)
     except Exception as exc:  # noqa: BLE001  (HF hub, OSError, ValueError...: all one line)
         raise EncoderError(f"cannot load model {model!r}: {_first_line(exc)}") from None
     kind = getattr(getattr(net, "args", None), "model_type", type(net).__module__)
@@ -138,6 +140,28 @@ def _load_mlx_lm(model: str, layers: int, dequantize: bool) -> Encoder:
         compute_dtype=compute,
         pad_id=_pad_id(tokenizer),
     )
+
+
+def _resolve(model: str) -> Path:
+    """A local model directory: the path itself, or a repo id's snapshot in the Hugging Face cache
+    (never downloaded: bftui works offline)."""
+    path = Path(model).expanduser()
+    looks_like_path = path.is_absolute() or model.startswith(".") or path.exists()
+    if looks_like_path or model.count("/") != 1:
+        if not path.exists():
+            raise EncoderError(f"model not found: {model} (no such file or directory)")
+        if not (path / "config.json").is_file():
+            raise EncoderError(f"not an mlx-lm model directory (no config.json): {model}")
+        return path
+    try:
+        from huggingface_hub import snapshot_download  # noqa: PLC0415
+
+        return Path(snapshot_download(model, local_files_only=True))
+    except Exception:  # noqa: BLE001  (not cached, bad id, hub missing: all the same to the user)
+        raise EncoderError(
+            f"model {model!r} is not in the local Hugging Face cache "
+            f"(download it first: huggingface-cli download {model})"
+        ) from None
 
 
 def _prepare_layers(inner, dequantize: bool):

@@ -41,10 +41,10 @@ MAX_TOKENS = 256
 #: Prompts per forward pass in encode_batch (sorted by length first, to keep padding small).
 BATCH_CHUNK = 64
 
-POOLING = (
-    "chat header + RMSNorm(states of the prompt's own tokens), mean over those tokens; "
-    "see bench/bench_encoder.py --pooling"
-)
+#: Headers with fewer tokens (after the sink) are not used for centring.
+MIN_CENTER_TOKENS = 8
+
+POOLING = "chat header; RMSNorm(state) - mean header state; mean over the prompt's own tokens"
 
 
 @dataclass
@@ -105,13 +105,14 @@ class Encoder:
         self.load_seconds = 0.0
         self._lock = threading.RLock()
         self._prefix_kv: list[tuple[mx.array, mx.array]] | None = None
+        self._center = mx.array(0.0)
         self.dim = int(model.norm.weight.shape[0])
 
     # ---- identity and info -------------------------------------------------------------------
     @property
     def identity(self) -> str:
         """Cache key: model + K (+ the LoRA weights' hash when adapters are attached)."""
-        base = f"{self.name}|K={self.layers}|pool=v1"
+        base = f"{self.name}|K={self.layers}|pool=v2"
         if self.lora_layers:
             from .lora import lora_hash  # noqa: PLC0415
 
@@ -132,6 +133,23 @@ class Encoder:
             "max_tokens": MAX_TOKENS,
             "load_seconds": round(self.load_seconds, 3),
         }
+
+    # ---- LoRA --------------------------------------------------------------------------------
+    def save_lora(self, path):
+        """Save the LoRA adapters (only) to a safetensors file."""
+        from .lora import save_lora  # noqa: PLC0415
+
+        return save_lora(self, path)
+
+    def load_lora(self, path) -> None:
+        """Load adapters written by :meth:`save_lora` (same model, K and lora_layers)."""
+        from .lora import load_lora  # noqa: PLC0415
+
+        load_lora(self, path)
+
+    def trainable_parameters(self):
+        """The LoRA adapters' arrays (empty without adapters): what an optimiser should update."""
+        return self.model.trainable_parameters()
 
     # ---- tokenising --------------------------------------------------------------------------
     def tokenize(self, prompt: str) -> list[int]:
@@ -203,10 +221,11 @@ class Encoder:
         mask = mx.arange(longest)[None, :] < lengths[:, None]
         if self.lora_layers:
             head = mx.array([self.prefix] * len(batch))
-            states = self._layers(mx.concatenate([head, ids], axis=1), None)[:, len(self.prefix) :]
+            full = self.model.norm(self._layers(mx.concatenate([head, ids], axis=1), None))
+            states = full[:, len(self.prefix) :] - _center_of(full[:, : len(self.prefix)])
         else:
-            states = self._layers(ids, self._caches(len(batch)))
-        states = self.model.norm(states)
+            states = self.model.norm(self._layers(ids, self._caches(len(batch))))
+            states = states - self._center
         weights = mask.astype(states.dtype)[..., None]
         pooled = (states * weights).sum(axis=1) / lengths[:, None].astype(states.dtype)
         return states, mask, pooled
@@ -226,15 +245,16 @@ class Encoder:
         return [_PrefixKV(k, v, batch) for k, v in self._prefix_kv]
 
     def compute_prefix_cache(self) -> list[tuple[mx.array, mx.array]]:
-        """Run the chat header once through mlx-lm KVCaches; returns each layer's (keys, values)."""
+        """Run the chat header once through mlx-lm KVCaches; returns each layer's (keys, values)
+        and sets the centring vector from the header's own states."""
         from .mlximport import import_model_module  # noqa: PLC0415
 
         kv_cache = import_model_module("cache")
         caches = [kv_cache.KVCache() for _ in self.model.layers]
-        self._layers(mx.array([self.prefix]), caches)
-        out = [tuple(c.keys_and_values()) for c in caches]
-        out = [(mx.array(k), mx.array(v)) for k, v in out]
-        mx.eval(out)
+        header = self.model.norm(self._layers(mx.array([self.prefix]), caches))
+        self._center = _center_of(header)[0]
+        out = [tuple(mx.array(a) for a in c.keys_and_values()) for c in caches]
+        mx.eval(out, self._center)
         return out
 
     def warm_up(self) -> None:
@@ -242,6 +262,14 @@ class Encoder:
         mx.eval(self.model.parameters())
         if self.prefix and not self.lora_layers:
             self._prefix_kv = self.compute_prefix_cache()
+
+
+def _center_of(header: mx.array) -> mx.array:
+    """Mean RMS-normed state of the header tokens after the first (the attention sink), [B, 1, D];
+    zero for headers shorter than MIN_CENTER_TOKENS, whose mean would be mostly noise."""
+    if header.shape[1] - 1 < MIN_CENTER_TOKENS:
+        return mx.zeros((header.shape[0], 1, header.shape[2]), header.dtype)
+    return header[:, 1:].mean(axis=1, keepdims=True)
 
 
 def _stack(found: list[tuple[mx.array, mx.array]]):
