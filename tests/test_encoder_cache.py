@@ -1,0 +1,84 @@
+"""The prompt cache: memory LRU + safetensors on disk, keyed by the encoder's identity."""
+
+import numpy as np
+import pytest
+
+from bfcore.encoder import load_encoder
+from bfcore.encoder.cache import EncodingCache
+from bfcore.runtime import mx
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("encodings")
+
+
+@pytest.fixture(scope="module")
+def enc(cache_dir):
+    return load_encoder(layers=2, cache_dir=cache_dir)
+
+
+def test_second_encode_does_not_run_the_model(enc):
+    first = enc.encode("print the letter Z")
+    calls = enc.model_calls
+    second = enc.encode("print the letter Z")
+    assert enc.model_calls == calls
+    assert np.array_equal(np.array(first.states), np.array(second.states))
+    assert second.tokens == first.tokens
+
+
+def test_batch_runs_only_the_missing_prompts(enc):
+    enc.encode("cached one")
+    calls = enc.model_calls
+    hits_before = enc.cache.hits
+    states, mask, pooled = enc.encode_batch(["cached one", "fresh two", "fresh three"])
+    assert enc.model_calls == calls + 1  # one forward pass for the two misses
+    assert enc.cache.hits == hits_before + 1
+    again = enc.encode_batch(["fresh three", "cached one", "fresh two"])
+    assert enc.model_calls == calls + 1
+    assert np.array_equal(np.array(again[2][0]), np.array(pooled[2]))
+
+
+def test_disk_cache_survives_a_new_encoder(enc, cache_dir):
+    enc.encode("remember me on disk")
+    other = load_encoder(layers=2, cache_dir=cache_dir)
+    out = other.encode("remember me on disk")
+    assert other.model_calls == 0 and other.cache.disk_hits == 1
+    assert np.allclose(np.array(out.pooled), np.array(enc.encode("remember me on disk").pooled))
+
+
+def test_identity_separates_k(cache_dir, enc):
+    enc.encode("same words")
+    k3 = load_encoder(layers=3, cache_dir=cache_dir)
+    assert k3.identity != enc.identity
+    k3.encode("same words")
+    assert k3.model_calls == 1
+
+
+def test_default_location_is_the_user_cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    enc = load_encoder(layers=1)
+    enc.encode("where do I go")
+    assert list((tmp_path / "bftui" / "encodings").rglob("*.safetensors"))
+
+
+def test_cache_can_be_off(cache_dir):
+    enc = load_encoder(layers=1, cache=False)
+    enc.encode("no cache")
+    enc.encode("no cache")
+    assert enc.cache is None and enc.model_calls == 2
+
+
+def test_lru_eviction_and_corrupt_files(tmp_path):
+    cache = EncodingCache("id", tmp_path, capacity=2)
+    for i in range(3):
+        cache.put(f"p{i}", mx.full((2, 3), i, mx.float32), mx.full((3,), i, mx.float32))
+    assert len(cache) == 2 and "p0" not in cache._memory
+    states, _pooled = cache.get("p0")  # evicted from memory, read back from disk
+    assert cache.disk_hits == 1 and float(states[0, 0]) == 0
+    for path in tmp_path.rglob("*.safetensors"):
+        path.write_bytes(b"garbage")
+    fresh = EncodingCache("id", tmp_path)
+    assert fresh.get("p1") is None and fresh.misses == 1
+    other_identity = EncodingCache("other", tmp_path)
+    assert other_identity.get("p2") is None
