@@ -1,0 +1,24 @@
+"""``bftui repl``: quick prompts and programs at a prompt-toolkit prompt (or one line at a time
+from a pipe: ``printf '+++[>+++<-]>.\\n' | bftui repl``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bftui.cli import UserError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="PATH", help="agent checkpoint to use (default: the shipped agent)")
+    parser.add_argument(
+        "--history", type=Path, metavar="FILE", help="history file (default: bftui's user data directory)"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.model and not Path(args.model).exists():
+        raise UserError(f"--model {args.model}: no such checkpoint")
+    from bftui import repl  # prompt_toolkit and pygments load only when the repl starts
+
+    return repl.main(model=args.model, history=args.history)

@@ -1,0 +1,526 @@
+"""``bftui repl``: quick prompts and programs at a prompt-toolkit prompt.
+
+A line of Brainfuck runs at once; any other plain line is a request to the agent; ``:`` commands do
+the rest (``:help`` lists them). :class:`Repl` holds the session and handles one line at a time, so
+the same code serves the interactive prompt (:func:`run_interactive`) and piped stdin
+(:func:`run_piped`). Nothing heavy is imported here: the interpreter, agent and trainer load on
+first use, so the prompt appears at once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import importlib.util
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from prompt_toolkit import PromptSession, print_formatted_text
+from prompt_toolkit.completion import NestedCompleter
+from prompt_toolkit.document import Document
+from prompt_toolkit.formatted_text import FormattedText, PygmentsTokens
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.lexers import Lexer, PygmentsLexer
+from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.styles import Style
+from pygments.lexers import BrainfuckLexer
+
+BF_CHARS = frozenset("+-<>.,[]")
+
+HELP = {
+    ":run": ":run [CODE|FILE]   run Brainfuck (the last program when none is given)",
+    ":debug": ":debug             open the step debugger on the last program",
+    ":gen": ":gen PROMPT        ask the agent for a program (same as a plain line)",
+    ":expect": ":expect [TEXT]     expected output for the next prompts (\\n escapes); no TEXT clears",
+    ":train": ":train [STEPS|stop] fine-tune on this session's prompts that had an :expect",
+    ":model": ":model [PATH]      show the agent in use, or load another checkpoint",
+    ":help": ":help              this list",
+    ":quit": ":quit              leave (also Ctrl-D)",
+}
+ALIASES = {":q": ":quit", ":exit": ":quit", ":h": ":help", ":?": ":help"}
+
+STYLE = Style.from_dict(
+    {
+        "label": "ansibrightblack",
+        "error": "ansired bold",
+        "ok": "ansigreen",
+        "warn": "ansiyellow",
+        "command": "ansicyan bold",
+        "bottom-toolbar": "noreverse bg:#222222 #aaaaaa",
+    }
+)
+
+
+def looks_like_code(text: str) -> bool:
+    """Only BF instructions and whitespace, with at least one instruction."""
+    stripped = "".join(text.split())
+    return bool(stripped) and set(stripped) <= BF_CHARS
+
+
+def decode_escapes(text: str) -> str:
+    """``\\n``, ``\\t``, ``\\\\``, ``\\xNN`` in typed text; anything else stays as typed."""
+    try:
+        return codecs.decode(text.encode("latin-1", "backslashreplace"), "unicode_escape")
+    except UnicodeDecodeError:
+        return text
+
+
+def show_bytes(data: bytes) -> str:
+    """One-line, quoted view of program output: escapes for newlines and control bytes."""
+    text = data.decode("utf-8", errors="backslashreplace")
+    return '"' + text.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+
+
+class Printer:
+    """Where results go. ``file=None``: the prompt-toolkit terminal, styled, and safe to use from
+    a worker thread while the prompt is shown. A file gets plain text; with ``raw=True`` program
+    output is written to its binary buffer byte for byte."""
+
+    def __init__(self, file: TextIO | None = None, *, raw: bool = False) -> None:
+        self.file = file
+        self.raw = raw
+
+    def line(self, *fragments: tuple[str, str] | str) -> None:
+        parts = [("", f) if isinstance(f, str) else f for f in fragments]
+        plain = "".join(text for _, text in parts)
+        if self.file is not None:
+            self.file.write(plain + "\n")
+            self.file.flush()
+        elif threading.current_thread() is not threading.main_thread():
+            # From a worker thread only patch_stdout's proxy keeps the prompt intact; it takes text.
+            print(plain, file=sys.stdout, flush=True)
+        else:
+            print_formatted_text(FormattedText(parts), style=STYLE)
+
+    def program(self, label: str, source: str) -> None:
+        source = source.rstrip("\n")
+        if self.file is not None or threading.current_thread() is not threading.main_thread():
+            self.line(("class:label", label), source)
+            return
+        tokens = list(BrainfuckLexer().get_tokens(source))
+        print_formatted_text(FormattedText([("class:label", label)]), PygmentsTokens(tokens), sep="", style=STYLE)
+
+    def data(self, output: bytes) -> None:
+        """A program's output as it printed it, ending with a newline so the next prompt starts clean."""
+        if not output.endswith(b"\n"):
+            output += b"\n"
+        buffer = getattr(self.file, "buffer", None)
+        if self.raw and buffer is not None:
+            self.file.flush()
+            buffer.write(output)
+            buffer.flush()
+            return
+        text = output.decode("utf-8", errors="backslashreplace")
+        if self.file is not None:
+            self.file.write(text)
+            self.file.flush()
+        else:
+            print_formatted_text(text, end="")
+
+    def error(self, message: str) -> None:
+        self.line(("class:error", "error: "), message)
+
+
+@dataclass
+class Pair:
+    prompt: str
+    expect: bytes
+
+
+class Repl:
+    """One REPL session: the agent (loaded on the first prompt), the last program, the expected
+    output, and the (prompt, expected) pairs collected for ``:train``."""
+
+    def __init__(self, printer: Printer, *, model: str | None = None, interactive: bool = False) -> None:
+        self.out = printer
+        self.model = model
+        self.interactive = interactive
+        self.agent = None
+        self.last_program: str | None = None
+        self.last_reward: float | None = None
+        self.expect: bytes | None = None
+        self.pairs: list[Pair] = []
+        self.failures = 0  # lines that ended in an error, for the piped exit code
+        self.trainer: TrainJob | None = None
+
+    # -- dispatch --------------------------------------------------------------------------------
+
+    def handle(self, line: str) -> bool:
+        """Handle one input line; False means the session should end."""
+        text = line.strip()
+        if not text:
+            return True
+        if text.startswith(":"):
+            name, _, arg = text.partition(" ")
+            name = ALIASES.get(name, name)
+            if name == ":quit":
+                return False
+            handler = self._commands().get(name)
+            if handler is None:
+                self._fail(f"unknown command {name} (try :help)")
+            else:
+                handler(arg.strip())
+            return True
+        if looks_like_code(text):
+            self.run_code(line)
+        else:
+            self.prompt(text)
+        return True
+
+    def _commands(self) -> dict[str, Callable[[str], None]]:
+        return {
+            ":run": self.cmd_run,
+            ":debug": self.cmd_debug,
+            ":gen": self.cmd_gen,
+            ":expect": self.cmd_expect,
+            ":train": self.cmd_train,
+            ":model": self.cmd_model,
+            ":help": self.cmd_help,
+        }
+
+    def _fail(self, message: str) -> None:
+        self.failures += 1
+        self.out.error(message)
+
+    # -- running programs ------------------------------------------------------------------------
+
+    def run_code(self, source: str) -> None:
+        try:
+            from bfcore.fast import run
+        except ImportError:
+            self._fail("the interpreter (bfcore.fast) is not available yet")
+            return
+        self.last_program = source
+        result = run(source)
+        if result.output or result.ok:
+            self.out.data(result.output)
+        if not result.ok:
+            self._fail(str(result.error) if result.error else result.status)
+        elif self.expect is not None:
+            self._compare(result.output)
+
+    def _compare(self, output: bytes) -> None:
+        expected = self.expect
+        if output == expected:
+            self.out.line(("class:ok", "matches the expected output"))
+        else:
+            self.out.line(("class:warn", f"expected {show_bytes(expected)}, got {show_bytes(output)}"))
+
+    def cmd_run(self, arg: str) -> None:
+        if arg and not looks_like_code(arg):
+            path = Path(arg).expanduser()
+            if not path.is_file():
+                self._fail(f"{arg}: not Brainfuck code and not a file")
+                return
+            arg = path.read_text(errors="replace")
+        source = arg or self.last_program
+        if not source:
+            self._fail("no program yet: type one, or :run CODE")
+            return
+        self.run_code(source)
+
+    # -- the agent -------------------------------------------------------------------------------
+
+    def _load_agent(self):
+        if self.agent is not None:
+            return self.agent
+        try:
+            from bfcore.agent import Agent, default_agent_dir
+        except ImportError:
+            return None
+        if self.model is None and not (default_agent_dir() / "state.json").is_file():
+            return None
+        self.out.line(("class:label", f"loading the agent ({self.model or 'default'})..."))
+        try:
+            self.agent = Agent.load(self.model)
+        except (OSError, ValueError) as exc:  # AgentError is a ValueError naming the file
+            self._fail(f"could not load the agent: {exc}")
+            return False
+        return self.agent
+
+    def prompt(self, text: str) -> None:
+        agent = self._load_agent()
+        if agent is False:
+            return
+        if agent is None:
+            self._fail("no agent available yet; lines of Brainfuck still run")
+            return
+        expect = self.expect
+        generation = agent.generate(text, expect=expect)
+        self.last_program = generation.program
+        self.out.program("program: ", generation.program)
+        self.out.line(("class:label", "output:  "), show_bytes(generation.output))
+        if expect is not None:
+            self.last_reward = generation.reward
+            ok = generation.success
+            mark = ("class:ok", " (success)") if ok else ("class:warn", f" (expected {show_bytes(expect)})")
+            reward = "-" if generation.reward is None else f"{generation.reward:.3f}"
+            self.out.line(("class:label", "reward:  "), reward, mark)
+            self._remember(Pair(text, expect))
+
+    def _remember(self, pair: Pair) -> None:
+        if pair not in self.pairs:
+            self.pairs.append(pair)
+
+    def cmd_gen(self, arg: str) -> None:
+        if not arg:
+            self._fail("usage: :gen PROMPT")
+            return
+        self.prompt(arg)
+
+    def cmd_expect(self, arg: str) -> None:
+        if not arg:
+            self.expect = None
+            self.out.line(("class:label", "expected output cleared"))
+            return
+        self.expect = decode_escapes(arg).encode("utf-8")
+        self.out.line(("class:label", "expecting "), show_bytes(self.expect))
+
+    def cmd_model(self, arg: str) -> None:
+        if not arg:
+            self.out.line(("class:label", "model: "), self.model or "default (shipped agent)")
+            info = getattr(self.agent, "info", None)
+            if callable(info):
+                self.out.line(("class:label", "info:  "), str(info()))
+            return
+        path = Path(arg).expanduser()
+        if arg != "default" and not path.exists():
+            self._fail(f"{arg}: no such checkpoint")
+            return
+        self.model = None if arg == "default" else str(path)
+        self.agent = None  # loaded on the next prompt
+        self.out.line(("class:label", "model set to "), self.model or "default", ("class:label", " (loads on the next prompt)"))
+
+    # -- other tools -----------------------------------------------------------------------------
+
+    def cmd_debug(self, arg: str) -> None:
+        if importlib.util.find_spec("bftui.commands.debug") is None:
+            self._fail("bftui debug is not available yet")
+            return
+        if not self.last_program:
+            self._fail("no program yet: type one or ask the agent first")
+            return
+        if not self.interactive:
+            self._fail(":debug needs a terminal")
+            return
+        from bftui.cli import main as cli_main
+
+        path = last_program_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.last_program)
+        cli_main(["debug", str(path)])
+
+    def cmd_train(self, arg: str) -> None:
+        if arg == "stop":
+            if self.trainer is None or not self.trainer.running:
+                self._fail("no training is running")
+            else:
+                self.trainer.stop.set()
+                self.out.line(("class:label", "stopping after the current update (a checkpoint is saved)"))
+            return
+        if self.trainer is not None and self.trainer.running:
+            self._fail("training is already running (:train stop to end it)")
+            return
+        if importlib.util.find_spec("bfcore.train") is None:
+            self._fail("training is not available yet (bfcore.train has not landed)")
+            return
+        if not self.pairs:
+            self._fail("nothing to train on: set :expect TEXT, then type prompts")
+            return
+        steps = int(arg) if arg.isdigit() else None
+        self.trainer = TrainJob(self, list(self.pairs), steps)
+        self.trainer.start()
+
+    def cmd_help(self, arg: str) -> None:
+        key = ":" + arg.lstrip(":")
+        key = ALIASES.get(key, key)
+        if key in HELP:
+            self.out.line(HELP[key])
+            return
+        self.out.line(("class:label", "a line of Brainfuck runs it; any other line asks the agent for a program"))
+        for text in HELP.values():
+            name, _, rest = text.partition(" ")
+            self.out.line(("class:command", name), " " + rest)
+
+    def close(self) -> None:
+        """Stop a running training job and wait for it to save its checkpoint."""
+        if self.trainer is not None and self.trainer.running:
+            self.out.line(("class:label", "stopping training and saving its checkpoint..."))
+            self.trainer.stop.set()
+            self.trainer.thread.join()
+
+    def toolbar(self) -> FormattedText:
+        model = self.model or "default"
+        checkpoint = self.trainer.checkpoint if self.trainer and self.trainer.checkpoint else "-"
+        reward = "-" if self.last_reward is None else f"{self.last_reward:.3f}"
+        parts = [f" model: {model}", f"checkpoint: {checkpoint}", f"last reward: {reward}"]
+        if self.expect is not None:
+            parts.append(f"expect: {show_bytes(self.expect)}")
+        if self.trainer is not None and self.trainer.running:
+            parts.append("training...")
+        return FormattedText([("class:bottom-toolbar", "  |  ".join(parts))])
+
+
+class TrainJob:
+    """Fine-tuning on the session's pairs in a background thread; reports print above the prompt."""
+
+    def __init__(self, repl: Repl, pairs: list[Pair], steps: int | None) -> None:
+        self.repl = repl
+        self.pairs = pairs
+        self.steps = steps
+        self.stop = threading.Event()
+        self.checkpoint: str | None = None
+        self.thread = threading.Thread(target=self._run, name="bftui-repl-train", daemon=True)
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()
+
+    def start(self) -> None:
+        self.repl.out.line(("class:label", f"training on {len(self.pairs)} prompt(s) in the background (:train stop ends it)"))
+        self.thread.start()
+
+    def _run(self) -> None:
+        out = self.repl.out
+        try:
+            from bfcore.tasks import make_task, save_tasks
+            from bfcore.train import TrainConfig, train
+
+            task_file = session_dir() / "repl_tasks.jsonl"
+            task_file.parent.mkdir(parents=True, exist_ok=True)
+            # Tasks hold text as latin-1 code points, one per byte, so any expected bytes round-trip.
+            tasks = [make_task(p.prompt, p.expect.decode("latin-1"), family="repl") for p in self.pairs]
+            save_tasks(tasks, task_file)
+            config = _train_config(TrainConfig, task_file, self.steps, self.repl.model)
+            run_dir = train(config, on_report=self._report, should_stop=self.stop.is_set)
+        except Exception as exc:  # a failed background job must report, not kill the prompt
+            out.error(f"training failed: {type(exc).__name__}: {exc}")
+            return
+        self.checkpoint = str(Path(run_dir) / "checkpoint")
+        self.repl.model = self.checkpoint
+        self.repl.agent = None
+        out.line(("class:ok", "training done: "), str(run_dir), ("class:label", " (the next prompt uses it)"))
+
+    def _report(self, metrics: dict) -> None:
+        step = metrics.get("step", "?")
+        ret = metrics.get("episodic_return")
+        success = metrics.get("success_rate")
+        text = f"train step {step}"
+        if isinstance(ret, (int, float)):
+            text += f"  return {ret:.3f}"
+            self.repl.last_reward = float(ret)
+        if isinstance(success, (int, float)):
+            text += f"  success {success:.0%}"
+        self.repl.out.line(("class:label", text))
+
+
+def _train_config(config_cls, task_file: Path, steps: int | None, model: str | None):
+    """A TrainConfig for the session's tasks, setting only the fields this TrainConfig has."""
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(config_cls)} if dataclasses.is_dataclass(config_cls) else set()
+    wanted = {"tasks": str(task_file), "task_file": str(task_file), "train_tasks": str(task_file)}
+    if steps is not None:
+        wanted["steps"] = steps
+    if model is not None:
+        wanted.update(init=model, resume=model, agent=model)
+    kwargs = {k: v for k, v in wanted.items() if k in fields}
+    return config_cls(**kwargs)
+
+
+# -- front ends ------------------------------------------------------------------------------------
+
+
+def session_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("bftui"))
+
+
+def history_path() -> Path:
+    return session_dir() / "history"
+
+
+def last_program_path() -> Path:
+    return session_dir() / "last.bf"
+
+
+class ReplLexer(Lexer):
+    """Brainfuck colours for lines that are code, a coloured command word for ``:`` lines."""
+
+    def __init__(self) -> None:
+        self.bf = PygmentsLexer(BrainfuckLexer)
+
+    def lex_document(self, document: Document):
+        text = document.text
+        if looks_like_code(text):
+            return self.bf.lex_document(document)
+        if text.startswith(":"):
+            name, sep, rest = text.partition(" ")
+            return lambda lineno: [("class:command", name), ("", sep + rest)] if lineno == 0 else []
+        return lambda lineno: [("", document.lines[lineno])]
+
+
+def make_completer() -> NestedCompleter:
+    commands: dict = {name: None for name in HELP}
+    commands[":help"] = {name.lstrip(":"): None for name in HELP}
+    commands[":model"] = {"default": None}
+    commands[":train"] = {"stop": None}
+    return NestedCompleter.from_nested_dict(commands)
+
+
+def make_session(repl: Repl, history: History | None = None, **kwargs) -> PromptSession:
+    return PromptSession(
+        message=[("class:command", "bf> ")],
+        history=history if history is not None else InMemoryHistory(),
+        completer=make_completer(),
+        complete_while_typing=True,
+        lexer=ReplLexer(),
+        bottom_toolbar=repl.toolbar,
+        style=STYLE,
+        **kwargs,
+    )
+
+
+def open_history(path: Path | None = None) -> FileHistory:
+    path = path or history_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileHistory(str(path))
+
+
+def run_interactive(repl: Repl, session: PromptSession) -> int:
+    """The prompt loop. Ctrl-C clears the line (or interrupts a running program); Ctrl-D leaves."""
+    with patch_stdout(raw=True):
+        while True:
+            try:
+                line = session.prompt()
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                break
+            try:
+                if not repl.handle(line):
+                    break
+            except KeyboardInterrupt:
+                repl.out.error("interrupted")
+        repl.close()
+    return 0
+
+
+def run_piped(repl: Repl, stdin: TextIO) -> int:
+    """One line at a time from a pipe, results on stdout; exit 1 if any line failed."""
+    for line in stdin:
+        if not repl.handle(line.rstrip("\n")):
+            break
+    repl.close()
+    return 1 if repl.failures else 0
+
+
+def main(model: str | None = None, history: Path | None = None) -> int:
+    if not sys.stdin.isatty():
+        return run_piped(Repl(Printer(sys.stdout, raw=True), model=model), sys.stdin)
+    repl = Repl(Printer(), model=model, interactive=True)
+    return run_interactive(repl, make_session(repl, open_history(history)))

@@ -1,0 +1,129 @@
+"""bftui repl: the prompt-toolkit session, the piped mode and the line handling behind both."""
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from bftui.repl import Printer, Repl, decode_escapes, looks_like_code, make_session, open_history, run_interactive
+
+ROOT = Path(__file__).resolve().parents[1]
+NINE = "+++[>+++<-]>."  # prints byte 9 (a tab)
+AB = "++++++++[>++++++++<-]>+.+."  # prints "AB"
+
+
+def drive(lines: list[str], history) -> tuple[int, str, Repl]:
+    """Type ``lines`` into a real PromptSession (pipe input, no terminal) and collect what it printed."""
+    printed = io.StringIO()
+    repl = Repl(Printer(printed))
+    with create_pipe_input() as pipe:
+        pipe.send_text("".join(line + "\r" for line in lines))
+        pipe.close()  # after the lines, end of input (like Ctrl-D)
+        session = make_session(repl, history, input=pipe, output=DummyOutput())
+        code = run_interactive(repl, session)
+    return code, printed.getvalue(), repl
+
+
+def test_session_help_code_expect_quit(tmp_path):
+    history = FileHistory(str(tmp_path / "history"))
+    code, out, repl = drive([":help", NINE, ":expect AB", AB, ":expect XY", AB, ":quit", "never read"], history)
+    assert code == 0
+    assert ":expect" in out and ":train" in out and ":quit" in out
+    assert "\t\n" in out
+    assert 'expecting "AB"' in out
+    assert "AB\nmatches the expected output" in out
+    assert 'expected "XY", got "AB"' in out
+    assert repl.expect == b"XY"
+    stored = (tmp_path / "history").read_text()
+    assert NINE in stored and ":expect AB" in stored and "never read" not in stored
+
+
+def test_session_ends_on_eof_and_reports_errors_with_line_col(tmp_path):
+    program = tmp_path / "bad.bf"
+    program.write_text("+.\n ]\n")
+    code, out, repl = drive(["+[", ":nonsense", ":run", f":run {program}"], FileHistory(str(tmp_path / "h")))
+    assert code == 0  # end of input leaves cleanly
+    assert "error: unknown command :nonsense (try :help)" in out
+    assert out.count("error: 1:2: ") == 2  # the bad line, then :run re-running the last program
+    assert "error: 2:2: " in out  # syntax errors stop before anything runs
+    assert repl.failures == 4
+
+
+def test_history_goes_to_the_user_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    code, _, _ = drive([AB, ":quit"], open_history())
+    assert code == 0
+    assert AB in (tmp_path / "bftui" / "history").read_text()
+
+
+def test_run_reads_a_file_and_runs_the_last_program(tmp_path):
+    program = tmp_path / "ab.bf"
+    program.write_text("print AB\n" + AB + "\n")
+    printed = io.StringIO()
+    repl = Repl(Printer(printed))
+    repl.handle(f":run {program}")
+    repl.handle(":run")
+    assert printed.getvalue() == "AB\nAB\n"
+    assert repl.handle(":q") is False
+
+
+def test_toolbar_shows_model_checkpoint_reward_and_expect():
+    repl = Repl(Printer(io.StringIO()))
+    text = "".join(t for _, t in repl.toolbar())
+    assert "model: default" in text and "checkpoint: -" in text and "last reward: -" in text
+    repl.handle(":expect hi\\n")
+    repl.last_reward = 0.5
+    text = "".join(t for _, t in repl.toolbar())
+    assert "last reward: 0.500" in text and 'expect: "hi\\n"' in text
+
+
+def test_train_without_pairs_explains():
+    printed = io.StringIO()
+    repl = Repl(Printer(printed))
+    repl.handle(":train")
+    assert printed.getvalue().startswith("error: ")
+    assert repl.trainer is None
+
+
+@pytest.mark.parametrize(
+    "text,code",
+    [("+++.", True), (" [->+<] \t", True), ("say hi", False), ("", False), ("   ", False), ("+ hi", False)],
+)
+def test_looks_like_code(text, code):
+    assert looks_like_code(text) is code
+
+
+def test_decode_escapes():
+    assert decode_escapes("a\\nb\\t\\x41") == "a\nb\tA"
+    assert decode_escapes("plain") == "plain"
+
+
+def run_piped(stdin: bytes, tmp_path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path)}
+    return subprocess.run(
+        [sys.executable, "-m", "bftui", "repl"], input=stdin, cwd=ROOT, capture_output=True, env=env, timeout=60
+    )
+
+
+def test_piped_stdin_runs_each_line(tmp_path):
+    got = run_piped(f"{NINE}\n:expect AB\n{AB}\n\n:quit\n{AB}\n".encode(), tmp_path)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == b'\t\nexpecting "AB"\nAB\nmatches the expected output\n'
+    assert got.stderr == b""
+    assert not (tmp_path / "bftui" / "history").exists()  # scripted lines stay out of the history
+
+
+def test_piped_errors_are_one_line_and_set_the_exit_code(tmp_path):
+    got = run_piped(b"+.\n]\n<\n", tmp_path)
+    assert got.returncode == 1
+    lines = got.stdout.split(b"\n")
+    assert lines[0] == b"\x01"
+    assert lines[1].startswith(b"error: 1:1:")
+    assert lines[2].startswith(b"error: step 1 (1:1):")
+    assert b"Traceback" not in got.stderr
