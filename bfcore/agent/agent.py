@@ -1,0 +1,202 @@
+"""The agent the app uses: load a checkpoint, turn a prompt into a Brainfuck program.
+
+Decoding: greedy, sampling with a temperature, beam search, and best-of-N verified by the
+interpreter against the expected output (the best program and its reward come back).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bfcore.agent.compile import compile_bytes
+from bfcore.agent.features import Featurizer, to_mx
+from bfcore.agent.memory import END_K, GEN_BYTES, K, TRANSFORMS
+from bfcore.agent.model import GEN_TR, START_TR, ModelConfig, Policy
+
+
+class AgentError(ValueError):
+    """A checkpoint that cannot be loaded; the message names the file and the reason."""
+
+
+@dataclass
+class Generation:
+    prompt: str
+    program: str
+    output: bytes
+    tokens: list[str]
+    token_probs: list[float]
+    spans: list[tuple[int, int]]
+    reward: float | None = None
+    success: bool | None = None
+
+
+def default_agent_dir() -> Path:
+    from bfcore.tasks import assets_dir
+
+    return assets_dir() / "agent"
+
+
+def load_policy(path: Path):
+    """(policy, state dict) from a checkpoint directory holding model.safetensors + state.json."""
+    from bfcore.runtime import mx
+
+    state_file, weights = path / "state.json", path / "model.safetensors"
+    for f in (state_file, weights):
+        if not f.is_file():
+            raise AgentError(f"{f}: missing (not a checkpoint directory?)")
+    try:
+        state = json.loads(state_file.read_text())
+        cfg = ModelConfig(**state["model"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AgentError(f"{state_file}: unreadable ({exc})") from None
+    policy = Policy(cfg)
+    try:
+        policy.load_weights(str(weights))
+    except (ValueError, RuntimeError) as exc:
+        raise AgentError(f"{weights}: does not match the model in state.json ({exc})") from None
+    mx.eval(policy.parameters())
+    return policy, state
+
+
+def describe_action(a: int, M: int, byte: int) -> str:
+    ch = chr(byte) if 32 <= byte < 127 else f"\\x{byte:02x}"
+    if a < M * K:
+        return f"{TRANSFORMS[a % K]} {ch!r}"
+    return f"gen {ch!r}"
+
+
+class Agent:
+    def __init__(self, policy: Policy, featurizer: Featurizer, path: Path | None = None, state: dict | None = None):
+        self.policy, self.featurizer, self.path, self.state = policy, featurizer, path, state or {}
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, encoder=None) -> "Agent":
+        """Load a checkpoint dir (or a run dir holding ``checkpoint/``); None = the shipped default."""
+        path = Path(path) if path is not None else default_agent_dir()
+        if (path / "checkpoint" / "state.json").is_file():
+            path = path / "checkpoint"
+        policy, state = load_policy(path)
+        if policy.cfg.enc_dim and encoder is None:
+            from bfcore.encoder import load_encoder
+
+            enc_cfg = state.get("encoder", {})
+            encoder = load_encoder(enc_cfg.get("model"), layers=int(enc_cfg.get("layers", 4)))
+        return cls(policy, Featurizer(encoder if policy.cfg.enc_dim else None), path, state)
+
+    # ------------------------------------------------------------ public
+    def generate(self, prompt: str, greedy: bool = True, temperature: float = 1.0, best_of: int = 1,
+                 beam: int = 0, expect: str | bytes | None = None, seed: int | None = None) -> Generation:
+        if isinstance(expect, str):
+            expect = expect.encode("latin-1", "replace")
+        if beam and beam > 1:
+            cands = self._beam(prompt, beam)
+        elif best_of > 1:
+            cands = self._decode([prompt] * best_of, greedy=False, temperature=temperature, seed=seed)
+            if greedy:
+                cands = self._decode([prompt], greedy=True) + cands
+        else:
+            cands = self._decode([prompt], greedy=greedy, temperature=temperature, seed=seed)
+        return self._pick(cands, expect)
+
+    def generate_batch(self, prompts: list[str], greedy: bool = True, temperature: float = 1.0,
+                       seed: int | None = None) -> list[Generation]:
+        return self._decode(prompts, greedy=greedy, temperature=temperature, seed=seed)
+
+    # ------------------------------------------------------------ decoding
+    def _decode(self, prompts, greedy, temperature=1.0, seed=None) -> list[Generation]:
+        from bfcore.runtime import mx
+
+        feats = self.featurizer.batch(prompts)
+        key = mx.random.key(seed if seed is not None else np.random.randint(1 << 30))
+        out = self.policy.unroll(to_mx(feats), key=None if greedy else key, greedy=greedy, temperature=temperature)
+        mx.eval(out)
+        M = feats["mask"].shape[1]
+        return [self._generation(p, np.array(out["actions"][i]), np.array(out["byte"][i]), np.array(out["logp"][i]), M)
+                for i, p in enumerate(prompts)]
+
+    def _generation(self, prompt, actions, bytes_, logp, M) -> Generation:
+        printed, tokens, probs = [], [], []
+        for a, b, lp in zip(actions, bytes_, logp):
+            if b < 0:
+                break
+            printed.append(int(b))
+            tokens.append(describe_action(int(a), M, int(b)))
+            probs.append(float(np.exp(lp)))
+        program, spans = compile_bytes(printed)
+        return Generation(prompt, program, bytes(printed), tokens, probs, spans)
+
+    def _beam(self, prompt: str, width: int) -> list[Generation]:
+        """Beam search over whole actions; finished beams compete on total log-probability."""
+        from bfcore.runtime import mx
+
+        feats = self.featurizer.batch([prompt])
+        M = feats["mask"].shape[1]
+        b = to_mx({k: np.repeat(v, width, axis=0) for k, v in feats.items()})
+        pol = self.policy
+        ctx = pol.context(b)
+        h = ctx["h"]
+        table = np.array(b["table"][0]).reshape(M * 4)
+        beams = [(0.0, [], [], [])]  # (logp, actions, bytes, token logps)
+        finished = []
+        prev_byte, prev_tr, prev_pos = np.full(width, 256), np.full(width, START_TR), np.full(width, -1)
+        for t in range(pol.cfg.max_steps):
+            n = len(beams)
+            h, logits, _ = pol.step(ctx, b, h, t, mx.array(prev_byte, mx.int32), mx.array(prev_tr, mx.int32),
+                                    mx.array(prev_pos, mx.int32))
+            lp = np.array(logits - mx.logsumexp(logits, axis=-1, keepdims=True))[:n]
+            cand = []
+            for i, (s, acts, bs, lps) in enumerate(beams):
+                for a in np.argsort(-lp[i])[:width]:
+                    cand.append((s + lp[i, a], i, int(a), float(lp[i, a])))
+            cand.sort(key=lambda c: -c[0])
+            new, rows = [], []
+            for s, i, a, l in cand:
+                _, acts, bs, lps = beams[i]
+                is_ptr = a < M * K
+                if is_ptr and a % K == END_K:
+                    finished.append((s, acts + [a], bs, lps + [l]))
+                    continue
+                byte = int(table[(a // K) * 4 + a % K]) if is_ptr else int(GEN_BYTES[a - M * K])
+                new.append((s, acts + [a], bs + [byte], lps + [l]))
+                rows.append(i)
+                if len(new) == width:
+                    break
+            if not new or (finished and max(f[0] for f in finished) >= new[0][0]):
+                break
+            beams = new
+            idx = np.array(rows + [rows[0]] * (width - len(rows)))
+            h = h[mx.array(idx)]
+            for arr_i, (s, acts, bs, lps) in enumerate(new):
+                a = acts[-1]
+                prev_byte[arr_i] = bs[-1]
+                prev_tr[arr_i] = a % K if a < M * K else GEN_TR
+                prev_pos[arr_i] = a // K if a < M * K else -1
+        finished.extend(beams if not finished else [])
+        finished.sort(key=lambda f: -f[0])
+        gens = []
+        for s, acts, bs, lps in finished[:width]:
+            gens.append(self._generation(prompt, np.array(acts), np.array(bs + [-1]), np.array(lps), M))
+        return gens
+
+    def _pick(self, cands: list[Generation], expect: bytes | None) -> Generation:
+        from bfcore.fast import run_many
+
+        results = run_many([g.program for g in cands])
+        for g, r in zip(cands, results):
+            g.output = r.output  # what the interpreter printed, not what the tokens meant
+        if expect is None:
+            return cands[0]
+        from bfcore.rewards import score
+        from bfcore.tasks import Task
+
+        task = Task(cands[0].prompt, ((b"", expect),))
+        sc = score([[g.output] for g in cands], [[r.status] for r in results], [task] * len(cands),
+                   [g.program for g in cands])
+        for i, g in enumerate(cands):
+            g.reward, g.success = float(sc.total[i]), bool(sc.success[i])
+        best = max(range(len(cands)), key=lambda i: (sc.total[i], -len(cands[i].program)))
+        return cands[best]

@@ -1,0 +1,411 @@
+"""Tasks: what the agent is asked to write, and what the program must print.
+
+A task is one JSONL line, either ``{"problem": ..., "solution": ...}`` (the program takes no input and
+must print ``solution``) or ``{"problem": ..., "tests": [{"input": ..., "output": ...}, ...]}``. An
+optional ``"family"`` names the generator it came from, for per-family reports.
+
+The built-in generators phrase each family with at least ten templates. Splits hold out *both*
+phrasings (templates) and values (words, letters, operand pairs), so the test split measures
+generalisation rather than recall: :func:`make_split` draws a split's templates and values only from
+that split's share.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_TARGET = 16  # longest output a built-in task asks for; keeps episodes short
+
+
+class TaskFormatError(ValueError):
+    """A malformed task file; the message names the line and the reason."""
+
+
+@dataclass(frozen=True)
+class Task:
+    problem: str
+    tests: tuple[tuple[bytes, bytes], ...]  # (input, expected output) pairs
+    family: str = "custom"
+
+    @property
+    def target(self) -> bytes:
+        """The expected output of the first test (the only one for print tasks)."""
+        return self.tests[0][1]
+
+    @property
+    def reads_input(self) -> bool:
+        return any(inp for inp, _ in self.tests)
+
+    def to_json(self) -> dict:
+        out = {"problem": self.problem, "family": self.family}
+        if len(self.tests) == 1 and not self.tests[0][0]:
+            out["solution"] = self.tests[0][1].decode("latin-1")
+        else:
+            out["tests"] = [{"input": i.decode("latin-1"), "output": o.decode("latin-1")} for i, o in self.tests]
+        return out
+
+
+def make_task(problem: str, solution: str, family: str = "custom") -> Task:
+    return Task(problem, ((b"", solution.encode("latin-1")),), family)
+
+
+# ---------------------------------------------------------------- JSONL
+
+def _text(value, where: str, name: str) -> str:
+    if not isinstance(value, str):
+        raise TaskFormatError(f"{where}: {name!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _bytes(value: str, where: str, name: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def parse_task(obj, where: str) -> Task:
+    if not isinstance(obj, dict):
+        raise TaskFormatError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    if "problem" not in obj:
+        raise TaskFormatError(f"{where}: missing 'problem'")
+    problem = _text(obj["problem"], where, "problem")
+    if not problem.strip():
+        raise TaskFormatError(f"{where}: 'problem' is empty")
+    family = _text(obj.get("family", "custom"), where, "family")
+    if "solution" in obj:
+        sol = _text(obj["solution"], where, "solution")
+        return Task(problem, ((b"", _bytes(sol, where, "solution")),), family)
+    if "tests" in obj:
+        tests = obj["tests"]
+        if not isinstance(tests, list) or not tests:
+            raise TaskFormatError(f"{where}: 'tests' must be a non-empty list")
+        pairs = []
+        for i, t in enumerate(tests):
+            if not isinstance(t, dict) or "output" not in t:
+                raise TaskFormatError(f"{where}: tests[{i}] needs an 'output'")
+            inp = _text(t.get("input", ""), where, f"tests[{i}].input")
+            out = _text(t["output"], where, f"tests[{i}].output")
+            pairs.append((_bytes(inp, where, "input"), _bytes(out, where, "output")))
+        return Task(problem, tuple(pairs), family)
+    raise TaskFormatError(f"{where}: needs 'solution' or 'tests'")
+
+
+def load_tasks(path: str | os.PathLike) -> list[Task]:
+    """Read a JSONL task file; blank lines and ``#`` comments are skipped."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TaskFormatError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise TaskFormatError(f"{path}: not UTF-8 ({exc.reason})") from None
+    tasks = []
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        where = f"{path}:{n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TaskFormatError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+        tasks.append(parse_task(obj, where))
+    if not tasks:
+        raise TaskFormatError(f"{path}: no tasks")
+    return tasks
+
+
+def save_tasks(tasks: list[Task], path: str | os.PathLike) -> None:
+    """Write tasks as JSONL atomically (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        for t in tasks:
+            f.write(json.dumps(t.to_json(), ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------- built-in families
+
+WORDS = (
+    "hi hello cat dog sun moon tree fish bird code rust love star book cake milk rain snow wind fire "
+    "blue red green apple lemon mango house mouse train plane robot pixel cloud river stone paper music "
+    "happy smile world magic ninja pizza tiger zebra panda koala eagle shark whale horse sheep goat "
+    "bread honey sugar salt pepper chair table lamp door key box cup pen ink map bag hat sock shoe "
+    "ring bell drum song poem game ball kite boat ship car bus van road hill lake sea sky gold iron"
+).split()
+CAP_WORDS = ["Hello", "Hi", "Yes", "No", "Ok", "Bob", "Alice", "Paris", "Rome", "Python", "Linux", "Mars"]
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+# Templates: {w}, {w2} words; {c} letter; {n} count; {a} {b} integers; {p} literal phrase.
+TEMPLATES: dict[str, list[str]] = {
+    "print": [
+        "say {p}", "print {p}", "display {p} on screen", "output {p}", "write {p}",
+        "show {p}", "echo {p}", "print the text {p}", "please print {p}", "can you say {p}",
+        "type {p}", "emit {p}", "print out {p}", "just say {p}",
+    ],
+    "repeat": [
+        "print {n} times the letter {c}", "write the letter {c} {n} times", "repeat {c} {n} times",
+        "say {c} {n} times", "output {n} copies of {c}", "print {c} repeated {n} times",
+        "give me {n} {c}s", "emit the character {c} {n} times", "display {c} exactly {n} times",
+        "type {c} {n} times in a row", "show {n} letters {c}", "print {n} {c} characters",
+    ],
+    "next_letter": [
+        "what is the letter after {c}", "which letter comes after {c}", "next letter after {c}",
+        "print the letter following {c}", "what comes after {c} in the alphabet", "the successor of {c}",
+        "say the letter after {c}", "letter after {c}", "give the next letter after {c}",
+        "what letter follows {c}", "output the letter that follows {c}", "one letter after {c}",
+    ],
+    "prev_letter": [
+        "what is the letter before {c}", "which letter comes before {c}", "previous letter before {c}",
+        "print the letter preceding {c}", "what comes before {c} in the alphabet", "the predecessor of {c}",
+        "say the letter before {c}", "letter before {c}", "give the letter just before {c}",
+        "what letter precedes {c}", "output the letter that precedes {c}", "one letter before {c}",
+    ],
+    "add": [
+        "compute the sum of {a} and {b}", "what is {a} plus {b}", "add {a} and {b}", "{a} + {b}",
+        "print {a} plus {b}", "sum {a} and {b}", "what do you get when you add {a} to {b}",
+        "calculate {a} + {b}", "add {b} to {a}", "what is the total of {a} and {b}",
+        "{a} plus {b} equals", "tell me {a} + {b}",
+    ],
+    "sub": [
+        "compute {a} minus {b}", "what is {a} - {b}", "subtract {b} from {a}", "{a} - {b}",
+        "print {a} minus {b}", "take {b} away from {a}", "what is the difference of {a} and {b}",
+        "calculate {a} - {b}", "what is {a} take away {b}", "tell me {a} minus {b}",
+        "{a} minus {b} equals", "how much is {a} - {b}",
+    ],
+    "mul": [
+        "compute the product of {a} and {b}", "what is {a} times {b}", "multiply {a} by {b}",
+        "{a} * {b}", "print {a} times {b}", "calculate {a} x {b}", "what is {a} multiplied by {b}",
+        "multiply {a} and {b}", "tell me {a} * {b}", "{a} times {b} equals", "how much is {a} x {b}",
+        "the product of {a} and {b}",
+    ],
+    "max": [
+        "which is larger, {a} or {b}", "print the maximum of {a} and {b}", "max of {a} and {b}",
+        "what is the bigger number: {a} or {b}", "the larger of {a} and {b}", "max({a}, {b})",
+        "which number is greater, {a} or {b}", "output the max of {a} and {b}", "biggest of {a} and {b}",
+        "pick the larger number from {a} and {b}", "greatest of {a} and {b}", "say the maximum of {a}, {b}",
+    ],
+    "min": [
+        "which is smaller, {a} or {b}", "print the minimum of {a} and {b}", "min of {a} and {b}",
+        "what is the smaller number: {a} or {b}", "the smaller of {a} and {b}", "min({a}, {b})",
+        "which number is less, {a} or {b}", "output the min of {a} and {b}", "smallest of {a} and {b}",
+        "pick the smaller number from {a} and {b}", "least of {a} and {b}", "say the minimum of {a}, {b}",
+    ],
+    "reverse": [
+        "reverse the word {w}", "print {w} backwards", "spell {w} in reverse", "reverse {w}",
+        "write {w} backwards", "what is {w} reversed", "output the reverse of {w}", "say {w} backwards",
+        "flip the letters of {w}", "{w} reversed", "show {w} spelled backwards", "reverse the string {w}",
+    ],
+    "concat": [
+        "concatenate {w} and {w2}", "join {w} and {w2}", "print {w} followed by {w2}",
+        "glue {w} and {w2} together", "combine {w} with {w2}", "write {w} then {w2} with no space",
+        "concat {w} {w2}", "put {w} and {w2} together", "append {w2} to {w}", "join the words {w} and {w2}",
+        "merge {w} and {w2}", "say {w} and {w2} as one word",
+    ],
+    "upper": [
+        "uppercase the word {w}", "print {w} in capital letters", "convert {w} to upper case",
+        "make {w} uppercase", "write {w} in caps", "capitalize every letter of {w}", "shout {w}",
+        "{w} in uppercase", "say {w} in all caps", "output {w} uppercased", "upper case {w}",
+        "spell {w} with capital letters",
+    ],
+    "length": [
+        "what is the length of {w}", "how many letters are in {w}", "count the letters in {w}",
+        "length of the word {w}", "how long is the word {w}", "print the number of letters in {w}",
+        "how many characters does {w} have", "number of letters in {w}", "count the characters of {w}",
+        "tell me how many letters {w} has", "len of {w}", "what is the letter count of {w}",
+    ],
+    # Not in the default training mix: used to measure fine-tuning on a family never seen.
+    "double": [
+        "say {w} twice", "print {w} two times", "repeat the word {w} twice", "write {w} {w} without a space",
+        "output {w} twice in a row", "double the word {w}", "{w} two times", "echo {w} twice",
+        "type {w} twice", "give me {w} twice", "show {w} two times", "emit {w} twice",
+    ],
+}
+FAMILIES = [f for f in TEMPLATES if f != "double"]
+EXTRA_FAMILIES = ["double"]
+SPLITS = ("train", "val", "test")
+
+
+def _bucket(key: str) -> str:
+    """Deterministic split of a value or template: 70% train, 10% val, 20% test."""
+    h = zlib.crc32(key.encode()) % 10
+    return "test" if h < 2 else ("val" if h == 2 else "train")
+
+
+def _template_split(family: str, i: int, n: int) -> str:
+    # Two test templates and one val template per family, spread over the list.
+    if i in (n - 1, n // 2):
+        return "test"
+    if i == 3:
+        return "val"
+    return "train"
+
+
+def _phrase_values(split: str) -> list[str]:
+    words = [w for w in WORDS if _bucket("w:" + w) == split]
+    caps = [w for w in CAP_WORDS if _bucket("c:" + w) == split]
+    return words + caps
+
+
+def _gen_values(family: str, split: str, rng: random.Random) -> dict | None:
+    """Draw values for one instance from the split's share, or None when this draw is not in it."""
+    if family in ("print",):
+        pool = _phrase_values(split)
+        p = rng.choice(pool)
+        if rng.random() < 0.35:
+            p = p + " " + rng.choice(pool)
+        if rng.random() < 0.2:
+            p = p + rng.choice("!.?")
+        return {"p": p} if len(p) <= MAX_TARGET else None
+    if family == "repeat":
+        c, n = rng.choice(LETTERS), rng.randint(2, 12)
+        return {"c": c, "n": n} if _bucket(f"r:{c}{n}") == split else None
+    if family in ("next_letter", "prev_letter"):
+        c = rng.choice(LETTERS[:-1] if family == "next_letter" else LETTERS[1:])
+        return {"c": c} if _bucket(f"l:{family}{c}") == split else None
+    if family in ("add", "sub", "mul", "max", "min"):
+        hi = {"add": 50, "sub": 50, "mul": 12, "max": 99, "min": 99}[family]
+        a, b = rng.randint(0, hi), rng.randint(0, hi)
+        if family == "sub" and a < b:
+            a, b = b, a
+        return {"a": a, "b": b} if _bucket(f"n:{family}{a},{b}") == split else None
+    if family in ("reverse", "upper", "length", "double"):
+        pool = [w for w in WORDS if _bucket("w:" + w) == split]
+        return {"w": rng.choice(pool)}
+    if family == "concat":
+        pool = [w for w in WORDS if _bucket("w:" + w) == split]
+        w, w2 = rng.choice(pool), rng.choice(pool)
+        return {"w": w, "w2": w2} if len(w + w2) <= MAX_TARGET else None
+    raise KeyError(family)
+
+
+def _answer(family: str, v: dict, template: str) -> str:
+    if family == "print":
+        return v["p"]
+    if family == "repeat":
+        return v["c"] * v["n"]
+    if family == "next_letter":
+        return chr(ord(v["c"]) + 1)
+    if family == "prev_letter":
+        return chr(ord(v["c"]) - 1)
+    a, b = v.get("a"), v.get("b")
+    if family == "add":
+        return str(a + b)
+    if family == "sub":
+        return str(a - b)
+    if family == "mul":
+        return str(a * b)
+    if family == "max":
+        return str(max(a, b))
+    if family == "min":
+        return str(min(a, b))
+    if family == "reverse":
+        return v["w"][::-1]
+    if family == "concat":
+        # "append {w2} to {w}" still means w then w2
+        return v["w"] + v["w2"]
+    if family == "upper":
+        return v["w"].upper()
+    if family == "length":
+        return str(len(v["w"]))
+    if family == "double":
+        return v["w"] * 2
+    raise KeyError(family)
+
+
+def _templates(family: str, split: str) -> list[str]:
+    ts = TEMPLATES[family]
+    return [t for i, t in enumerate(ts) if _template_split(family, i, len(ts)) == split]
+
+
+def generate(family: str, split: str, n: int, seed: int = 0) -> list[Task]:
+    """``n`` distinct tasks of one family drawn from the split's templates and values."""
+    if family not in TEMPLATES:
+        raise KeyError(f"unknown family {family!r}; known: {', '.join(TEMPLATES)}")
+    rng = random.Random(f"{family}:{split}:{seed}")
+    templates = _templates(family, split)
+    seen, out = set(), []
+    for _ in range(n * 200):
+        if len(out) >= n:
+            break
+        v = _gen_values(family, split, rng)
+        if v is None:
+            continue
+        t = rng.choice(templates)
+        problem = t.format(**v)
+        if rng.random() < 0.15 and family in ("print", "reverse", "upper", "length", "double"):
+            problem = problem.replace(v.get("p", v.get("w", "")), '"' + v.get("p", v.get("w", "")) + '"', 1)
+        if problem in seen:
+            continue
+        seen.add(problem)
+        out.append(make_task(problem, _answer(family, v, t), family))
+    return out
+
+
+def make_split(split: str, per_family: int, families=None, seed: int = 0) -> list[Task]:
+    families = list(families or FAMILIES)
+    tasks = []
+    for f in families:
+        tasks.extend(generate(f, split, per_family, seed))
+    random.Random(f"shuffle:{split}:{seed}").shuffle(tasks)
+    return tasks
+
+
+# ---------------------------------------------------------------- curriculum
+
+@dataclass
+class Curriculum:
+    """Short targets first: level k admits targets up to ``limits[k]`` bytes.
+
+    The trainer calls :meth:`update` with each report's success rate; the level rises once the
+    running success rate at the current level passes ``threshold``.
+    """
+
+    limits: tuple[int, ...] = (2, 4, 8, MAX_TARGET)
+    threshold: float = 0.6
+    level: int = 0
+    _ema: float = field(default=0.0, repr=False)
+
+    @property
+    def max_len(self) -> int:
+        return self.limits[min(self.level, len(self.limits) - 1)]
+
+    @property
+    def final(self) -> bool:
+        return self.level >= len(self.limits) - 1
+
+    def admits(self, task: Task) -> bool:
+        return max(len(o) for _, o in task.tests) <= self.max_len
+
+    def update(self, success_rate: float) -> bool:
+        self._ema = 0.7 * self._ema + 0.3 * success_rate
+        if not self.final and self._ema >= self.threshold:
+            self.level += 1
+            self._ema = 0.0
+            return True
+        return False
+
+    def state(self) -> dict:
+        return {"level": self.level, "ema": self._ema}
+
+    def load_state(self, s: dict) -> None:
+        self.level, self._ema = int(s["level"]), float(s["ema"])
+
+
+def assets_dir() -> Path:
+    import bfcore
+
+    return Path(bfcore.__file__).resolve().parents[1] / "assets"
+
+
+def default_task_file(split: str) -> Path:
+    return assets_dir() / "tasks" / f"{split}.jsonl"

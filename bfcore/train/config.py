@@ -1,0 +1,70 @@
+"""The one training configuration (CleanRL style: every knob here, with help text and defaults that work)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+
+def _f(default, help: str, **kw):
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help}, **kw)
+    return field(default=default, metadata={"help": help}, **kw)
+
+
+@dataclass
+class TrainConfig:
+    # run
+    run_dir: str = _f("", "run directory (empty: runs/<algo>-<time>)")
+    seed: int = _f(1, "the one seed: numpy, python and mlx generators all derive from it")
+    steps: int = _f(400, "number of updates (each: one batch of rollouts + optimisation)")
+    resume: bool = _f(False, "continue the run in run_dir from its checkpoint")
+    init_from: str = _f("", "start from this checkpoint's weights (fine-tuning); fresh optimiser")
+    report_every: int = _f(5, "updates between metrics.jsonl lines / on_report calls")
+    save_every: int = _f(25, "updates between checkpoints (also saved at the end and on Ctrl-C)")
+    samples_per_report: int = _f(4, "sample programs logged with each report")
+    # tasks
+    tasks: str = _f("", "JSONL task file (empty: the built-in generators)")
+    families: list = _f([], "built-in families to train on (empty: all default families)")
+    tasks_per_family: int = _f(400, "built-in tasks generated per family (train split)")
+    curriculum: bool = _f(True, "short targets first; the level rises when success passes the threshold")
+    curriculum_threshold: float = _f(0.6, "running success rate that advances the curriculum")
+    # algorithm
+    algo: str = _f("ppo", "ppo (GAE + critic) or grpo (group-relative advantages, no critic)")
+    batch_size: int = _f(256, "episodes per update")
+    group_size: int = _f(8, "grpo: samples per prompt")
+    epochs: int = _f(2, "optimisation passes over each batch")
+    minibatches: int = _f(2, "minibatches per epoch")
+    lr: float = _f(1e-3, "Adam learning rate")
+    gamma: float = _f(1.0, "discount (episodes are short; the shaped rewards telescope exactly at 1.0)")
+    gae_lambda: float = _f(0.95, "GAE lambda")
+    clip: float = _f(0.2, "PPO ratio clip")
+    vf_coef: float = _f(0.5, "value loss weight")
+    ent_coef: float = _f(0.01, "entropy bonus weight")
+    max_grad_norm: float = _f(1.0, "global gradient norm clip")
+    norm_adv: bool = _f(True, "normalise advantages per minibatch")
+    temperature: float = _f(1.0, "sampling temperature during rollouts")
+    # rewards
+    reward_weights: dict = _f({"exact": 1.0, "edit": 0.5, "out_dist": 0.1, "length": 0.05, "invalid": 1.0},
+                              "weight of each named reward function (bfcore.rewards)")
+    shaping: float = _f(0.5, "weight of the dense edit-distance shaping (sums to the program reward)")
+    # model
+    hidden: int = _f(128, "GRU / memory width")
+    conv_layers: int = _f(1, "conv layers over the prompt characters")
+    max_steps: int = _f(18, "tokens per program, END included")
+    encoder_layers: int = _f(4, "LLM layers kept for the frozen encoder (0: no LLM, characters only)")
+    encoder_model: str = _f("", "encoder model (empty: the embedded SmolLM2 GGUF)")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        names = {f.name for f in fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown TrainConfig fields: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+    @staticmethod
+    def help() -> dict[str, str]:
+        return {f.name: f.metadata.get("help", "") for f in fields(TrainConfig)}

@@ -1,0 +1,284 @@
+"""``train(config, on_report=None, should_stop=None) -> run_dir``: PPO or GRPO against the interpreter.
+
+One update = sample a batch of tasks (from the curriculum's pool), roll the policy out as one lazy
+MLX graph, compile the print tokens to BF, run them with ``run_many``, score the real outputs,
+turn the scores into advantages (GAE over shaped per-step rewards for PPO, group-relative for
+GRPO), then a few clipped-objective minibatch epochs. Everything MLX is created inside this call,
+so it may run in a background thread (MLX arrays belong to the thread that made them).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bfcore.runtime import mx
+
+
+class TrainError(ValueError):
+    """A configuration or file problem found before training starts."""
+
+
+def _load_tasks(cfg):
+    from bfcore import tasks as T
+
+    if cfg.tasks:
+        try:
+            return T.load_tasks(cfg.tasks)
+        except T.TaskFormatError as exc:
+            raise TrainError(str(exc)) from None
+    fams = list(cfg.families) or T.FAMILIES
+    bad = [f for f in fams if f not in T.TEMPLATES]
+    if bad:
+        raise TrainError(f"unknown family {bad[0]!r}; known: {', '.join(T.TEMPLATES)}")
+    return T.make_split("train", cfg.tasks_per_family, fams, seed=cfg.seed)
+
+
+def _run_dir(cfg) -> Path:
+    if cfg.run_dir:
+        return Path(cfg.run_dir)
+    return Path("runs") / f"{cfg.algo}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+class Trainer:
+    def __init__(self, cfg, run_dir: Path):
+        import mlx.optimizers as optim
+
+        from bfcore.agent.agent import load_policy
+        from bfcore.agent.features import Featurizer
+        from bfcore.agent.model import ModelConfig, Policy
+        from bfcore.tasks import Curriculum
+
+        if cfg.algo not in ("ppo", "grpo"):
+            raise TrainError(f"algo must be 'ppo' or 'grpo', got {cfg.algo!r}")
+        if cfg.algo == "grpo" and cfg.batch_size % cfg.group_size:
+            raise TrainError(f"batch_size {cfg.batch_size} is not a multiple of group_size {cfg.group_size}")
+        self.cfg, self.run_dir, self.ckpt = cfg, run_dir, run_dir / "checkpoint"
+        self.tasks = _load_tasks(cfg)
+        # the one place seeds are set
+        self.np_rng = np.random.default_rng(cfg.seed)
+        self.py_rng = random.Random(cfg.seed)
+        mx.random.seed(cfg.seed)
+        encoder = None
+        if cfg.encoder_layers:
+            from bfcore.encoder import load_encoder
+
+            encoder = load_encoder(cfg.encoder_model or None, layers=cfg.encoder_layers)
+        self.feat = Featurizer(encoder)
+        self.feat.warm([t.problem for t in self.tasks])
+        mcfg = ModelConfig(cfg.hidden, cfg.conv_layers, self.feat.enc_dim, cfg.max_steps)
+        self.policy = Policy(mcfg)
+        if cfg.init_from:
+            src, _ = load_policy(Path(cfg.init_from) / "checkpoint" if (Path(cfg.init_from) / "checkpoint").is_dir()
+                                 else Path(cfg.init_from))
+            if src.cfg != mcfg:
+                raise TrainError(f"{cfg.init_from}: its model ({src.cfg}) differs from this config ({mcfg})")
+            self.policy.update(src.parameters())
+        mx.eval(self.policy.parameters())
+        self.opt = optim.Adam(cfg.lr)
+        self.opt.init(self.policy.trainable_parameters())
+        self.curriculum = Curriculum(threshold=cfg.curriculum_threshold)
+        if not cfg.curriculum:
+            self.curriculum.level = len(self.curriculum.limits) - 1
+        self.step, self.episodes, self.elapsed = 0, 0, 0.0
+        self.encoder_info = {"model": cfg.encoder_model or None, "layers": cfg.encoder_layers} if encoder else {}
+        import mlx.nn as nn
+
+        self.loss_and_grad = nn.value_and_grad(self.policy, self._loss)
+
+    # ------------------------------------------------------------ state
+    def state(self) -> dict:
+        from dataclasses import asdict
+
+        return {"step": self.step, "episodes": self.episodes, "elapsed": self.elapsed,
+                "model": asdict(self.policy.cfg), "encoder": self.encoder_info,
+                "curriculum": self.curriculum.state(), "seed": self.cfg.seed, "algo": self.cfg.algo,
+                "rng": {"numpy": self.np_rng.bit_generator.state, "python": _py_state(self.py_rng),
+                        "mlx_next_key": self._key(self.step).tolist()}}
+
+    def save(self) -> None:
+        from bfcore.train import checkpoint
+
+        checkpoint.save(self.ckpt, self.policy, self.opt, self.state())
+
+    def restore(self) -> None:
+        from bfcore.train import checkpoint
+
+        if not (self.ckpt / "state.json").is_file():
+            raise TrainError(f"{self.ckpt}: no checkpoint to resume from")
+        s = checkpoint.load_state(self.ckpt)
+        self.policy.load_weights(str(self.ckpt / "model.safetensors"))
+        checkpoint.load_optimizer(self.ckpt, self.opt)
+        self.step, self.episodes, self.elapsed = int(s["step"]), int(s["episodes"]), float(s["elapsed"])
+        self.curriculum.load_state(s["curriculum"])
+        self.np_rng.bit_generator.state = s["rng"]["numpy"]
+        self.py_rng.setstate(_py_unstate(s["rng"]["python"]))
+        mx.eval(self.policy.parameters(), self.opt.state)
+
+    def _key(self, step: int):
+        # per-update keys derived from (seed, step): a resumed run samples exactly what it would have
+        return mx.random.key(self.cfg.seed * 1_000_003 + step)
+
+    # ------------------------------------------------------------ one update
+    def _pick(self) -> np.ndarray:
+        cur = self.curriculum
+        pool = [i for i, t in enumerate(self.tasks) if cur.admits(t)] or list(range(len(self.tasks)))
+        cfg = self.cfg
+        if cfg.algo == "grpo":
+            return np.repeat(self.np_rng.choice(pool, cfg.batch_size // cfg.group_size), cfg.group_size)
+        return self.np_rng.choice(pool, cfg.batch_size)
+
+    def _loss(self, b, actions, old_logp, adv, ret, alive):
+        from bfcore.train.ppo import ppo_terms
+
+        o = self.policy.unroll(b, actions=actions)
+        pl, vl, ent, kl, cf = ppo_terms(mx, o["logp"], old_logp, adv, o["value"], ret, o["entropy"], alive,
+                                        self.cfg.clip)
+        vf = self.cfg.vf_coef if self.cfg.algo == "ppo" else 0.0
+        return pl + vf * vl - self.cfg.ent_coef * ent, (pl, vl, ent, kl, cf)
+
+    def update(self) -> dict:
+        import mlx.optimizers as optim
+
+        from bfcore.agent.compile import compile_bytes
+        from bfcore.agent.features import to_mx
+        from bfcore.rewards import run_programs, score, shaped_rewards
+        from bfcore.train.ppo import explained_variance, gae, group_advantages
+
+        cfg = self.cfg
+        t0 = time.perf_counter()
+        idx = self._pick()
+        tasks = [self.tasks[i] for i in idx]
+        feats = self.feat.batch([t.problem for t in tasks])
+        roll = self.policy.unroll(to_mx(feats), key=self._key(self.step), temperature=cfg.temperature)
+        mx.eval(roll)
+        actions, old_logp = np.array(roll["actions"]), np.array(roll["logp"])
+        values, alive, byte = np.array(roll["value"]), np.array(roll["alive"]), np.array(roll["byte"])
+        printed = [bytes(int(x) for x in row if x >= 0) for row in byte]
+        programs = [compile_bytes(p)[0] for p in printed]
+        outputs, statuses = run_programs(programs, tasks)
+        sc = score(outputs, statuses, tasks, programs, cfg.reward_weights)
+        S = actions.shape[1]
+        if cfg.algo == "ppo":
+            rewards = shaped_rewards(printed, [t.target for t in tasks], sc.total, alive.sum(1), S, cfg.shaping)
+            adv, ret = gae(rewards, values, alive, cfg.gamma, cfg.gae_lambda)
+        else:
+            adv = group_advantages(sc.total, cfg.group_size)[:, None] * alive
+            ret = np.zeros_like(adv)
+        logs = []
+        B = len(idx)
+        for _ in range(cfg.epochs):
+            perm = self.np_rng.permutation(B)
+            for mb in np.array_split(perm, cfg.minibatches):
+                a = adv[mb]
+                if cfg.norm_adv:
+                    w = alive[mb]
+                    mu = (a * w).sum() / max(w.sum(), 1)
+                    sd = np.sqrt((((a - mu) ** 2) * w).sum() / max(w.sum(), 1))
+                    a = (a - mu) / (sd + 1e-8) * w
+                (loss, aux), grads = self.loss_and_grad(
+                    to_mx(feats, mb), mx.array(actions[mb]), mx.array(old_logp[mb]),
+                    mx.array(a, mx.float32), mx.array(ret[mb], mx.float32), mx.array(alive[mb]))
+                grads, _ = optim.clip_grad_norm(grads, cfg.max_grad_norm)
+                self.opt.update(self.policy, grads)
+                mx.eval(self.policy.parameters(), self.opt.state, aux)
+                logs.append([float(x) for x in aux])
+        self.step += 1
+        self.episodes += B
+        dt = time.perf_counter() - t0
+        self.elapsed += dt
+        lg = np.array(logs)
+        live = alive.astype(bool)
+        out = {"episodic_return": float(sc.total.mean()), "success_rate": float(sc.success.mean()),
+               "policy_loss": lg[:, 0].mean(), "value_loss": lg[:, 1].mean(), "entropy": lg[:, 2].mean(),
+               "approx_kl": lg[:, 3].mean(), "clipfrac": lg[:, 4].mean(), "seconds": dt, "episodes": B,
+               "explained_variance": explained_variance(values[live], ret[live]) if cfg.algo == "ppo" else float("nan"),
+               "first_ratio_kl": logs[0][3]}
+        for n, v in sc.parts.items():
+            out[f"reward/{n}"] = float(v.mean())
+        self.curriculum.update(out["success_rate"])
+        out["_samples"] = [{"family": tasks[i].family, "prompt": tasks[i].problem, "program": programs[i],
+                            "output": outputs[i][0].decode("latin-1"), "reward": round(float(sc.total[i]), 4)}
+                           for i in range(min(cfg.samples_per_report, B))]
+        return out
+
+
+def _py_state(rng: random.Random):
+    v, s, g = rng.getstate()
+    return [v, list(s), g]
+
+
+def _py_unstate(s):
+    return (s[0], tuple(s[1]), s[2])
+
+
+def _aggregate(stats: list[dict], trainer: Trainer) -> dict:
+    keys = [k for k in stats[0] if not k.startswith("_") and k not in ("seconds", "episodes", "first_ratio_kl")]
+    rep = {"step": trainer.step, "episodes": trainer.episodes, "time": round(trainer.elapsed, 3)}
+    for k in keys:
+        vals = [s[k] for s in stats if s[k] == s[k]]
+        rep[k] = float(np.mean(vals)) if vals else None
+    secs = sum(s["seconds"] for s in stats)
+    rep["sps"] = sum(s["episodes"] for s in stats) / max(secs, 1e-9)
+    rep["curriculum_level"] = trainer.curriculum.level
+    rep["samples"] = stats[-1]["_samples"]
+    return rep
+
+
+def _trim_metrics(path: Path, step: int) -> None:
+    """On resume, drop report lines written after the checkpoint being resumed."""
+    from bfcore.train.checkpoint import atomic_write_text
+
+    if not path.is_file():
+        return
+    keep = []
+    for line in path.read_text().splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= step:
+                keep.append(line)
+        except ValueError:
+            continue
+    atomic_write_text(path, "".join(line + "\n" for line in keep))
+
+
+def train(config, on_report=None, should_stop=None) -> Path:
+    """Train per ``config``; returns the run directory. Saves a checkpoint every ``save_every``
+    updates, at the end, when ``should_stop()`` turns true, and on KeyboardInterrupt (then re-raises)."""
+    from bfcore.train.checkpoint import atomic_write_text
+
+    cfg = config
+    run_dir = _run_dir(cfg)
+    if cfg.resume and not (run_dir / "checkpoint" / "state.json").is_file():
+        raise TrainError(f"{run_dir}: no checkpoint to resume from")
+    if not cfg.resume and (run_dir / "checkpoint" / "state.json").is_file():
+        raise TrainError(f"{run_dir}: already holds a run (use --resume, or another --run)")
+    trainer = Trainer(cfg, run_dir)
+    metrics = run_dir / "metrics.jsonl"
+    if cfg.resume:
+        trainer.restore()
+        _trim_metrics(metrics, trainer.step)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "config.json", json.dumps(cfg.to_dict(), indent=1))
+    stats: list[dict] = []
+    try:
+        with open(metrics, "a", encoding="utf-8") as mf:
+            while trainer.step < cfg.steps:
+                if should_stop is not None and should_stop():
+                    break
+                stats.append(trainer.update())
+                if trainer.step % cfg.report_every == 0 or trainer.step == cfg.steps:
+                    rep = _aggregate(stats, trainer)
+                    stats = []
+                    mf.write(json.dumps(rep) + "\n")
+                    mf.flush()
+                    if on_report is not None:
+                        on_report(rep)
+                if trainer.step % cfg.save_every == 0:
+                    trainer.save()
+    finally:
+        trainer.save()  # also on KeyboardInterrupt / should_stop: nothing trained is lost
+    return run_dir
