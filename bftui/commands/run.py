@@ -1,0 +1,93 @@
+"""``bftui run FILE.b``: run a Brainfuck program and write its output bytes exactly.
+
+Exit status: 0 on success; 1 when the program stopped with a runtime error (pointer off the tape,
+step or output limit; its partial output is still written); 2 for bad input (missing file,
+unmatched bracket, bad option). Errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DEFAULT_MAX_STEPS = 10_000_000
+DEFAULT_MAX_OUTPUT = 1 << 20
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="the program (.b); '-' reads it from stdin")
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument("--input", metavar="TEXT", help="input for ',' (default: stdin, unless the program comes from stdin)")
+    src.add_argument("--input-file", metavar="F", help="read the input for ',' from a file")
+    parser.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N",
+                        help=f"stop after N instructions (default {DEFAULT_MAX_STEPS:,}; 0: no limit)")
+    parser.add_argument("--max-output", type=int, default=DEFAULT_MAX_OUTPUT, metavar="N",
+                        help=f"stop after N output bytes (default {DEFAULT_MAX_OUTPUT})")
+    parser.add_argument("--tape", type=int, default=30000, metavar="N", help="tape length in cells (default 30000)")
+    parser.add_argument("--eof", choices=("zero", "max", "keep"), default="zero",
+                        help="what ',' stores at end of input: 0, 255, or leave the cell (default zero)")
+    parser.add_argument("--wrap", action="store_true", help="the pointer wraps around the tape ends instead of failing")
+    parser.add_argument("--stats", action="store_true", help="print steps and time to stderr")
+
+
+def _read(path: str, what: str) -> bytes:
+    from bftui.cli import UserError
+
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+
+
+def _program_input(args, program: bytes) -> bytes:
+    if args.input is not None:
+        return args.input.encode("utf-8", "surrogateescape")
+    if args.input_file is not None:
+        return _read(args.input_file, "input file")
+    if args.file == "-" or b"," not in program:
+        return b""
+    return sys.stdin.buffer.read()
+
+
+def _config(args):
+    from bftui.cli import UserError
+    from bfcore.fast import UNLIMITED
+    from bfcore.program import Config
+
+    try:
+        return Config(tape_len=args.tape, eof=args.eof, bounds="wrap" if args.wrap else "error",
+                      max_steps=args.max_steps or UNLIMITED, max_output=args.max_output)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def main(args) -> int:
+    import time
+
+    from bftui.cli import UserError
+    from bfcore.errors import BFSyntaxError
+    from bfcore.fast import run
+    from bfcore.program import parse
+
+    name = "<stdin>" if args.file == "-" else args.file
+    program = sys.stdin.buffer.read() if args.file == "-" else _read(args.file, "program")
+    config = _config(args)
+    try:
+        parsed = parse(program)
+    except BFSyntaxError as exc:
+        raise UserError(f"{name}:{exc.line}:{exc.col}: {exc.message}") from None
+    data = _program_input(args, program)
+    start = time.perf_counter()
+    result = run(parsed, data, config)
+    elapsed = time.perf_counter() - start
+    sys.stdout.buffer.write(result.output)
+    sys.stdout.buffer.flush()
+    if args.stats:
+        print(f"bftui run: {result.steps:,} steps in {elapsed:.3f} s ({result.status})", file=sys.stderr)
+    if result.error is not None:
+        err = result.error
+        print(f"bftui run: error: {name}:{err.line}:{err.col}: {err.message} (step {err.step:,})",
+              file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,92 @@
+"""``bftui run`` end to end, through a subprocess like a user would run it."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PROGRAMS = ROOT / "assets" / "programs"
+
+
+def bftui_run(*args, stdin=b""):
+    return subprocess.run([sys.executable, "-m", "bftui", "run", *map(str, args)], input=stdin,
+                          capture_output=True, cwd=ROOT, timeout=120)
+
+
+def assert_one_line_error(proc, code, text):
+    assert proc.returncode == code
+    err = proc.stderr.decode()
+    assert err.count("\n") == 1 and "Traceback" not in err and text in err, err
+
+
+def test_hello_world():
+    proc = bftui_run(PROGRAMS / "hello.b")
+    assert proc.returncode == 0 and proc.stdout == b"Hello World!\n" and proc.stderr == b""
+
+
+def test_binary_output_is_exact():
+    proc = bftui_run(PROGRAMS / "wrap.b")
+    assert proc.returncode == 0 and proc.stdout == b"\xff\x00A"
+
+
+def test_input_from_stdin_option_and_file(tmp_path):
+    assert bftui_run(PROGRAMS / "cat.b", stdin=b"piped\x00\xfe").stdout == b"piped"  # 0 ends cat.b
+    assert bftui_run(PROGRAMS / "cat.b", "--input", "from option").stdout == b"from option"
+    data = tmp_path / "in.bin"
+    data.write_bytes(b"\x01\x02\xff")
+    assert bftui_run(PROGRAMS / "cat.b", "--input-file", data).stdout == b"\x01\x02\xff"
+
+
+def test_program_from_stdin():
+    proc = bftui_run("-", "--input", "xy", stdin=b",.,.")
+    assert proc.returncode == 0 and proc.stdout == b"xy"
+
+
+def test_eof_tape_and_wrap_options():
+    assert bftui_run("-", "--eof", "max", stdin=b",.").stdout == b"\xff"
+    assert bftui_run("-", "--eof", "keep", stdin=b"+++,.").stdout == b"\x03"
+    assert bftui_run("-", "--tape", "2", "--wrap", stdin=b">>+.").stdout == b"\x01"
+    assert_one_line_error(bftui_run("-", "--tape", "2", stdin=b">>+."), 1, "<stdin>:1:2: pointer moved right")
+
+
+def test_syntax_error_is_one_line_with_position(tmp_path):
+    prog = tmp_path / "bad.b"
+    prog.write_text("+++\n++\n  [ [ ] .\n")
+    proc = bftui_run(prog)
+    assert_one_line_error(proc, 2, f"bftui run: error: {prog}:3:3: unmatched '['")
+    assert proc.stdout == b""
+
+
+def test_missing_file():
+    assert_one_line_error(bftui_run("no/such/file.b"), 2, "no/such/file.b")
+
+
+def test_step_limit_keeps_partial_output():
+    proc = bftui_run("-", "--max-steps", "1000", stdin=b"+++.[]")
+    assert_one_line_error(proc, 1, "step limit of 1000 steps reached")
+    assert proc.stdout == b"\x03"
+
+
+def test_output_limit():
+    proc = bftui_run("-", "--max-output", "4", stdin=b"+[.]")
+    assert_one_line_error(proc, 1, "output limit of 4 bytes reached")
+    assert proc.stdout == b"\x01" * 4
+
+
+def test_stats_go_to_stderr():
+    proc = bftui_run(PROGRAMS / "hello.b", "--stats")
+    assert proc.stdout == b"Hello World!\n"
+    assert b"906 steps" in proc.stderr
+
+
+@pytest.mark.parametrize("bad", [["--tape", "0"], ["--max-output", "-1"]])
+def test_bad_options_are_one_line(bad):
+    assert_one_line_error(bftui_run(PROGRAMS / "hello.b", *bad), 2, "bftui run: error:")
+
+
+def test_long_run_switches_to_numba_and_agrees(tmp_path):
+    proc = bftui_run(PROGRAMS / "squares.b")
+    lines = proc.stdout.decode().split()
+    assert proc.returncode == 0 and lines == [str(i * i) for i in range(101)]
