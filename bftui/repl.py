@@ -40,6 +40,7 @@ HELP = {
     ":help": ":help              this list",
     ":quit": ":quit              leave (also Ctrl-D)",
 }
+DEFAULT_TRAIN_STEPS = 30
 ALIASES = {":q": ":quit", ":exit": ":quit", ":h": ":help", ":?": ":help"}
 
 STYLE = Style.from_dict(
@@ -281,10 +282,8 @@ class Repl:
 
     def cmd_model(self, arg: str) -> None:
         if not arg:
-            self.out.line(("class:label", "model: "), self.model or "default (shipped agent)")
-            info = getattr(self.agent, "info", None)
-            if callable(info):
-                self.out.line(("class:label", "info:  "), str(info()))
+            self.out.line(("class:label", "checkpoint: "), self.model or "default (the shipped agent)")
+            self.out.line(("class:label", "model:      "), self.model_label())
             return
         path = Path(arg).expanduser()
         if arg != "default" and not path.exists():
@@ -352,15 +351,23 @@ class Repl:
             self.trainer.stop.set()
             self.trainer.thread.join()
 
+    def model_label(self) -> str:
+        """The language model behind the agent, once it is loaded."""
+        if self.agent is None:
+            return "loads on the first prompt"
+        encoder = getattr(self.agent, "state", {}).get("encoder") or {}
+        if not encoder:
+            return "none (characters only)"
+        return f"{encoder.get('model') or 'SmolLM2-135M (embedded)'}, {encoder.get('layers', '?')} layers"
+
     def toolbar(self) -> FormattedText:
-        model = self.model or "default"
-        checkpoint = self.trainer.checkpoint if self.trainer and self.trainer.checkpoint else "-"
+        checkpoint = self.model or "default"
         reward = "-" if self.last_reward is None else f"{self.last_reward:.3f}"
-        parts = [f" model: {model}", f"checkpoint: {checkpoint}", f"last reward: {reward}"]
+        parts = [f" model: {self.model_label()}", f"checkpoint: {checkpoint}", f"last reward: {reward}"]
         if self.expect is not None:
             parts.append(f"expect: {show_bytes(self.expect)}")
         if self.trainer is not None and self.trainer.running:
-            parts.append("training...")
+            parts.append(f"training {self.trainer.step}/{self.trainer.total or '?'}")
         return FormattedText([("class:bottom-toolbar", "  |  ".join(parts))])
 
 
@@ -373,6 +380,8 @@ class TrainJob:
         self.steps = steps
         self.stop = threading.Event()
         self.checkpoint: str | None = None
+        self.total: int | None = None
+        self.step = 0
         self.thread = threading.Thread(target=self._run, name="bftui-repl-train", daemon=True)
 
     @property
@@ -387,14 +396,16 @@ class TrainJob:
         out = self.repl.out
         try:
             from bfcore.tasks import make_task, save_tasks
-            from bfcore.train import TrainConfig, train
+            from bfcore.train import train
 
             task_file = session_dir() / "repl_tasks.jsonl"
             task_file.parent.mkdir(parents=True, exist_ok=True)
             # Tasks hold text as latin-1 code points, one per byte, so any expected bytes round-trip.
             tasks = [make_task(p.prompt, p.expect.decode("latin-1"), family="repl") for p in self.pairs]
             save_tasks(tasks, task_file)
-            config = _train_config(TrainConfig, task_file, self.steps, self.repl.model)
+            config = fine_tune_config(task_file, self.steps, self.repl.model)
+            self.total = config.steps
+            out.line(("class:label", f"run directory: {config.run_dir} (bftui watch {config.run_dir})"))
             run_dir = train(config, on_report=self._report, should_stop=self.stop.is_set)
         except Exception as exc:  # a failed background job must report, not kill the prompt
             out.error(f"training failed: {type(exc).__name__}: {exc}")
@@ -406,29 +417,47 @@ class TrainJob:
 
     def _report(self, metrics: dict) -> None:
         step = metrics.get("step", "?")
+        self.step = step
         ret = metrics.get("episodic_return")
         success = metrics.get("success_rate")
-        text = f"train step {step}"
+        text = f"train step {step}/{self.total}"
         if isinstance(ret, (int, float)):
             text += f"  return {ret:.3f}"
-            self.repl.last_reward = float(ret)
         if isinstance(success, (int, float)):
             text += f"  success {success:.0%}"
         self.repl.out.line(("class:label", text))
 
 
-def _train_config(config_cls, task_file: Path, steps: int | None, model: str | None):
-    """A TrainConfig for the session's tasks, setting only the fields this TrainConfig has."""
-    import dataclasses
+def fine_tune_config(task_file: Path, steps: int | None, model: str | None):
+    """A TrainConfig that fine-tunes ``model`` (None: the shipped agent) on ``task_file``.
 
-    fields = {f.name for f in dataclasses.fields(config_cls)} if dataclasses.is_dataclass(config_cls) else set()
-    wanted = {"tasks": str(task_file), "task_file": str(task_file), "train_tasks": str(task_file)}
-    if steps is not None:
-        wanted["steps"] = steps
-    if model is not None:
-        wanted.update(init=model, resume=model, agent=model)
-    kwargs = {k: v for k, v in wanted.items() if k in fields}
-    return config_cls(**kwargs)
+    The network shape and encoder must match the checkpoint's, so they are read from its state.json.
+    """
+    import json
+    import time
+
+    from bfcore.agent import default_agent_dir
+    from bfcore.train import TrainConfig
+
+    source = Path(model) if model else default_agent_dir()
+    checkpoint = source / "checkpoint" if (source / "checkpoint" / "state.json").is_file() else source
+    state = json.loads((checkpoint / "state.json").read_text())
+    shape, encoder = state.get("model", {}), state.get("encoder") or {}
+    return TrainConfig(
+        run_dir=str(Path("runs") / f"repl-{time.strftime('%Y%m%d-%H%M%S')}"),
+        tasks=str(task_file),
+        steps=steps or DEFAULT_TRAIN_STEPS,
+        init_from=str(checkpoint),
+        curriculum=False,  # the session's few targets are all wanted now, whatever their length
+        batch_size=64,
+        report_every=1,
+        save_every=10,
+        hidden=shape.get("hidden", TrainConfig.hidden),
+        conv_layers=shape.get("conv_layers", TrainConfig.conv_layers),
+        max_steps=shape.get("max_steps", TrainConfig.max_steps),
+        encoder_layers=int(encoder.get("layers", 0)) if shape.get("enc_dim") else 0,
+        encoder_model=encoder.get("model") or "",
+    )
 
 
 # -- front ends ------------------------------------------------------------------------------------

@@ -11,7 +11,16 @@ from prompt_toolkit.history import FileHistory
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from bftui.repl import Printer, Repl, decode_escapes, looks_like_code, make_session, open_history, run_interactive
+from bftui.repl import (
+    Printer,
+    Repl,
+    decode_escapes,
+    looks_like_code,
+    make_session,
+    open_history,
+    run_interactive,
+    show_bytes,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NINE = "+++[>+++<-]>."  # prints byte 9 (a tab)
@@ -76,11 +85,49 @@ def test_run_reads_a_file_and_runs_the_last_program(tmp_path):
 def test_toolbar_shows_model_checkpoint_reward_and_expect():
     repl = Repl(Printer(io.StringIO()))
     text = "".join(t for _, t in repl.toolbar())
-    assert "model: default" in text and "checkpoint: -" in text and "last reward: -" in text
+    assert "model: loads on the first prompt" in text and "checkpoint: default" in text and "last reward: -" in text
     repl.handle(":expect hi\\n")
     repl.last_reward = 0.5
     text = "".join(t for _, t in repl.toolbar())
     assert "last reward: 0.500" in text and 'expect: "hi\\n"' in text
+
+
+def make_checkpoint(tmp_path: Path) -> Path:
+    """A real (tiny, characters-only) agent checkpoint, trained for one update."""
+    from bfcore.tasks import make_task, save_tasks
+    from bfcore.train import TrainConfig, train
+
+    tasks = tmp_path / "tasks.jsonl"
+    save_tasks([make_task("say hi", "hi"), make_task("say ok", "ok")], tasks)
+    config = TrainConfig(
+        run_dir=str(tmp_path / "base"), tasks=str(tasks), steps=1, batch_size=8, encoder_layers=0, hidden=16
+    )
+    return train(config)
+
+
+def test_prompt_expect_and_background_fine_tuning(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # :train puts its run under ./runs
+    base = make_checkpoint(tmp_path)
+    printed = io.StringIO()
+    repl = Repl(Printer(printed))
+    for line in [f":model {base}", ":expect hi", "say hi", ":train 2"]:
+        assert repl.handle(line)
+    repl.trainer.thread.join(timeout=120)
+    out = printed.getvalue()
+    program = out.split("program: ", 1)[1].split("\n", 1)[0]
+    shown_output = out.split("output:  ", 1)[1].split("\n", 1)[0]
+    from bfcore.fast import run
+
+    assert shown_output == show_bytes(run(program).output)  # the printed program prints what is shown
+    assert f"reward:  {repl.last_reward:.3f}" in out
+    assert repl.pairs[0].prompt == "say hi" and repl.pairs[0].expect == b"hi"
+    assert "train step 1/2" in out and "train step 2/2" in out
+    run_dir = Path(out.split("training done: ", 1)[1].split(" ", 1)[0])
+    assert (tmp_path / run_dir / "checkpoint" / "model.safetensors").is_file()
+    assert repl.model == str(run_dir / "checkpoint") and repl.agent is None  # next prompt loads it
+    assert "checkpoint: " + str(run_dir / "checkpoint") in "".join(t for _, t in repl.toolbar())
+    repl.handle("say hi")
+    assert out.count("program: ") == 1 and printed.getvalue().count("program: ") == 2
 
 
 def test_train_without_pairs_explains():
