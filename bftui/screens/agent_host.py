@@ -30,6 +30,17 @@ class AgentHost:
         """Switch to the weights at ``path`` at the next request (after training saved them)."""
         self._pending_path = str(path)
 
+    def weights_path(self) -> Path | None:
+        """The checkpoint (or run) directory generation uses now or next, if it exists."""
+        if self._pending_path or self._path:
+            return Path(self._pending_path or self._path)
+        try:
+            from bfcore.agent import default_agent_dir
+        except ImportError:
+            return None
+        path = default_agent_dir()
+        return path if (path / "state.json").is_file() else None
+
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -59,9 +70,9 @@ def _load_agent(path: str | None):
         raise AgentMissing("no agent available yet: this build has no bfcore.agent.Agent") from None
     try:
         return Agent.load(path)
-    except (FileNotFoundError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # AgentError is a ValueError naming the file
         where = path or "the shipped default (assets/agent/)"
         raise AgentMissing(
-            f"no agent at {where} ({exc.__class__.__name__}): train one with `bftui train` "
-            "or start with --agent PATH"
+            f"no agent loaded from {where}: {exc}. Train one with `bftui train`, or start "
+            "with `bftui --agent RUN_DIR`; the debugger works without one."
         ) from None

@@ -39,6 +39,25 @@ def parse_expected(text: str) -> bytes | None:
         return text.encode("utf-8")
 
 
+def init_settings(agent_dir: Path | None) -> dict:
+    """TrainConfig fields that make a run start from the agent at ``agent_dir`` (its model shape
+    and encoder depth must match for ``init_from``); empty when there is no such agent."""
+    import json
+
+    if agent_dir is None:
+        return {}
+    ckpt = agent_dir / "checkpoint" if (agent_dir / "checkpoint").is_dir() else agent_dir
+    try:
+        state = json.loads((ckpt / "state.json").read_text())
+        model = state["model"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    encoder = state.get("encoder") or {}
+    return {"init_from": str(ckpt), "hidden": model["hidden"], "conv_layers": model["conv_layers"],
+            "max_steps": model["max_steps"],
+            "encoder_layers": int(encoder.get("layers", 4)) if model.get("enc_dim") else 0}
+
+
 class MainScreen(Screen):
     BINDINGS = [
         Binding("ctrl+o", "options", "Options", show=False, id="main.options",
@@ -65,6 +84,8 @@ class MainScreen(Screen):
         self._reports: list[dict] = []  # buffered between curve redraws
         self._history = history
         self.last_generation = None
+        self.run_dir: Path | None = None
+        self._checkpoint_stamp: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="too-small")
@@ -99,7 +120,10 @@ class MainScreen(Screen):
     @work(thread=True, exclusive=True, group="agent")
     def load_agent(self) -> None:
         future = self.host.load()
-        result = self._wait(future)
+        try:
+            result = self._wait(future)
+        except Exception as exc:  # a broken checkpoint must not take the app down
+            result = AgentUnavailable(f"agent failed to load: {exc.__class__.__name__}: {exc}")
         if result is not None:
             self.post_message(result if isinstance(result, AgentUnavailable) else AgentReady(result))
 
@@ -121,9 +145,12 @@ class MainScreen(Screen):
         self._show_train_info()
 
     def on_agent_unavailable(self, message: AgentUnavailable) -> None:
-        self.agent_state = message.reason
+        self.agent_state = "no agent yet"
+        self.panel.editor.placeholder = (
+            f"{message.reason}\n\nMeanwhile, type or paste a Brainfuck program here and press "
+            "F5 to run it or F8 to step through it.")
         self._show_train_info()
-        self.notify(message.reason, title="no agent", severity="warning", timeout=8)
+        self.notify(message.reason, title="no agent", severity="warning", timeout=6)
 
     # -- generation ------------------------------------------------------------------------------
 
@@ -156,7 +183,6 @@ class MainScreen(Screen):
             self.post_message(GenerationFailed(prompt, f"{exc.__class__.__name__}: {exc}"))
             return
         if isinstance(result, AgentUnavailable):
-            self.post_message(result)
             self.post_message(GenerationFailed(prompt, result.reason))
         elif result is not None:
             self.post_message(GenerationReady(prompt, result, expected, time.perf_counter() - began))
@@ -174,7 +200,7 @@ class MainScreen(Screen):
 
     def on_generation_failed(self, message: GenerationFailed) -> None:
         self.panel.editor.border_title = "program (generation failed)"
-        self.notify(message.error, title="generation failed", severity="error", timeout=8)
+        self.notify(message.error, title="generation failed", severity="error", timeout=6)
 
     def action_options(self) -> None:
         def chosen(options: GenOptions | None) -> None:
@@ -232,12 +258,28 @@ class MainScreen(Screen):
         self.post_message(TrainStopped(str(run_dir), self._stop_requested))
 
     def _train_config(self) -> dict:
-        settings = {"tasks": str(self.task_file), "out": str(self.data_dir / "runs" / "app")}
+        """Fine-tune the agent in use (same model shape) on the user's task set, in a new run dir
+        under the data dir; ``train_overrides`` (tests, power users) win over everything."""
+        self.run_dir = self.data_dir / "runs" / time.strftime("app-%Y%m%d-%H%M%S")
+        settings = {"tasks": str(self.task_file), "run_dir": str(self.run_dir), "steps": 100_000,
+                    "report_every": 1, "save_every": 5, "curriculum": False, "batch_size": 64}
+        settings.update(init_settings(self.host.weights_path()))
         settings.update(self.train_overrides)
         return settings
 
     def on_train_report(self, message: TrainReport) -> None:
         self._reports.append(message.report)
+        self._pick_up_checkpoint()
+
+    def _pick_up_checkpoint(self) -> None:
+        """Point generation at the run's checkpoint each time the trainer saves a new one."""
+        state = self.run_dir / "checkpoint" / "state.json" if self.run_dir else None
+        if state is None or not state.is_file():
+            return
+        stamp = state.stat().st_mtime_ns
+        if stamp != self._checkpoint_stamp:
+            self._checkpoint_stamp = stamp
+            self.host.use_weights(self.run_dir)
 
     def _flush_reports(self) -> None:
         if not self._reports:
@@ -245,13 +287,13 @@ class MainScreen(Screen):
         reports, self._reports = self._reports, []
         curve = self.query_one("#reward", Curve)
         for r in reports:
-            if "episodic_return" in r:
+            if r.get("episodic_return") is not None:
                 curve.add("return", float(r["episodic_return"]))
-            if "success_rate" in r:
+            if r.get("success_rate") is not None:
                 curve.add("success", float(r["success_rate"]))
         last = reports[-1]
         self._show_train_info(f"step {last.get('step', '?')}  "
-                              f"success {float(last.get('success_rate', 0)):.0%}")
+                              f"success {float(last.get('success_rate') or 0):.0%}")
 
     def on_train_stopped(self, message: TrainStopped) -> None:
         self._flush_reports()
@@ -261,7 +303,7 @@ class MainScreen(Screen):
             self.notify(message.error, title="training failed", severity="error", timeout=10)
             return
         if message.run_dir:
-            self.host.use_weights(message.run_dir)
+            self._pick_up_checkpoint()
         self._show_train_info("stopped" if message.stopped else "done")
         self.notify(f"training {'stopped' if message.stopped else 'finished'}; "
                     "generation now uses the new weights")
