@@ -16,24 +16,36 @@ INTRO = (
 )
 
 
-def bindings_table(app, screen) -> Table:
-    """Rows for the bindings of ``screen`` and the app, with keys as remapped by the keymap."""
+def binding_rows(app, screen) -> list[tuple[str, str]]:
+    """(keys, what it does) for the bindings of ``screen`` and the app, keys as remapped by the
+    keymap; several keys for one action share a row."""
+    rows: dict[tuple[str, str], list[str]] = {}
+    for node in (screen, app):
+        for binding in _bindings_of(node, app._keymap):
+            if not binding.description:
+                continue
+            keys = rows.setdefault((binding.action, binding.tooltip or binding.description), [])
+            shown = app.get_key_display(binding)
+            if shown not in keys:
+                keys.append(shown)
+    return [(", ".join(keys), text) for (_, text), keys in rows.items()]
+
+
+def bindings_table(rows: list[tuple[str, str]]) -> Table:
     table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
     table.add_column("key", style="bold cyan", no_wrap=True)
     table.add_column("action")
-    seen = set()
-    for node in (screen, app):
-        for binding in _bindings_of(node):
-            if binding.description == "" or (binding.action, binding.description) in seen:
-                continue
-            seen.add((binding.action, binding.description))
-            table.add_row(app.get_key_display(binding), binding.tooltip or binding.description)
+    for keys, text in rows:
+        table.add_row(keys, text)
     return table
 
 
-def _bindings_of(node) -> list:
+def _bindings_of(node, keymap) -> list:
+    bindings_map = node._bindings.copy()
+    if keymap:  # Textual applies the keymap to a copy per key press; do the same to show it
+        bindings_map.apply_keymap(keymap)
     out = []
-    for bindings in node._bindings.key_to_bindings.values():
+    for bindings in bindings_map.key_to_bindings.values():
         out.extend(bindings)
     return out
 
@@ -51,9 +63,11 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, under) -> None:
         super().__init__()
         self._under = under
+        self.rows: list[tuple[str, str]] = []
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
             scroll.border_title = "bftui help (Esc closes)"
             yield Static(INTRO + "\n")
-            yield Static(bindings_table(self.app, self._under))
+            self.rows = binding_rows(self.app, self._under)
+            yield Static(bindings_table(self.rows))

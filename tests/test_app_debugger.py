@@ -1,0 +1,219 @@
+"""Pilot tests of the step debugger (``bftui debug``): keys drive a real Machine; every expected
+value is worked out from the program text, not read back from the machine."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+
+from bfcore.program import Config
+from bftui.app import debug_app
+from bftui.widgets.output import escape_bytes, first_difference, render_output
+from bftui.widgets.tape import TapeView, cell_text
+
+HELLO = "++++++++[>++++[>++>+++>+++>+<<<<-]>+>+>->>+[<]<-]>>.>---.+++++++..+++.>>.<-.<.+++.------.--------.>>+.>++."
+
+
+def sync(test):
+    """Run an async test body with asyncio (the suite needs no async pytest plugin)."""
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        return asyncio.run(test(*args, **kwargs))
+    return run
+
+
+async def settle(pilot, panel) -> None:
+    """Let a chunked run go on until it stops (it runs on a timer; no fixed sleeps)."""
+    while panel.state == "running":
+        await pilot.pause()
+
+
+def panel_of(app):
+    return app._panel()
+
+
+@sync
+async def test_step_back_and_breakpoint(tmp_path):
+    app = debug_app(HELLO, data_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = panel_of(app)
+        await pilot.press(*["f8"] * 8)
+        m = panel.machine
+        assert (m.steps, m.ptr, m.tape[0], m.pc) == (8, 0, 8, 8)  # eight '+', next is '['
+        await pilot.press("f7", "f7")
+        assert (m.steps, m.tape[0], m.pc) == (6, 6, 6)
+        first_dot = HELLO.index(".")
+        panel.editor.move_cursor(panel.editor.location_of(first_dot))
+        await pilot.press("f9", "f5")
+        await settle(pilot, panel)
+        assert (panel.state, panel.reason, m.pc, m.output) == ("paused", "breakpoint", first_dot, b"")
+        await pilot.press("f8")
+        assert m.output == b"H"
+        await pilot.press("f7")
+        assert m.output == b""  # stepping back takes the byte back
+        await pilot.press("f5")
+        await settle(pilot, panel)
+        assert (panel.state, panel.reason, m.output) == ("halted", "end", b"Hello World!\n")
+        status = str(app.screen.query_one("#status").render())
+        assert "halted" in status and "stopped: end" in status
+
+
+@sync
+async def test_step_over_a_loop_and_run_to_cursor(tmp_path):
+    source = "+++[>++<-]>.+."
+    app = debug_app(source, data_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = panel_of(app)
+        await pilot.press("f8", "f8", "f8")
+        assert panel.machine.pc == 3  # on '['
+        await pilot.press("f10")
+        await settle(pilot, panel)
+        m = panel.machine
+        assert (m.pc, m.tape[0], m.tape[1], panel.reason) == (10, 0, 6, "step over")
+        panel.editor.move_cursor(panel.editor.location_of(13))
+        await pilot.press("f4")
+        await settle(pilot, panel)
+        assert (m.pc, m.output, panel.reason) == (13, b"\x06", "cursor")
+
+
+@sync
+async def test_edit_then_rerun_and_bad_brackets(tmp_path):
+    app = debug_app("+.", data_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = panel_of(app)
+        editor = panel.editor
+        editor.focus()
+        editor.select_all()
+        await pilot.press(*"+++[>+<-]>[")  # unmatched '[' while typing: no crash, shown inline
+        panel.rebuild_now()
+        await pilot.pause()
+        assert panel.machine is None and panel.state == "error"
+        assert [e.pos for e in panel.errors] == [10]
+        assert "unmatched" in str(app.screen.query_one("#status").render())
+        await pilot.press("backspace", *"++.")
+        await pilot.press("f5")
+        await settle(pilot, panel)
+        assert (panel.state, panel.machine.output) == ("halted", b"\x05")
+
+
+@sync
+async def test_a_program_that_never_halts_stops_at_the_budget(tmp_path):
+    app = debug_app("+[]", data_dir=tmp_path, config=Config(max_steps=300_000))
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = panel_of(app)
+        await pilot.press("f5")
+        await settle(pilot, panel)
+        assert (panel.state, panel.reason, panel.machine.steps) == ("error", "step_limit", 300_000)
+        assert "step_limit" in str(app.screen.query_one("#status").render())
+
+
+@sync
+async def test_keys_get_through_during_a_long_run(tmp_path):
+    app = debug_app("+[]", data_dir=tmp_path, config=Config(max_steps=10**12))
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = panel_of(app)
+        await pilot.press("f5")
+        assert panel.state == "running"  # the run goes on in chunks between key presses
+        await pilot.press("f6")
+        assert panel.state == "paused" and panel.reason == "paused" and panel.machine.steps > 0
+
+
+@sync
+async def test_animation_and_speed(tmp_path):
+    app = debug_app("+" * 50, data_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = panel_of(app)
+        speed = panel.speed
+        await pilot.press("f12")
+        assert panel.speed > speed
+        await pilot.press("f11", "f11")
+        assert panel.speed < speed
+        await pilot.press("f3")
+        assert panel.state == "animating"
+        await pilot.press("f6")
+        assert panel.state == "paused"
+
+
+@sync
+async def test_huge_output_is_truncated_and_saved_in_full(tmp_path):
+    app = debug_app("+[.]", data_dir=tmp_path, config=Config(max_output=20_000))
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = panel_of(app)
+        await pilot.press("f5")
+        await settle(pilot, panel)
+        assert panel.reason == "output_limit" and len(panel.machine.output) == 20_000
+        shown = str(app.screen.query_one("#output-text").render())
+        assert "more bytes" in shown and len(shown) < 20_000
+        await pilot.press("ctrl+s")
+    saved = list((tmp_path / "outputs").glob("output-*.bin"))
+    assert len(saved) == 1 and saved[0].read_bytes() == b"\x01" * 20_000
+
+
+@sync
+async def test_tape_scrolls_to_a_far_pointer(tmp_path):
+    app = debug_app(">" * 5000 + "+", data_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = panel_of(app)
+        await pilot.press("f5")
+        await settle(pilot, panel)
+        tape = app.screen.query_one(TapeView)
+        rows = [tape.render_line(y).text for y in range(tape.scrollable_content_region.height)]
+        assert cell_text(5000, 1, True) in [r.rstrip() for r in rows]
+
+
+@sync
+async def test_too_small_terminal_shows_a_message(tmp_path):
+    app = debug_app("+", data_dir=tmp_path)
+    async with app.run_test(size=(50, 15)) as pilot:
+        await pilot.pause()
+        message = app.screen.query_one("#too-small")
+        assert message.display and "50x15" in str(message.render())
+        assert not app.screen.query_one(".body").display or app.has_class("-too-small")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not app.has_class("-too-small")
+
+
+@sync
+async def test_keymap_remaps_a_debugger_key(tmp_path):
+    app = debug_app("+++", data_dir=tmp_path, keymap={"debug.step": "ctrl+b"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = panel_of(app)
+        await pilot.press("f8")
+        assert panel.machine.steps == 0
+        await pilot.press("ctrl+b")
+        assert panel.machine.steps == 1
+        await pilot.press("f1")
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        rows = dict((text, keys) for keys, text in app.screen.rows)
+        assert rows["Step one instruction"] == "^b"
+        assert rows["Animate faster"] == "f12, ^↑"
+
+
+@sync
+async def test_command_palette_steps(tmp_path):
+    app = debug_app("+++", data_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p", *"step one instruction")
+        while not _palette_hits(app):  # the palette searches in a background task
+            await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert panel_of(app).machine.steps == 1
+
+
+def _palette_hits(app) -> int:
+    from textual.command import CommandList
+
+    lists = app.screen.query(CommandList)
+    return lists.first().option_count if lists else 0
+
+
+def test_output_rendering_escapes_and_diffs():
+    assert escape_bytes(b"a\x00\x7f\\") == "a\\0\\x7f\\\\"
+    assert first_difference(b"hello", b"help") == 3
+    assert first_difference(b"hi", b"hi") is None
+    assert first_difference(b"hi", b"hi!") == 2
+    text = render_output(b"hex", b"hey").plain
+    assert "differs at byte 2" in text and "'x'" in text and "'y'" in text
+    assert "✓ output matches" in render_output(b"ok", b"ok").plain
