@@ -66,14 +66,16 @@ def _make_cache(identity: str, cache_dir):
 # ---- GGUF --------------------------------------------------------------------------------------
 def _load_gguf(model: str | None, layers: int, dequantize: bool) -> Encoder:
     from . import gguf  # noqa: PLC0415
-    from .tokenizer import tokenizer_from_gguf  # noqa: PLC0415
+    from .tokenizer import CachedLoad, check_metadata, tokenizer_from_gguf  # noqa: PLC0415
 
     path = gguf.default_path() if model is None else Path(model).expanduser()
+    pending = CachedLoad(gguf.file_key(path)) if path.is_file() else None
     weights, meta = gguf.read_gguf(path)
     _args, total = gguf.model_args(meta, None)
     gguf.check_layers(layers, total)
-    tok = tokenizer_from_gguf(meta, gguf.file_key(path))
+    check_metadata(meta)
     net = gguf.build_model(weights, meta, layers, dequantize)
+    tok = tokenizer_from_gguf(meta, gguf.file_key(path), pending)
     prefix = _chatml_prefix(str(meta.get("tokenizer.chat_template", "")))
     prefix_ids = tok.encode(prefix).ids if prefix else _bos(meta)
     pad = meta.get("tokenizer.ggml.padding_token_id")
@@ -194,7 +196,12 @@ def _prepare_layers(inner, dequantize: bool):
 def _dequantized_linear(q):
     from mlx import nn  # noqa: PLC0415
 
-    w = mx.dequantize(q.weight, q.scales, q.biases, group_size=q.group_size, bits=q.bits)
+    from .gguf import dequantize_fast  # noqa: PLC0415
+
+    if getattr(q, "mode", "affine") == "affine":
+        w = dequantize_fast(q.weight, q.scales, q.biases, q.group_size, q.bits)
+    else:  # mxfp4 and friends: no biases, MLX knows the format
+        w = mx.dequantize(q.weight, q.scales, group_size=q.group_size, bits=q.bits, mode=q.mode)
     has_bias = "bias" in q
     lin = nn.Linear(w.shape[1], w.shape[0], bias=has_bias)
     lin.weight = w.astype(mx.float32)

@@ -101,6 +101,7 @@ class Encoder:
         self.pad_id = pad_id
         self.lora_layers = lora_layers
         self.cache = None if lora_layers else cache
+        self.reuse_header = True  # False re-runs the header with every prompt (for benchmarks)
         self.model_calls = 0  # forward passes run; lets tests and benches see cache hits
         self.load_seconds = 0.0
         self._lock = threading.RLock()
@@ -219,7 +220,7 @@ class Encoder:
         ids = mx.array([t + [self.pad_id] * (longest - len(t)) for t in batch])
         lengths = mx.array([len(t) for t in batch])
         mask = mx.arange(longest)[None, :] < lengths[:, None]
-        if self.lora_layers:
+        if self.prefix and (self.lora_layers or not self.reuse_header):
             head = mx.array([self.prefix] * len(batch))
             full = self.model.norm(self._layers(mx.concatenate([head, ids], axis=1), None))
             states = full[:, len(self.prefix) :] - _center_of(full[:, : len(self.prefix)])
@@ -227,7 +228,8 @@ class Encoder:
             states = self.model.norm(self._layers(ids, self._caches(len(batch))))
             states = states - self._center
         weights = mask.astype(states.dtype)[..., None]
-        pooled = (states * weights).sum(axis=1) / lengths[:, None].astype(states.dtype)
+        states = states * weights  # zero the padding rows
+        pooled = states.sum(axis=1) / lengths[:, None].astype(states.dtype)
         return states, mask, pooled
 
     def _layers(self, ids: mx.array, caches):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from .errors import EncoderError
@@ -29,31 +30,59 @@ def cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("bftui"))
 
 
-def tokenizer_from_gguf(metadata: dict, file_key: str):
-    """A ``tokenizers.Tokenizer`` for a GGUF's metadata; ``file_key`` names the file in the cache."""
-    from tokenizers import Tokenizer  # noqa: PLC0415
+class CachedLoad:
+    """Reads a cached tokenizer.json in a background thread (the Rust parser releases the GIL),
+    overlapping with the model load; ``result()`` is None when there was no usable cache file."""
 
-    path = cache_root() / "tokenizers" / f"{_safe(file_key)}.json"
-    if path.is_file():
+    def __init__(self, file_key: str) -> None:
+        self.path = cache_root() / "tokenizers" / f"{_safe(file_key)}.json"
+        self._box: dict = {}
+        self._thread = threading.Thread(target=self._load, daemon=True)
+        if self.path.is_file():
+            self._thread.start()
+
+    def _load(self) -> None:
+        from tokenizers import Tokenizer  # noqa: PLC0415
+
         try:
-            return Tokenizer.from_file(str(path))
+            self._box["tok"] = Tokenizer.from_file(str(self.path))
         except Exception:  # noqa: BLE001  (a corrupt cache file is rebuilt, never fatal)
             pass
-    tok = build_tokenizer(metadata)
-    _save_atomic(tok, path)
+
+    def result(self):
+        if self._thread.is_alive() or self._thread.ident is not None:
+            self._thread.join()
+        return self._box.get("tok")
+
+
+def tokenizer_from_gguf(metadata: dict, file_key: str, pending: CachedLoad | None = None):
+    """A ``tokenizers.Tokenizer`` for a GGUF's metadata; ``file_key`` names the file in the cache."""
+    pending = pending or CachedLoad(file_key)
+    tok = pending.result()
+    if tok is None:
+        tok = build_tokenizer(metadata)
+        _save_atomic(tok, pending.path)
     return tok
 
 
-def build_tokenizer(metadata: dict):
-    """Build the tokenizer from GGUF metadata; raises EncoderError if it is missing or unsupported."""
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers  # noqa: PLC0415
-
+def check_metadata(metadata: dict) -> None:
+    """EncoderError unless the metadata describes a byte-level BPE this module can rebuild."""
     kind = str(metadata.get("tokenizer.ggml.model", ""))
     pre = str(metadata.get("tokenizer.ggml.pre", "default"))
     tokens = metadata.get("tokenizer.ggml.tokens")
     merges = metadata.get("tokenizer.ggml.merges")
     if kind != "gpt2" or pre not in _SUPPORTED_PRE or not tokens or not merges:
         raise EncoderError(f"unreadable tokenizer in GGUF metadata (model={kind!r}, pre={pre!r})")
+
+
+def build_tokenizer(metadata: dict):
+    """Build the tokenizer from GGUF metadata; raises EncoderError if it is missing or unsupported."""
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers  # noqa: PLC0415
+
+    check_metadata(metadata)
+    pre = str(metadata.get("tokenizer.ggml.pre", "default"))
+    tokens = metadata["tokenizer.ggml.tokens"]
+    merges = metadata["tokenizer.ggml.merges"]
     vocab = {t: i for i, t in enumerate(tokens)}
     pairs = [tuple(m.split(" ", 1)) for m in merges]
     tok = Tokenizer(models.BPE(vocab=vocab, merges=pairs, fuse_unk=False, byte_fallback=False))
