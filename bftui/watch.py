@@ -81,11 +81,15 @@ class WatchApp(App[str]):
 
     def on_mount(self) -> None:
         self.sub_title = str(self.run_dir)
-        table = self.query_one("#samples", DataTable)
+        # Held, not queried per poll: a poll that lands while the app shuts down must not fail.
+        self._curves = {curve_id: self.query_one(f"#curve-{curve_id}", Curve) for curve_id in CURVES}
+        self._status_bar = self.query_one("#status", Static)
+        self._stats_panel = self.query_one("#stats", Static)
+        self._samples_table = table = self.query_one("#samples", DataTable)
         table.border_title = "latest samples"
         for column in ("family", "reward", "prompt", "program", "output"):
             table.add_column(column, key=column)
-        self.query_one("#stats", Static).border_title = "run"
+        self._stats_panel.border_title = "run"
         self.poll_metrics()
         self.set_interval(self.poll_interval, self.poll_metrics)
 
@@ -102,7 +106,7 @@ class WatchApp(App[str]):
     def _ingest(self, update: Update) -> None:
         if self.total_steps is None:
             self.total_steps = _total_steps(self.run_dir / "config.json")
-        curves = {curve_id: self.query_one(f"#curve-{curve_id}", Curve) for curve_id in CURVES}
+        curves = self._curves
         for record in update.records:
             self.records += 1
             self.latest.update(record)
@@ -130,7 +134,7 @@ class WatchApp(App[str]):
         self.samples = {}
         self._pace = []
         self.total_steps = None
-        for curve in self.query(Curve):
+        for curve in self._curves.values():
             curve.clear()
         self.notify("metrics.jsonl started over; cleared the dashboard", timeout=3)
 
@@ -151,8 +155,8 @@ class WatchApp(App[str]):
                 f"  | {follower.bad_lines} bad line{plural} skipped (last: line {follower.last_bad_line})",
                 style="bold red",
             )
-        self.query_one("#status", Static).update(status)
-        self.query_one("#stats", Static).update(self._stats_text())
+        self._status_bar.update(status)
+        self._stats_panel.update(self._stats_text())
 
     def progress_line(self) -> str:
         step = self.latest.get("step")
@@ -192,7 +196,7 @@ class WatchApp(App[str]):
         return text
 
     def _show_samples(self) -> None:
-        table = self.query_one("#samples", DataTable)
+        table = self._samples_table
         table.clear()
         for family, sample in sorted(self.samples.items()):
             reward = _number(sample.get("reward"))

@@ -185,3 +185,36 @@ def test_cli_rejects_a_missing_run_dir(tmp_path):
     )
     assert got.returncode == 2
     assert got.stderr.strip() == f"bftui watch: error: {missing}: not a directory (expected a training run directory)"
+
+
+def test_follows_a_real_training_run(tmp_path):
+    import threading
+
+    from bfcore.tasks import make_task, save_tasks
+    from bfcore.train import TrainConfig, train
+
+    tasks = tmp_path / "tasks.jsonl"
+    save_tasks([make_task("say hi", "hi"), make_task("say ok", "ok")], tasks)
+    run_dir = tmp_path / "run"
+    config = TrainConfig(
+        run_dir=str(run_dir), tasks=str(tasks), steps=4, batch_size=8, encoder_layers=0, hidden=16, report_every=1
+    )
+    stop = threading.Event()
+    trainer = threading.Thread(target=train, args=(config,), kwargs={"should_stop": stop.is_set})
+
+    async def body():
+        app = WatchApp(run_dir, on_quit=stop.set, poll_interval=0.02)
+        async with app.run_test(size=(120, 40)) as pilot:
+            trainer.start()
+            await wait_for(pilot, lambda: app.records == 4, "four reports", tries=3000)
+            assert len(app.query_one("#curve-reward", Curve).series("episodic_return")) == 4
+            assert len(app.query_one("#curve-entropy", Curve).series("entropy")) == 4
+            assert app.total_steps == 4 and "step 4/4" in status_text(app)
+            table = app.query_one("#samples")
+            assert table.row_count >= 1
+            assert {str(table.get_row_at(i)[2]) for i in range(table.row_count)} <= {"say hi", "say ok"}
+            await pilot.press("q")
+        trainer.join(timeout=60)
+        assert not stop.is_set() or (run_dir / "checkpoint" / "state.json").is_file()
+
+    run(body())
