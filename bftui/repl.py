@@ -69,6 +69,12 @@ def decode_escapes(text: str) -> str:
         return text
 
 
+def escape_bytes(data: bytes) -> str:
+    """Printable ASCII as is, every other byte (and backslash) as ``\\xNN``: what ``bftui debug
+    --expect`` reads back."""
+    return "".join(chr(b) if 32 <= b < 127 and b != 92 else f"\\x{b:02x}" for b in data)
+
+
 def show_bytes(data: bytes) -> str:
     """One-line, quoted view of program output: escapes for newlines and control bytes."""
     text = data.decode("utf-8", errors="backslashreplace")
@@ -310,7 +316,10 @@ class Repl:
         path = last_program_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.last_program)
-        cli_main(["debug", str(path)])
+        argv = ["debug", str(path)]
+        if self.expect is not None:
+            argv += ["--expect", escape_bytes(self.expect)]
+        cli_main(argv)
 
     def cmd_train(self, arg: str) -> None:
         if arg == "stop":
@@ -474,7 +483,7 @@ def history_path() -> Path:
 
 
 def last_program_path() -> Path:
-    return session_dir() / "last.bf"
+    return session_dir() / "last.b"
 
 
 class ReplLexer(Lexer):
