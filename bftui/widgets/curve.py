@@ -211,10 +211,8 @@ class Curve(Widget):
             text.append("\n")
             label = hi_label if r == 0 else lo_label if r == rows - 1 else ""
             text.append(label.rjust(gutter - 1) + " ", style="dim")
-            for cell in row:
-                owner = (cell >> 8) - 1
-                char = chr(_BRAILLE_BASE + (cell & 0xFF)) if cell else " "
-                text.append(char, style=styles[owner] if owner >= 0 else "")
+            for owner, chars in _runs(row):
+                text.append(chars, style=styles[owner] if owner >= 0 else "")
         return text
 
     def _header(self, width: int) -> Text:
@@ -232,6 +230,16 @@ class Curve(Widget):
 
     def _colours(self) -> list[str]:
         return [PALETTE[i % len(PALETTE)] for i in range(len(self._series))]
+
+
+def _runs(row: list[int]):
+    """(owner, characters) for each run of cells with the same owner: one Text span per run."""
+    start = 0
+    for i in range(1, len(row) + 1):
+        if i == len(row) or (row[i] >> 8) != (row[start] >> 8):
+            chars = "".join(chr(_BRAILLE_BASE + (cell & 0xFF)) if cell else " " for cell in row[start:i])
+            yield (row[start] >> 8) - 1, chars
+            start = i
 
 
 def _halve(values: list[float]) -> list[float]:

@@ -182,7 +182,7 @@ class DebuggerPanel(Vertical):
             pc = m.pc if m.pc < len(self.source) else None
             editor.decorate(pc=pc, breakpoints=self.breakpoints)
             self.query_one(TapeView).show(m.tape, m.ptr)
-            self.query_one(OutputView).show(bytes(m.output), self.expected)
+            self.query_one(OutputView).show(bytes(m.output), self.expected, done=m.done)
         self.query_one(StatusLine).show(self.status_info())
 
     # -- commands (called by the app's bindings and palette) -------------------------------------

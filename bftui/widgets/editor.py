@@ -48,6 +48,9 @@ class ProgramEditor(TextArea):
         super().__init__(text, soft_wrap=True, show_line_numbers=False, highlight_cursor_line=False,
                          **kwargs)
         self.cursor_blink = False  # steady cursor: snapshots and screenshots stay stable
+        self._bindings = self._bindings.copy()  # the class's map is shared; edit our own
+        for key in ("f6", "f7"):  # TextArea's select-line/select-all: the debugger uses these keys
+            self._bindings.key_to_bindings.pop(key, None)
         self._pc: int | None = None
         self._breakpoints: frozenset[int] = frozenset()
         self._errors: frozenset[int] = frozenset()

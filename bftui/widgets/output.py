@@ -21,7 +21,8 @@ def escape_byte(value: int) -> str:
 
 
 def escape_bytes(data: bytes) -> str:
-    return "".join(escape_byte(b) for b in data)
+    text = "".join(escape_byte(b) for b in data)
+    return text[:-1] if text.endswith("\\n\n") else text  # no blank line after a final newline
 
 
 def first_difference(got: bytes, expected: bytes) -> int | None:
@@ -32,8 +33,10 @@ def first_difference(got: bytes, expected: bytes) -> int | None:
     return None if len(got) == len(expected) else min(len(got), len(expected))
 
 
-def render_output(got: bytes, expected: bytes | None, limit: int = VIEW_LIMIT) -> Text:
-    """The output with a correct prefix in green and the rest in red when an expectation is known."""
+def render_output(got: bytes, expected: bytes | None, limit: int = VIEW_LIMIT,
+                  done: bool = True) -> Text:
+    """The output with a correct prefix in green and the rest in red when an expectation is known.
+    While the program has not ``done``, output that is still a prefix of the expected one is fine."""
     text = Text()
     diff = first_difference(got, expected) if expected is not None else None
     shown = got[:limit]
@@ -50,6 +53,9 @@ def render_output(got: bytes, expected: bytes | None, limit: int = VIEW_LIMIT) -
         text.append(escape_bytes(expected[:limit]), style="cyan")
         if diff is None:
             text.append("\n✓ output matches", style="bold green")
+        elif not done and diff == len(got):
+            text.append(f"\n… {len(got)} of {len(expected)} bytes so far, all as expected",
+                        style="italic")
         else:
             got_b = escape_byte(got[diff]).strip() if diff < len(got) else "end"
             want_b = escape_byte(expected[diff]).strip() if diff < len(expected) else "end"
@@ -74,11 +80,12 @@ class OutputView(VerticalScroll, can_focus=False):
     def compose(self):
         yield Static("", id="output-text")
 
-    def show(self, got: bytes, expected: bytes | None = None) -> None:
-        key = (bytes(got[: VIEW_LIMIT + 1]), expected, len(got))
+    def show(self, got: bytes, expected: bytes | None = None, done: bool = True) -> None:
+        key = (bytes(got[: VIEW_LIMIT + 1]), expected, len(got), done)
         if key == self._shown:
             return  # a repaint timer calls this often; skip the re-layout when nothing changed
         self._shown = key
-        self.query_one("#output-text", Static).update(render_output(bytes(got), expected))
-        self.border_subtitle = f"{len(got)} bytes"
+        self.query_one("#output-text", Static).update(
+            render_output(bytes(got), expected, done=done))
+        self.border_subtitle = f"{len(got)} byte{'' if len(got) == 1 else 's'}"
         self.scroll_end(animate=False, immediate=True)
