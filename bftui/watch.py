@@ -46,7 +46,7 @@ class WatchApp(App[str]):
     #samples { height: 1fr; min-height: 5; border: round $primary-background-lighten-2; }
     """
     BINDINGS = [
-        Binding("q", "quit", "Quit (save checkpoint)", id="watch.quit"),
+        Binding("q", "quit", "Quit", id="watch.quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="watch.interrupt"),
         Binding("r", "reload", "Re-read", id="watch.reload"),
     ]
@@ -217,12 +217,16 @@ class WatchApp(App[str]):
         self.poll_metrics()
 
     async def action_quit(self) -> None:
-        message = "stopped watching"
-        if self.on_quit is not None:
-            self.notify("asking the trainer to stop and save a checkpoint...")
-            self.on_quit()
-            message = "asked the trainer to stop and save a checkpoint"
-        self.exit(message)
+        if self.on_quit is None:
+            self.exit("stopped watching")
+            return
+        # Say so before calling: on_quit may block while the trainer writes its checkpoint.
+        self._status_bar.update(Text("stopping: asking the trainer to save a checkpoint...", style="bold"))
+        self.call_after_refresh(self._stop_trainer)
+
+    def _stop_trainer(self) -> None:
+        self.on_quit()
+        self.exit("asked the trainer to stop and save a checkpoint")
 
 
 def format_eta(seconds: float | None) -> str:

@@ -126,3 +126,13 @@ def test_resample_means_buckets(n, width):
     out = resample(values, width)
     assert len(out) == min(n, width)
     assert sum(out) / len(out) == pytest.approx(sum(values) / n, rel=0.2)
+
+
+def test_extend_matches_repeated_add():
+    one, many = Curve("x", max_points=16), Curve("x", max_points=16)
+    values = [math.cos(i / 3) for i in range(100)]
+    for v in values:
+        one.add("v", v)
+    many.extend("v", values)
+    assert many.series("v") == one.series("v") and many.latest("v") == values[-1]
+    assert many._draw(30, 6).plain == one._draw(30, 6).plain

@@ -120,6 +120,16 @@ class Curve(Widget):
             self._push(name, value)
         self._changed()
 
+    def extend(self, name: str, values: Iterable[float]) -> None:
+        """Append several points with one redraw."""
+        for value in values:
+            value = float(value)
+            self._latest[name] = value
+            self._series.setdefault(name, [])
+            if math.isfinite(value):
+                self._push(name, value)
+        self._changed()
+
     def set_series(self, name: str, values: Iterable[float]) -> None:
         """Replace ``name`` with ``values`` (an empty iterable keeps the series with no points)."""
         values = [float(v) for v in values]
