@@ -153,6 +153,11 @@ def test_q_calls_on_quit_first(tmp_path):
             await pilot.pause()
         assert calls == [True]
         assert app.return_value == "asked the trainer to stop and save a checkpoint"
+        plain = WatchApp(tmp_path, poll_interval=0.02)
+        async with plain.run_test(size=(100, 30)) as pilot:
+            await pilot.press("ctrl+c")
+            await pilot.pause()
+        assert plain.return_value == "stopped watching"
 
     run(body())
 
