@@ -217,3 +217,20 @@ def test_output_rendering_escapes_and_diffs():
     text = render_output(b"hex", b"hey").plain
     assert "differs at byte 2" in text and "'x'" in text and "'y'" in text
     assert "✓ output matches" in render_output(b"ok", b"ok").plain
+
+
+@sync
+async def test_confidence_shades_unsure_tokens_only(tmp_path):
+    app = debug_app("+++.", data_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = panel_of(app).editor
+        await pilot.press("f8")  # move the current-instruction mark off the shaded tokens
+        editor.move_cursor((0, 3))
+        editor.show_confidence([(0, 2), (2, 3), (3, 4)], [0.1, 0.95, 0.6])
+        line = editor.get_line(0)
+        shaded = {i for span in line.spans if span.style.bgcolor is not None
+                  for i in range(span.start, span.end)}
+        assert 0 in shaded and 3 in shaded and 2 not in shaded
+        editor.insert("+")  # an edit makes the shading stale: it goes
+        await pilot.pause()
+        assert editor._confidence == []

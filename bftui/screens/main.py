@@ -197,6 +197,7 @@ class MainScreen(Screen):
         ok = "" if g.success is None else (" ✓" if g.success else " ✗")
         panel.editor.border_title = f"program for {message.prompt!r}{reward}{ok}"
         panel.editor.border_subtitle = f"{len(g.program)} chars, {message.seconds:.2f}s"
+        panel.run()  # show the output at once; F2 resets to step through it
 
     def on_generation_failed(self, message: GenerationFailed) -> None:
         self.panel.editor.border_title = "program (generation failed)"

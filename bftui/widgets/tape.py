@@ -10,7 +10,7 @@ from typing import Sequence
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -37,7 +37,7 @@ class TapeView(ScrollView, can_focus=True):
     """Shows ``tape`` with ``ptr`` highlighted; call :meth:`show` after every machine change."""
 
     DEFAULT_CSS = """
-    TapeView { width: 28; border: round $secondary 50%; }
+    TapeView { width: 30; border: round $secondary 50%; }
     TapeView:focus { border: round $secondary; }
     """
 
@@ -73,6 +73,3 @@ class TapeView(ScrollView, can_focus=True):
         style = _POINTER if pointer else (_ZERO if value == 0 else _ROW)
         text = cell_text(index, value, pointer).ljust(width)[:width]
         return Strip([Segment(text, style)], width)
-
-    def visible_region_for(self, index: int) -> Region:
-        return Region(0, index, WIDTH, 1)
