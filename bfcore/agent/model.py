@@ -84,6 +84,12 @@ class Policy(nn.Module):
         if cfg.enc_dim:
             self.enc_proj = nn.Linear(cfg.enc_dim, H)
             self.enc_pool = nn.Linear(cfg.enc_dim, H)
+            # ReZero-style gate starting at 0: the encoder's (large, initially meaningless) features
+            # slowed early learning ~10x when added at full strength; the gate lets RL phase them in
+            self.enc_gate = mx.zeros((1,))
+        # layer norms keep pointer logits on one scale whatever the encoder's states look like
+        self.mem_norm = nn.LayerNorm(H)
+        self.enc_norm = nn.LayerNorm(H)
         self.q = nn.Linear(2 * H, H)
         self.qk = nn.Linear(H, K * H)
         self.gen = nn.Linear(H, N_GEN)
@@ -101,21 +107,21 @@ class Policy(nn.Module):
         x = mx.concatenate(hots, -1).astype(mx.float32) @ self.feat_w
         m = b["mask"][..., None]
         if self.cfg.enc_dim:
-            x = x + self.enc_pool(b["enc_pooled"])[:, None, :]
+            x = x + self.enc_gate * self.enc_pool(b["enc_pooled"])[:, None, :]
         for conv in self.convs:
             x = x * m
             z = mx.zeros_like(x[:, :1])
             near = mx.concatenate([mx.concatenate([z, x[:, :-1]], 1), x, mx.concatenate([x[:, 1:], z], 1)], -1)
             x = x + nn.relu(conv(near))  # relu: gelu's erf cost more than the conv on this CPU
-        return x * m
+        return self.mem_norm(x) * m
 
     def context(self, b):
         mem = self.encode_memory(b)
         maskf = b["mask"][..., None].astype(mem.dtype)
         pooled = (mem * maskf).sum(1) / mx.maximum(maskf.sum(1), 1)
         if self.cfg.enc_dim:
-            ek = self.enc_proj(b["enc_states"])  # [B, T, H]
-            epool = self.enc_pool(b["enc_pooled"])
+            ek = self.enc_norm(self.enc_proj(b["enc_states"]))  # [B, T, H]
+            epool = self.enc_gate * self.enc_norm(self.enc_pool(b["enc_pooled"]))
         else:
             ek, epool = None, mx.zeros_like(pooled)
         h = mx.tanh(self.h0(mx.concatenate([pooled, epool], -1)))
@@ -135,7 +141,7 @@ class Policy(nn.Module):
         if ctx["ek"] is not None:
             att = (ctx["ek"] @ h[:, :, None])[..., 0] / math.sqrt(H)
             att = mx.where(b["enc_mask"], att, NEG)
-            c = (mx.softmax(att, axis=-1)[:, None, :] @ ctx["ek"])[:, 0]
+            c = self.enc_gate * (mx.softmax(att, axis=-1)[:, None, :] @ ctx["ek"])[:, 0]
         else:
             c = mx.zeros_like(h)
         hc = mx.concatenate([h, c], -1)
@@ -149,8 +155,9 @@ class Policy(nn.Module):
         rel = mx.arange(M)[None, :] - prev_pos[:, None]
         rel = mx.where(~has_pos[:, None], 0, mx.where(rel == 0, 1, mx.where(rel == 1, 2, mx.where(rel == -1, 3, 0))))
         bucket = _rem_bucket(b["numval"], t)
-        ptr = ptr + mx.take_along_axis(rem_tab, mx.broadcast_to(bucket[..., None], (B, M, K)), axis=1)
-        ptr = ptr + mx.take_along_axis(rel_tab, mx.broadcast_to(rel[..., None], (B, M, K)), axis=1)
+        # one-hot matmuls again: a gather here would back-propagate through a scatter-add
+        ptr = ptr + (bucket[..., None] == mx.arange(6)).astype(mem.dtype) @ rem_tab
+        ptr = ptr + (rel[..., None] == mx.arange(4)).astype(mem.dtype) @ rel_tab
         ptr = mx.where(b["valid"], ptr * scale, NEG).reshape(B, M * K)
         logits = mx.concatenate([ptr, self.gen(q)], -1)
         value = self.v2(mx.tanh(self.v1(hc)))[:, 0]
@@ -161,7 +168,7 @@ class Policy(nn.Module):
         """Sample (actions None) or score given actions [B, S]. Returns a dict of [B, S] arrays:
         actions, logp, entropy, value, byte (printed byte, -1 for END/after END), alive (step counts)."""
         B, M = b["mask"].shape
-        S = steps or self.cfg.max_steps
+        S = actions.shape[1] if actions is not None else (steps or self.cfg.max_steps)
         ctx = self.context(b)
         h = ctx["h"]
         prev_byte = mx.full((B,), 256, mx.int32)
@@ -195,6 +202,10 @@ class Policy(nn.Module):
                          ("byte", mx.where(alive & ~is_end, byte, -1))):
                 out[k].append(v)
             alive = alive & ~is_end
+            if actions is None and t % 4 == 3 and t + 1 < S:
+                mx.eval(alive)
+                if not alive.any().item():
+                    break  # every program has ended: skip the dead steps
             prev_byte = mx.where(is_end, prev_byte, byte)
             prev_tr = mx.where(is_ptr, k_idx, GEN_TR).astype(mx.int32)
             prev_pos = mx.where(is_ptr, m_idx, -1).astype(mx.int32)

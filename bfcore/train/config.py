@@ -17,6 +17,7 @@ class TrainConfig:
     run_dir: str = _f("", "run directory (empty: runs/<algo>-<time>)")
     seed: int = _f(1, "the one seed: numpy, python and mlx generators all derive from it")
     steps: int = _f(400, "number of updates (each: one batch of rollouts + optimisation)")
+    minutes: float = _f(0.0, "stop after this many minutes of training (0: no time limit)")
     resume: bool = _f(False, "continue the run in run_dir from its checkpoint")
     init_from: str = _f("", "start from this checkpoint's weights (fine-tuning); fresh optimiser")
     report_every: int = _f(5, "updates between metrics.jsonl lines / on_report calls")

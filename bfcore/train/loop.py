@@ -156,6 +156,7 @@ class Trainer:
         feats = self.feat.batch([t.problem for t in tasks])
         roll = self.policy.unroll(to_mx(feats), key=self._key(self.step), temperature=cfg.temperature)
         mx.eval(roll)
+        t1 = time.perf_counter()
         actions, old_logp = np.array(roll["actions"]), np.array(roll["logp"])
         values, alive, byte = np.array(roll["value"]), np.array(roll["alive"]), np.array(roll["byte"])
         printed = [bytes(int(x) for x in row if x >= 0) for row in byte]
@@ -169,6 +170,7 @@ class Trainer:
         else:
             adv = group_advantages(sc.total, cfg.group_size)[:, None] * alive
             ret = np.zeros_like(adv)
+        t2 = time.perf_counter()
         logs = []
         B = len(idx)
         for _ in range(cfg.epochs):
@@ -180,9 +182,10 @@ class Trainer:
                     mu = (a * w).sum() / max(w.sum(), 1)
                     sd = np.sqrt((((a - mu) ** 2) * w).sum() / max(w.sum(), 1))
                     a = (a - mu) / (sd + 1e-8) * w
+                n = int(alive[mb].any(0).sum())  # steps after every episode ended cost time, not loss
                 (loss, aux), grads = self.loss_and_grad(
-                    to_mx(feats, mb), mx.array(actions[mb]), mx.array(old_logp[mb]),
-                    mx.array(a, mx.float32), mx.array(ret[mb], mx.float32), mx.array(alive[mb]))
+                    to_mx(feats, mb), mx.array(actions[mb, :n]), mx.array(old_logp[mb, :n]),
+                    mx.array(a[:, :n], mx.float32), mx.array(ret[mb, :n], mx.float32), mx.array(alive[mb, :n]))
                 grads, _ = optim.clip_grad_norm(grads, cfg.max_grad_norm)
                 self.opt.update(self.policy, grads)
                 mx.eval(self.policy.parameters(), self.opt.state, aux)
@@ -197,7 +200,8 @@ class Trainer:
                "policy_loss": lg[:, 0].mean(), "value_loss": lg[:, 1].mean(), "entropy": lg[:, 2].mean(),
                "approx_kl": lg[:, 3].mean(), "clipfrac": lg[:, 4].mean(), "seconds": dt, "episodes": B,
                "explained_variance": explained_variance(values[live], ret[live]) if cfg.algo == "ppo" else float("nan"),
-               "first_ratio_kl": logs[0][3]}
+               "first_ratio_kl": logs[0][3], "time/rollout": t1 - t0, "time/score": t2 - t1,
+               "time/optimize": time.perf_counter() - t2}
         for n, v in sc.parts.items():
             out[f"reward/{n}"] = float(v.mean())
         self.curriculum.update(out["success_rate"])
@@ -268,6 +272,8 @@ def train(config, on_report=None, should_stop=None) -> Path:
         with open(metrics, "a", encoding="utf-8") as mf:
             while trainer.step < cfg.steps:
                 if should_stop is not None and should_stop():
+                    break
+                if cfg.minutes and trainer.elapsed >= cfg.minutes * 60:
                     break
                 stats.append(trainer.update())
                 if trainer.step % cfg.report_every == 0 or trainer.step == cfg.steps:

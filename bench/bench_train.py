@@ -1,0 +1,61 @@
+"""Training throughput: episodes/s (rollout + scoring + update) at the default TrainConfig.
+
+Run: .venv/bin/python bench/bench_train.py [--updates 12] [--no-encoder]
+Baseline in the same run: the rollout alone (no update), so the ratio shows the update's share.
+Short targets early in the curriculum make episodes short; the figure is reported per curriculum
+level reached, from a fresh model (level 0) and, with --level 3, on full-length targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--updates", type=int, default=12)
+    ap.add_argument("--level", type=int, default=3, help="curriculum level to measure at (3 = all targets)")
+    ap.add_argument("--no-encoder", action="store_true")
+    args = ap.parse_args()
+    from bfcore.agent.features import to_mx
+    from bfcore.runtime import STATE, mx
+    from bfcore.train import TrainConfig, Trainer
+
+    cfg = TrainConfig(steps=args.updates, encoder_layers=0 if args.no_encoder else 4)
+    with tempfile.TemporaryDirectory() as d:
+        tr = Trainer(cfg, Path(d))
+        tr.curriculum.level = args.level
+        tr.update()  # warm-up
+        t = time.perf_counter()
+        eps = 0
+        parts = {"time/rollout": 0.0, "time/score": 0.0, "time/optimize": 0.0}
+        for _ in range(args.updates):
+            s = tr.update()
+            eps += s["episodes"]
+            for k in parts:
+                parts[k] += s[k]
+        dt = time.perf_counter() - t
+        t = time.perf_counter()
+        for i in range(args.updates):
+            feats = tr.feat.batch([tr.tasks[j].problem for j in tr._pick()])
+            mx.eval(tr.policy.unroll(to_mx(feats), key=mx.random.key(i)))
+        roll = time.perf_counter() - t
+    print(f"machine: {platform.machine()} {os.cpu_count()} cpus, BLAS {STATE['blas']}, load avg {os.getloadavg()[0]:.1f}")
+    print(f"config: batch {cfg.batch_size}, epochs {cfg.epochs} x {cfg.minibatches} minibatches, hidden {cfg.hidden}, "
+          f"encoder layers {cfg.encoder_layers}, curriculum level {args.level}")
+    print(f"train: {eps / dt:.0f} episodes/s (rollout + score + update; target >= 1000)")
+    print("  split: " + ", ".join(f"{k[5:]} {v / dt:.0%}" for k, v in parts.items()))
+    print(f"baseline rollout only: {eps / roll:.0f} episodes/s; train/rollout ratio {roll / dt:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

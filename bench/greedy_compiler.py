@@ -1,0 +1,58 @@
+"""Baseline for program quality: the simple greedy compiler, and the agent's length against it.
+
+greedy: for each byte of the target, the shortest +/- run from the current cell value, then '.'.
+Run: .venv/bin/python bench/greedy_compiler.py [--tasks FILE] [--checkpoint DIR]
+Prints mean program length of the agent and of the greedy compiler on the same targets (the ones
+the agent got exactly right, and all targets), and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def greedy_compile(target: bytes) -> str:
+    out, cell = [], 0
+    for b in target:
+        up = (b - cell) % 256
+        out.append("+" * up if up <= 128 else "-" * (256 - up))
+        out.append(".")
+        cell = b
+    return "".join(out)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", help="JSONL tasks (default assets/tasks/test.jsonl)")
+    ap.add_argument("--checkpoint", help="agent checkpoint (default: the shipped agent)")
+    args = ap.parse_args()
+    from bfcore.agent import Agent
+    from bfcore.agent.evaluate import evaluate
+    from bfcore.fast import run_many
+    from bfcore.tasks import default_task_file, load_tasks
+
+    tasks = load_tasks(args.tasks or default_task_file("test"))
+    greedy = [greedy_compile(t.target) for t in tasks]
+    assert [r.output for r in run_many(greedy)] == [t.target for t in tasks], "greedy compiler is wrong"
+    rep = evaluate(Agent.load(args.checkpoint), tasks)
+    rows = rep["results"]
+    ok = [i for i, r in enumerate(rows) if r["success"]]
+    agent_ok = sum(rows[i]["length"] for i in ok) / max(len(ok), 1)
+    greedy_ok = sum(len(greedy[i]) for i in ok) / max(len(ok), 1)
+    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}")
+    print(f"tasks: {len(tasks)}; agent exact on {len(ok)} ({len(ok) / len(tasks):.1%})")
+    print(f"mean length on those targets: agent {agent_ok:.1f}  greedy {greedy_ok:.1f}  "
+          f"ratio {agent_ok / max(greedy_ok, 1e-9):.3f} (bar: <= 1.5)")
+    all_agent = sum(r["length"] for r in rows) / len(rows)
+    all_greedy = sum(len(g) for g in greedy) / len(rows)
+    print(f"mean length on all targets: agent {all_agent:.1f}  greedy {all_greedy:.1f}  ratio {all_agent / all_greedy:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""``bftui train``: train an agent with PPO or GRPO; a one-line progress display, or ``--watch``.
+
+Ctrl-C saves a checkpoint before exiting; ``--resume`` continues a run exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument("--tasks", metavar="FILE", help="JSONL task file to train on")
+    src.add_argument("--family", metavar="NAME", nargs="+", help="built-in task families to train on")
+    parser.add_argument("--algo", choices=("ppo", "grpo"), help="algorithm (default ppo)")
+    parser.add_argument("--steps", type=int, metavar="N", help="total updates (default 400)")
+    parser.add_argument("--run", metavar="DIR", help="run directory (default runs/<algo>-<time>)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --run from its checkpoint")
+    parser.add_argument("--from", dest="init_from", metavar="CHECKPOINT",
+                        help="start from a checkpoint's weights (fine-tune); 'default' = the shipped agent")
+    parser.add_argument("--config", metavar="JSON", help="TrainConfig fields as a JSON file (flags override it)")
+    parser.add_argument("--seed", type=int, help="the run's seed")
+    parser.add_argument("--batch-size", type=int, metavar="N", help="episodes per update")
+    parser.add_argument("--lr", type=float, help="learning rate")
+    parser.add_argument("--no-encoder", action="store_true", help="no LLM encoder (characters only; faster)")
+    parser.add_argument("--watch", action="store_true", help="show the live training dashboard")
+
+
+def _config(args):
+    import json
+    from pathlib import Path
+
+    from bftui.cli import UserError
+    from bfcore.train import TrainConfig
+
+    base: dict = {}
+    if args.resume:
+        if not args.run:
+            raise UserError("--resume needs --run DIR")
+        cfg_file = Path(args.run) / "config.json"
+        if not cfg_file.is_file():
+            raise UserError(f"{cfg_file}: missing; nothing to resume")
+        base = _read_json(cfg_file)
+    elif args.config:
+        base = _read_json(Path(args.config))
+    try:
+        cfg = TrainConfig.from_dict(base)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"{args.config or args.run}: {exc}") from None
+    over = {"tasks": args.tasks, "families": args.family, "algo": args.algo, "steps": args.steps, "seed": args.seed,
+            "batch_size": args.batch_size, "lr": args.lr}
+    for k, v in over.items():
+        if v is not None:
+            setattr(cfg, k, v)
+    if args.tasks:
+        cfg.families = []
+    if args.family:
+        cfg.tasks = ""
+    if args.no_encoder:
+        cfg.encoder_layers = 0
+    if args.init_from:
+        from bfcore.agent import default_agent_dir
+
+        cfg.init_from = str(default_agent_dir()) if args.init_from == "default" else args.init_from
+    cfg.resume = args.resume
+    if args.run:
+        cfg.run_dir = args.run
+    elif not cfg.run_dir:
+        cfg.run_dir = str(Path("runs") / f"{cfg.algo}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if cfg.steps < 1:
+        raise UserError(f"--steps must be >= 1, got {cfg.steps}")
+    return cfg
+
+
+def _read_json(path):
+    import json
+
+    from bftui.cli import UserError
+
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise UserError(f"{path}: invalid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a JSON object")
+    return data
+
+
+def progress_line(rep: dict, total: int) -> str:
+    return (f"step {rep['step']}/{total}  reward {rep['episodic_return']:+.3f}  success {rep['success_rate']:.1%}  "
+            f"entropy {rep['entropy']:.2f}  level {rep['curriculum_level']}  {rep['sps']:.0f} episodes/s")
+
+
+def main(args) -> int:
+    from bftui.cli import UserError
+    from bfcore.train import TrainError, train
+
+    cfg = _config(args)
+    if args.watch:
+        return _watch(cfg)
+    tty = sys.stderr.isatty()
+
+    def on_report(rep):
+        line = progress_line(rep, cfg.steps)
+        print(("\r" + line + "\x1b[K") if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    print(f"training into {cfg.run_dir}", file=sys.stderr)
+    try:
+        run_dir = train(cfg, on_report=on_report)
+    except TrainError as exc:
+        raise UserError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(f"\ncheckpoint saved in {cfg.run_dir}/checkpoint (continue with --resume --run {cfg.run_dir})",
+              file=sys.stderr)
+        raise
+    if tty:
+        print(file=sys.stderr)
+    print(f"done: {run_dir}")
+    return 0
+
+
+def _watch(cfg) -> int:
+    import threading
+
+    from bftui.cli import UserError
+
+    try:
+        from bftui.watch import WatchApp
+    except ImportError:
+        raise UserError("--watch needs bftui.watch, which is not available in this build") from None
+    from bfcore.train import TrainError, train
+
+    stop = threading.Event()
+    failure: list[BaseException] = []
+
+    def work():
+        try:
+            train(cfg, should_stop=stop.is_set)
+        except BaseException as exc:  # reported after the dashboard closes
+            failure.append(exc)
+
+    thread = threading.Thread(target=work, name="bftui-train", daemon=True)
+    thread.start()
+    try:
+        WatchApp(cfg.run_dir, on_quit=stop.set).run()
+    finally:
+        stop.set()
+        thread.join()
+    if failure:
+        if isinstance(failure[0], TrainError):
+            raise UserError(str(failure[0]))
+        raise failure[0]
+    print(f"stopped; checkpoint in {cfg.run_dir}/checkpoint")
+    return 0
