@@ -1,28 +1,38 @@
 """The truncated, frozen LLM encoder: a prompt -> per-token hidden states of layer K + a pooled vector.
 
-Input framing and pooling (measured with ``bench/bench_encoder.py --pooling``, SmolLM2, K=4): the
-first position of a causal LM is an attention sink whose residual state carries one huge outlier
-dimension, so mean-pooling the raw states of a bare prompt gives cosine ~0.98+ between unrelated
-prompts. The prompt is therefore wrapped in the model's chat header (system + user turn, the same
-for every prompt), the header absorbs the sink, and pooling runs over the prompt's own tokens only.
-Those states are also passed through the model's final RMSNorm, which brings the remaining
-outlier dimensions to the scale of the others; see the module-level ``POOLING`` note for numbers.
+Framing and pooling. The first position of a causal LM is an attention sink whose residual state
+carries a few huge outlier dimensions, and every state shares a large common direction, so pooling
+raw states says little about the prompt. Measured with ``bench/bench_encoder.py --pooling``
+(SmolLM2, K=4, cosine between the pooled vectors of 12 unrelated prompts, mean / max, and of 3
+paraphrase pairs):
 
-Speed: the header is identical for every prompt, so its KV cache (mlx-lm ``KVCache``) is computed
-once at load time and each encode runs only the prompt's tokens on top of it. On CPU the kept layers
-are de-quantized to float32 at load (OpenBLAS sgemm beats MLX's CPU quantized matmul ~4x); on a GPU
-they stay 4-bit. ``info()`` reports which.
+    bare prompt, raw states, mean                0.98 / 0.99   paraphrases 0.99
+    bare prompt, RMSNorm, mean                   0.81 / 0.92               0.85
+    chat header, RMSNorm, mean over prompt       0.75 / 0.87               0.78
+    chat header, RMSNorm - header mean (chosen)  0.31 / 0.61               0.55
 
-LoRA: with ``lora_layers=N`` adapters on the q/v projections of the last N kept layers are the only
+So the prompt is wrapped in the model's chat header (its default system turn + the user header,
+the same for every prompt), which absorbs the sink; each prompt state goes through the model's final
+RMSNorm and has the mean normed state of the header tokens (after the sink) subtracted, removing
+the shared direction; ``pooled`` is the mean over the prompt's own tokens, and ``states`` are those
+tokens only. Headers shorter than MIN_CENTER_TOKENS are not used for centring.
+
+Speed. The header is identical for every prompt, so its KV cache (mlx-lm ``KVCache``) is computed
+once at load and each encode runs only the prompt's tokens on top of it. On CPU the kept layers are
+de-quantized to float32 at load (OpenBLAS sgemm beats MLX's CPU quantized matmul ~4x per prompt and
+~15-40x batched); on a GPU they stay 4-bit. ``info()`` reports which.
+
+LoRA. With ``lora_layers=N`` adapters on the q/v projections of the last N kept layers are the only
 trainable parameters of ``enc.model``; such an encoder runs the header with the prompt (the header's
 keys/values depend on the adapters) and never caches results, since they change with every update.
-Use ``enc.forward(prompts)`` inside a loss function to get gradients; ``encode``/``encode_batch``
-stop gradients.
+Use ``enc.forward(prompts)`` inside a loss function for gradients; ``encode``/``encode_batch`` stop
+gradients.
 
-Threads: MLX arrays and streams belong to the thread that created them (mlx >= 0.31). Build the
-encoder in the thread that uses it; ``load_encoder`` evaluates every parameter and the header cache
-before returning, so an encoder handed to another thread works there too, and a lock serialises
-calls, so ``encode_batch`` may be called from a training thread.
+Threads. MLX arrays and streams belong to the thread that created them (mlx >= 0.31). Build the
+encoder in the thread that uses it, or hand it over after ``load_encoder`` returns (it evaluates
+every parameter and the header cache first). Calls are serialised by a lock, so ``encode_batch``
+may be called from a training thread. A thread that ran MLX work must call ``mx.clear_streams()``
+before it ends, or the process may abort at exit ("terminate called without an active exception").
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from typing import Callable
 
 from bfcore.runtime import STATE, mx
 
+from .blas import blas_threads
 from .errors import EncoderError
 
 #: Prompts longer than this many tokens are truncated (with a warning).
@@ -101,6 +112,7 @@ class Encoder:
         self.pad_id = pad_id
         self.lora_layers = lora_layers
         self.cache = None if lora_layers else cache
+        self.single_thread_blas = True  # see blas.py
         self.reuse_header = True  # False re-runs the header with every prompt (for benchmarks)
         self.model_calls = 0  # forward passes run; lets tests and benches see cache hits
         self.load_seconds = 0.0
@@ -172,9 +184,10 @@ class Encoder:
         with self._lock:
             hit = self.cache.get(prompt) if self.cache is not None else None
             if hit is None:
-                states, _mask, pooled = self._run([tokens])
-                hit = (mx.stop_gradient(states[0]), mx.stop_gradient(pooled[0]))
-                mx.eval(*hit)
+                with blas_threads(1, enabled=self.single_thread_blas):
+                    states, _mask, pooled = self._run([tokens])
+                    hit = (mx.stop_gradient(states[0]), mx.stop_gradient(pooled[0]))
+                    mx.eval(*hit)
                 if self.cache is not None:
                     self.cache.put(prompt, *hit)
         return Encoded(tokens, hit[0], hit[1])
