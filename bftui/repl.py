@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from prompt_toolkit import PromptSession, print_formatted_text
-from prompt_toolkit.completion import NestedCompleter
+from prompt_toolkit.completion import CompleteEvent, NestedCompleter, WordCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import FormattedText, PygmentsTokens
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
@@ -502,12 +502,25 @@ class ReplLexer(Lexer):
         return lambda lineno: [("", document.lines[lineno])]
 
 
+class CommandCompleter(NestedCompleter):
+    """NestedCompleter whose first word may start with ':' (its stock word completer stops at
+    punctuation, so ':ex' would never complete to ':expect')."""
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent):
+        if " " in document.text_before_cursor.lstrip():
+            yield from super().get_completions(document, complete_event)
+            return
+        words = WordCompleter(list(self.options), ignore_case=self.ignore_case, sentence=True)
+        yield from words.get_completions(document, complete_event)
+
+
 def make_completer() -> NestedCompleter:
     commands: dict = {name: None for name in HELP}
     commands[":help"] = {name.lstrip(":"): None for name in HELP}
     commands[":model"] = {"default": None}
     commands[":train"] = {"stop": None}
-    return NestedCompleter.from_nested_dict(commands)
+    nested = NestedCompleter.from_nested_dict(commands)
+    return CommandCompleter(nested.options, ignore_case=nested.ignore_case)
 
 
 def make_session(repl: Repl, history: History | None = None, **kwargs) -> PromptSession:

@@ -174,3 +174,32 @@ def test_piped_errors_are_one_line_and_set_the_exit_code(tmp_path):
     assert lines[1].startswith(b"error: 1:1:")
     assert lines[2].startswith(b"error: step 1 (1:1):")
     assert b"Traceback" not in got.stderr
+
+
+def test_completer_offers_commands_and_their_arguments():
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from bftui.repl import make_completer
+
+    def complete(text):
+        return [c.text for c in make_completer().get_completions(Document(text), CompleteEvent())]
+
+    assert complete(":ex") == [":expect"]
+    assert set(complete(":")) >= {":run", ":debug", ":gen", ":expect", ":train", ":model", ":help", ":quit"}
+    assert complete(":train s") == ["stop"]
+    assert complete(":help tr") == ["train"]
+    assert complete("+++") == []
+
+
+def test_code_lines_are_highlighted_as_brainfuck_and_prose_is_not():
+    from prompt_toolkit.document import Document
+
+    from bftui.repl import ReplLexer
+
+    def styles(text):
+        return [style for style, _ in ReplLexer().lex_document(Document(text))(0)]
+
+    assert any("pygments" in style for style in styles("+[>.<-]"))
+    assert not any("pygments" in style for style in styles("say hi, then stop."))
+    assert styles(":expect hi")[0] == "class:command"
