@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bfcore.errors import BFSyntaxError
-from bfcore.program import Config, Program, RunResult, parse
+from bfcore.program import Config, Program, RunResult, limit_error, parse, tape_error
 
 W = 9  # ints per op: op, a, b, c, d, e, f, g, raw (index of the op's first raw instruction)
 ADD, MOVE, OUT, IN, JZ, JNZ, CLR, MUL, SCAN = range(1, 10)
@@ -110,8 +110,18 @@ def _compile(prog: Program) -> tuple[list[int], list[int], list[int]]:
 def compiled(prog: Program):
     """The program's IR: (flat ops, multiply offsets, multiply coefficients), built once."""
     if prog._ir is None:
-        prog._ir = _compile(prog)
-    return prog._ir
+        prog._ir = {"py": _compile(prog)}
+    return prog._ir["py"]
+
+
+def _compiled_arrays(prog: Program):
+    """The IR as int64 arrays for numba, built once per program."""
+    ir = prog._ir
+    if "np" not in ir:
+        import numpy as np
+
+        ir["np"] = tuple(np.asarray(x, np.int64) for x in ir["py"])
+    return ir["np"]
 
 
 # ---- the executor (plain Python and numba) -----------------------------------------------
@@ -264,25 +274,204 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
     return result
 
 
-def _run_batch(ops, moff, mcoef, starts, ends, inp, in_starts, in_ends, tape_len, eof_mode,
-               wrap, max_steps, max_output, res):
-    """Run programs ops[starts[i]:ends[i]] one after another; res[i] = (code, steps, raw index,
-    left, output start, output length). Returns every program's output, concatenated.
-    (``np`` is a module global set by _jitted(): numba cannot compile an import statement.)"""
+def _inverse(d):
+    """Inverse of odd ``d`` modulo 256 (Newton's iteration: each round doubles the good bits)."""
+    x = d
+    for _ in range(3):
+        x = (x * (2 - d * x)) & 255
+    return x
+
+
+def _closed_form_arr(code, i, j, ops, r, moff, mcoef, ntab, scratch):
+    """Array version of _closed_form for the batch compiler: writes the closed-form op for the
+    loop code[i..j] as row r (skip target left 0) and returns the new table size, or -1."""
+    plus = minus = lt = gt = off = lo = hi = 0
+    for k in range(i + 1, j):
+        c = code[k]
+        if c == 43:
+            plus += 1
+        elif c == 45:
+            minus += 1
+        elif c == 62:
+            gt += 1
+            off += 1
+            hi = max(hi, off)
+        elif c == 60:
+            lt += 1
+            off -= 1
+            lo = min(lo, off)
+        else:
+            return -1
+    if j - i == 1:
+        return -1
+    b = r * 9
+    for k in range(9):
+        ops[b + k] = 0
+    ops[b + 2] = j - i  # raw steps per iteration: the body and the ']'
+    ops[b + 8] = i
+    if lt == 0 and gt == 0:
+        d = (plus - minus) & 255
+        if d & 1 == 0:
+            return -1
+        ops[b] = CLR
+        ops[b + 1] = (-_inverse_nb(d)) & 255
+        return ntab
+    if plus == 0 and minus == 0 and (lt == 0 or gt == 0):
+        ops[b] = SCAN
+        ops[b + 1] = gt - lt
+        return ntab
+    if off != 0:
+        return -1
+    for k in range(hi - lo + 1):
+        scratch[k] = 0
+    for k in range(i + 1, j):
+        c = code[k]
+        if c == 62:
+            off += 1
+        elif c == 60:
+            off -= 1
+        else:
+            scratch[off - lo] += 1 if c == 43 else -1
+    counter = scratch[-lo] & 255
+    if counter & 1 == 0:
+        return -1
+    start = ntab
+    for o in range(lo, hi + 1):
+        if o != 0 and scratch[o - lo] & 255 != 0:
+            moff[ntab] = o
+            mcoef[ntab] = scratch[o - lo] & 255
+            ntab += 1
+    ops[b] = MUL
+    ops[b + 1] = (-_inverse_nb(counter)) & 255
+    ops[b + 4] = start
+    ops[b + 5] = ntab - start
+    ops[b + 6] = lo
+    ops[b + 7] = hi
+    return ntab
+
+
+def _put(ops, r, op, a, raw):
+    b = r * 9
+    for k in range(9):
+        ops[b + k] = 0
+    ops[b] = op
+    ops[b + 1] = a
+    ops[b + 2] = 1
+    ops[b + 8] = raw
+
+
+def _compile_arr(src, s0, s1, code, where, match, stack, open_opt, ops, moff, mcoef, scratch):
+    """Array version of _compile (same IR, for numba): compiles src[s0:s1] into ops/moff/mcoef,
+    and where[k] = offset in src[s0:s1] of instruction k. Returns (rows, table size); rows is
+    -1 for an unmatched bracket."""
+    n = 0
+    for i in range(s0, s1):
+        c = src[i]
+        if c == 43 or c == 45 or c == 60 or c == 62 or c == 46 or c == 44 or c == 91 or c == 93:
+            code[n] = c
+            where[n] = i - s0
+            n += 1
+    sp = 0
+    for i in range(n):
+        if code[i] == 91:
+            stack[sp] = i
+            sp += 1
+        elif code[i] == 93:
+            if sp == 0:
+                return -1, 0
+            sp -= 1
+            match[i] = stack[sp]
+            match[stack[sp]] = i
+    if sp:
+        return -1, 0
+    rows = ntab = 0
+    i = 0
+    while i < n:
+        c = code[i]
+        j = i + 1
+        if c == 43 or c == 45:
+            d = 0
+            j = i
+            while j < n and (code[j] == 43 or code[j] == 45):
+                d += 1 if code[j] == 43 else -1
+                j += 1
+            _put_nb(ops, rows, ADD, d & 255, i)
+            ops[rows * 9 + 2] = j - i
+            rows += 1
+        elif c == 60 or c == 62:
+            j = i
+            while j < n and code[j] == c:
+                j += 1
+            _put_nb(ops, rows, MOVE, j - i if c == 62 else i - j, i)
+            ops[rows * 9 + 2] = j - i
+            rows += 1
+        elif c == 91:
+            got = _closed_form_nb(code, i, match[i], ops, rows, moff, mcoef, ntab, scratch)
+            open_opt[sp] = -1
+            if got >= 0:
+                ntab = got
+                open_opt[sp] = rows
+                rows += 1
+            stack[sp] = rows
+            sp += 1
+            _put_nb(ops, rows, JZ, 0, i)
+            rows += 1
+        elif c == 93:
+            sp -= 1
+            _put_nb(ops, rows, JNZ, stack[sp] + 1, i)
+            rows += 1
+            ops[stack[sp] * 9 + 1] = rows
+            if open_opt[sp] >= 0:
+                ops[open_opt[sp] * 9 + 3] = rows
+        else:
+            _put_nb(ops, rows, OUT if c == 46 else IN, 0, i)
+            rows += 1
+        i = j
+    return rows, ntab
+
+
+# Plain-Python bindings; _jitted() rebinds them to numba-compiled versions.
+_inverse_nb, _put_nb, _closed_form_nb = _inverse, _put, _closed_form_arr
+
+
+def _run_sources(src, s_starts, s_ends, inp, in_starts, in_ends, tape_len, eof_mode, wrap,
+                 max_steps, max_output, res):
+    """Compile and run each source src[s_starts[i]:s_ends[i]] in turn; res[i] = (code, steps,
+    source offset of the stop, left, output start, output length), code -1 for a syntax error.
+    Returns every
+    program's output, concatenated. (``np`` is a module global set by _jitted(): numba cannot
+    compile an import statement.)"""
+    longest = 1
+    for i in range(len(s_starts)):
+        longest = max(longest, s_ends[i] - s_starts[i])
+    code = np.empty(longest, np.uint8)
+    where = np.empty(longest, np.int64)
+    match = np.empty(longest, np.int64)
+    stack = np.empty(longest + 1, np.int64)
+    open_opt = np.empty(longest + 1, np.int64)
+    ops = np.empty((2 * longest + 1) * 9, np.int64)
+    moff = np.empty(longest + 1, np.int64)
+    mcoef = np.empty(longest + 1, np.int64)
+    scratch = np.empty(longest + 2, np.int64)
     tape = np.zeros(tape_len, np.uint8)
     st = np.zeros(7, np.int64)
     pout = np.empty(min(max_output, 4096), np.uint8)
     allout = np.empty(1 << 16, np.uint8)
     total = 0
-    for i in range(len(starts)):
+    for i in range(len(s_starts)):
+        rows, _ = _compile_nb(src, s_starts[i], s_ends[i], code, where, match, stack, open_opt,
+                              ops, moff, mcoef, scratch)
+        res[i, 4] = total
+        if rows < 0:
+            res[i, 0] = -1
+            continue
         tape[:] = 0
         st[:] = 0
-        st[0] = starts[i]
         program_inp = inp[in_starts[i]:in_ends[i]]
         while True:
-            code = _execute_nb(ops, moff, mcoef, tape, st, pout, program_inp, ends[i], tape_len,
-                               eof_mode, wrap, max_steps, max_output, UNLIMITED)
-            if code != OUT_FULL:
+            result = _execute_nb(ops, moff, mcoef, tape, st, pout, program_inp, rows, tape_len,
+                                 eof_mode, wrap, max_steps, max_output, UNLIMITED)
+            if result != OUT_FULL:
                 break
             bigger = np.empty(min(max_output, 2 * len(pout) + 4096), np.uint8)
             bigger[:len(pout)] = pout
@@ -293,11 +482,10 @@ def _run_batch(ops, moff, mcoef, starts, ends, inp, in_starts, in_ends, tape_len
             grown[:total] = allout[:total]
             allout = grown
         allout[total:total + olen] = pout[:olen]
-        res[i, 0] = code
+        res[i, 0] = result
         res[i, 1] = st[2]
-        res[i, 2] = st[5]
+        res[i, 2] = where[st[5]] if result != DONE else 0
         res[i, 3] = st[6]
-        res[i, 4] = total
         res[i, 5] = olen
         total += olen
     return allout[:total]
@@ -312,11 +500,16 @@ def _jitted():
         import numpy
         from numba import njit
 
-        global _execute_nb, np
+        global _execute_nb, _inverse_nb, _put_nb, _closed_form_nb, _compile_nb, np
         np = numpy
-        _execute_nb = njit(cache=True, nogil=True)(_execute)
+        jit = njit(cache=True, nogil=True)
+        _execute_nb = jit(_execute)
+        _inverse_nb, _put_nb = jit(_inverse), jit(_put)
+        _closed_form_nb = jit(_closed_form_arr)
+        _compile_nb = jit(_compile_arr)
         _jit["execute"] = _execute_nb
-        _jit["batch"] = njit(cache=True, nogil=True)(_run_batch)
+        _jit["compile"] = _compile_nb
+        _jit["batch"] = jit(_run_sources)
     return _jit
 
 
@@ -370,16 +563,14 @@ def run(source: str | bytes | Program, input: bytes = b"", config: Config = Conf
             return _result(prog, code, st, bytes(out[:st[3]]), config)
         else:
             break
-    return _run_jit(prog, ops, moff, mcoef, tape, st, out, inp, end, args, config)
+    return _run_jit(prog, tape, st, out, inp, end, args, config)
 
 
-def _run_jit(prog, ops, moff, mcoef, tape, st, out, inp, end, args, config) -> RunResult:
+def _run_jit(prog, tape, st, out, inp, end, args, config) -> RunResult:
     import numpy as np
 
     execute = _jitted()["execute"]
-    a_ops = np.asarray(ops, np.int64)
-    a_moff = np.asarray(moff, np.int64)
-    a_mcoef = np.asarray(mcoef, np.int64)
+    a_ops, a_moff, a_mcoef = _compiled_arrays(prog)
     a_tape = np.frombuffer(tape, np.uint8)  # shares the bytearray: the state carries over
     a_st = np.asarray(st, np.int64)
     a_out = np.frombuffer(bytearray(out), np.uint8)
@@ -391,29 +582,10 @@ def _run_jit(prog, ops, moff, mcoef, tape, st, out, inp, end, args, config) -> R
         a_out = _grow(a_out, config.max_output)
 
 
-_IR_CACHE: dict[str, tuple] = {}
-_IR_CACHE_MAX = 50_000
-
-
-def _batch_ir(source):
-    """(Program, IR) for a source, cached by text: training scores the same programs often."""
-    key = source.source if isinstance(source, Program) else source
-    hit = _IR_CACHE.get(key) if isinstance(key, str) else None
-    if hit is not None:
-        return hit
-    prog = parse(source)
-    entry = (prog, compiled(prog))
-    if isinstance(key, str):
-        if len(_IR_CACHE) >= _IR_CACHE_MAX:
-            _IR_CACHE.clear()
-        _IR_CACHE[key] = entry
-    return entry
-
-
 def run_many(sources: Sequence[str | bytes | Program], inputs: bytes | Sequence[bytes] = b"",
              config: Config = Config()) -> list[RunResult]:
-    """Run a batch of programs in one call into numba (the training scorer). ``inputs`` is one
-    input for every program or one per program."""
+    """Compile and run a batch of programs in one call into numba (the training scorer).
+    ``inputs`` is one input for every program, or one per program."""
     import numpy as np
 
     n = len(sources)
@@ -421,55 +593,49 @@ def run_many(sources: Sequence[str | bytes | Program], inputs: bytes | Sequence[
         inputs = [bytes(inputs)] * n
     if len(inputs) != n:
         raise ValueError(f"run_many: {n} programs but {len(inputs)} inputs")
-    results: list[RunResult | None] = [None] * n
-    progs, irs, idx = [], [], []
-    for i, source in enumerate(sources):
-        try:
-            prog, ir = _batch_ir(source)
-        except BFSyntaxError as exc:
-            results[i] = RunResult(b"", 0, "error", exc)
-            continue
-        progs.append(prog)
-        irs.append(ir)
-        idx.append(i)
-    if idx:
-        res, allout = _batch_call(irs, [inputs[i] for i in idx], config)
-        for k, i in enumerate(idx):
-            code, _, _, _, o0, olen = (int(x) for x in res[k])
-            st = [0, 0, res[k, 1], olen, 0, res[k, 2], res[k, 3]]
-            results[i] = _result(progs[k], code, st, allout[o0:o0 + olen].tobytes(), config)
+    if n == 0:
+        return []
+    texts = [s.source if isinstance(s, Program) else s for s in sources]
+    blobs = [t.encode("utf-8", "replace") if isinstance(t, str) else bytes(t) for t in texts]
+    src, s_starts, s_ends = _concat(blobs)
+    inp, in_starts, in_ends = _concat([bytes(x) for x in inputs])
+    res = np.zeros((n, 6), np.int64)
+    allout = _jitted()["batch"](src, s_starts, s_ends, inp, in_starts, in_ends, config.tape_len,
+                                EOF_CODE[config.eof], config.bounds == "wrap", config.max_steps,
+                                config.max_output, res).tobytes()
+    results = []
+    for text, blob, (code, steps, offset, left, o0, olen) in zip(texts, blobs, res.tolist()):
+        output = allout[o0:o0 + olen]
+        if code == DONE:
+            results.append(RunResult(output, steps, "ok", None))
+        elif code < 0:
+            results.append(run(text))  # the syntax error, with its line and column
+        else:
+            results.append(_stopped(text, blob, code, steps, offset, left, output, config))
     return results
 
 
-def _batch_call(irs, inputs, config: Config):
+def _stopped(text, blob: bytes, code: int, steps: int, offset: int, left: int, output: bytes,
+             config: Config) -> RunResult:
+    """The result of a batch run that stopped early at byte ``offset`` of its source."""
+    if not isinstance(text, str):
+        text = blob.decode("utf-8", errors="replace")
+    if not blob.isascii():  # a byte offset; positions count characters
+        offset = len(blob[:offset].decode("utf-8", errors="replace"))
+    if code == TAPE:
+        error = tape_error(text, offset, steps + 1, bool(left), config.tape_len)
+        return RunResult(output, steps, "error", error)
+    kind = "step_limit" if code == STEP_LIMIT else "output_limit"
+    limit = config.max_steps if code == STEP_LIMIT else config.max_output
+    return RunResult(output, steps, kind, limit_error(text, kind, offset, steps + 1, limit))
+
+
+def _concat(blobs: list[bytes]):
     import numpy as np
 
-    rows = np.fromiter((len(ir[0]) // W for ir in irs), np.int64, len(irs))
-    tables = np.fromiter((len(ir[1]) for ir in irs), np.int64, len(irs))
-    ends = np.cumsum(rows)
-    starts = ends - rows
-    table_starts = np.cumsum(tables) - tables
-    ops = np.fromiter((x for ir in irs for x in ir[0]), np.int64, int(ends[-1]) * W).reshape(-1, W)
-    moff = np.fromiter((x for ir in irs for x in ir[1]), np.int64, int(tables.sum()))
-    mcoef = np.fromiter((x for ir in irs for x in ir[2]), np.int64, int(tables.sum()))
-    # Jump and table indices are per program; make them absolute in the concatenated arrays.
-    row_base = np.repeat(starts, rows)
-    kind = ops[:, 0]
-    jumps = (kind == JZ) | (kind == JNZ)
-    ops[jumps, 1] += row_base[jumps]
-    loops = kind >= CLR
-    ops[loops, 3] += row_base[loops]
-    muls = kind == MUL
-    ops[muls, 4] += np.repeat(table_starts, rows)[muls]
-    in_lens = np.fromiter((len(x) for x in inputs), np.int64, len(inputs))
-    in_ends = np.cumsum(in_lens)
-    inp = np.frombuffer(bytearray(b"".join(inputs)), np.uint8)
-    res = np.zeros((len(irs), 6), np.int64)
-    batch = _jitted()["batch"]
-    allout = batch(ops.reshape(-1), moff, mcoef, starts, ends, inp, in_ends - in_lens, in_ends,
-                   config.tape_len, EOF_CODE[config.eof], config.bounds == "wrap",
-                   config.max_steps, config.max_output, res)
-    return res, allout
+    lens = np.fromiter(map(len, blobs), np.int64, len(blobs))
+    ends = np.cumsum(lens)
+    return np.frombuffer(bytearray(b"".join(blobs)), np.uint8), ends - lens, ends
 
 
 __all__ = ["run", "run_many", "RunResult", "compiled"]

@@ -54,14 +54,13 @@ class Program:
     """A parsed program: the instructions alone (``code``), where each sits in the source
     (``positions``) and the index of each bracket's partner (``match``)."""
 
-    __slots__ = ("source", "code", "positions", "match", "_line_starts", "_ir")
+    __slots__ = ("source", "code", "positions", "match", "_ir")
 
     def __init__(self, source: str, code: str, positions: list[int], match: list[int]):
         self.source = source
         self.code = code
         self.positions = positions
         self.match = match
-        self._line_starts = _line_starts(source)
         self._ir = None  # the fast path's compiled form, built on first use
 
     def __len__(self) -> int:
@@ -72,8 +71,7 @@ class Program:
 
     def line_col(self, pos: int) -> tuple[int, int]:
         """1-based line and column of source index ``pos``."""
-        line = bisect.bisect_right(self._line_starts, pos)
-        return line, pos - self._line_starts[line - 1] + 1
+        return line_col(self.source, pos)
 
     def source_pos(self, index: int) -> int:
         """Source index of instruction ``index``; len(source) for the end of the program."""
@@ -84,30 +82,32 @@ class Program:
         return bisect.bisect_left(self.positions, pos)
 
     def tape_error(self, index: int, step: int, left: bool, tape_len: int) -> TapeError:
-        where = "left of cell 0" if left else f"right of the last cell ({tape_len - 1})"
-        return self._located(TapeError, f"pointer moved {where}", index, step)
+        """The TapeError for instruction ``index`` failing as step number ``step``."""
+        return tape_error(self.source, self.source_pos(index), step, left, tape_len)
 
     def limit_error(self, kind: str, index: int, step: int, limit: int) -> LimitError:
-        if kind == "step_limit":
-            message = f"step limit of {limit} steps reached"
-        else:
-            message = f"output limit of {limit} bytes reached"
-        return self._located(LimitError, message, index, step, kind=kind)
-
-    def _located(self, cls, message: str, index: int, step: int, **kw) -> BFError:
-        pos = self.source_pos(index)
-        line, col = self.line_col(pos)
-        return cls(message, line=line, col=col, pos=pos, step=step, **kw)
+        """The LimitError for a run stopped before instruction ``index`` (step number ``step``)."""
+        return limit_error(self.source, kind, self.source_pos(index), step, limit)
 
 
-def _line_starts(source: str) -> list[int]:
-    starts = [0]
-    find = source.find
-    i = find("\n")
-    while i >= 0:
-        starts.append(i + 1)
-        i = find("\n", i + 1)
-    return starts
+def line_col(source: str, pos: int) -> tuple[int, int]:
+    """1-based line and column of source index ``pos``."""
+    return source.count("\n", 0, pos) + 1, pos - source.rfind("\n", 0, pos)
+
+
+def tape_error(source: str, pos: int, step: int, left: bool, tape_len: int) -> TapeError:
+    where = "left of cell 0" if left else f"right of the last cell ({tape_len - 1})"
+    line, col = line_col(source, pos)
+    return TapeError(f"pointer moved {where}", line=line, col=col, pos=pos, step=step)
+
+
+def limit_error(source: str, kind: str, pos: int, step: int, limit: int) -> LimitError:
+    if kind == "step_limit":
+        message = f"step limit of {limit} steps reached"
+    else:
+        message = f"output limit of {limit} bytes reached"
+    line, col = line_col(source, pos)
+    return LimitError(message, line=line, col=col, pos=pos, step=step, kind=kind)
 
 
 def _as_text(source: str | bytes) -> str:
@@ -138,13 +138,11 @@ def _scan(source: str) -> tuple[str, list[int], list[int], list[int]]:
 
 
 def _syntax_errors(source: str, code: str, positions: list[int], unmatched: list[int]):
-    starts = _line_starts(source)
     errors = []
     for index in unmatched:
         pos = positions[index]
-        line = bisect.bisect_right(starts, pos)
-        errors.append(BFSyntaxError(f"unmatched '{code[index]}'", line=line,
-                                    col=pos - starts[line - 1] + 1, pos=pos))
+        line, col = line_col(source, pos)
+        errors.append(BFSyntaxError(f"unmatched '{code[index]}'", line=line, col=col, pos=pos))
     return errors
 
 

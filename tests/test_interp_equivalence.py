@@ -88,12 +88,14 @@ def test_random_programs_agree_in_wrap_mode_on_small_tapes(seed):
 
 def test_run_many_matches_single_runs():
     progs = [random_program(s, items=6) for s in range(40)] + [random_flat(s, 100) for s in range(40)]
-    progs += ["[", "+[]", "<", "+[.]"]
+    progs += ["é\n[", "+[]", "ünï\n cödé <", b"\xff\xfe\n+>>\xc3<<<", "+[.]"]
     inputs = [bytes([s % 7]) * (s % 3) for s in range(len(progs))]
     cfg = Config(max_steps=100_000, max_output=50)
     batch = run_many(progs, inputs, cfg)
     assert batch == [run(p, i, cfg, jit_after=None) for p, i in zip(progs, inputs)]
-    assert batch[-1].status == "output_limit" and batch[-4].error.kind == "syntax"
+    assert batch[-1].status == "output_limit" and batch[-5].error.kind == "syntax"
+    assert (batch[-3].error.line, batch[-3].error.col) == (2, 7)
+    assert (batch[-2].error.line, batch[-2].error.col) == (2, 7)
 
 
 def test_every_step_budget_stops_at_the_same_place():
@@ -141,3 +143,33 @@ configs = st.builds(
        inp=st.binary(max_size=4), cfg=configs)
 def test_hypothesis_programs_agree(src, inp, cfg):
     check_all_agree(src, inp, cfg)
+
+
+def _array_compile(src, compile_fn):
+    import numpy as np
+
+    data = np.frombuffer(src.encode(), np.uint8)
+    n = len(data) + 1
+    ints = lambda size: np.zeros(size, np.int64)
+    ops, moff, mcoef = ints((2 * n + 1) * 9), ints(n), ints(n)
+    rows, ntab = compile_fn(data, 0, len(data), np.zeros(n, np.uint8), ints(n), ints(n), ints(n),
+                            ints(n), ops, moff, mcoef, ints(n + 1))
+    if rows < 0:
+        return None
+    return ops[:rows * 9].tolist(), moff[:ntab].tolist(), mcoef[:ntab].tolist()
+
+
+@pytest.mark.parametrize("jitted", [False, True])
+def test_batch_compiler_builds_the_same_ir(jitted):
+    # run_many compiles inside numba with an array version of the compiler; it must emit the
+    # very same IR as the Python compiler used by run().
+    from bfcore import fast
+    from bfcore.program import parse
+
+    compile_fn = fast._jitted()["compile"] if jitted else fast._compile_arr
+    rng = random.Random(jitted)
+    srcs = [random_program(rng, items=10) for _ in range(150)] + [random_flat(rng, 50) for _ in range(20)]
+    srcs += ["[-]", "[+++]", "[--]", "[>>]", "[<]", "[->+<<++>]", "[>+<]", "[]", "[[-]>]", "a[b-c]d"]
+    for src in srcs:
+        assert _array_compile(src, compile_fn) == tuple(fast.compiled(parse(src))), src
+    assert _array_compile("[[]", compile_fn) is None and _array_compile("]", compile_fn) is None

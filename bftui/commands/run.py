@@ -87,7 +87,8 @@ def main(args) -> int:
         print(f"bftui run: {result.steps:,} steps in {elapsed:.3f} s ({result.status})", file=sys.stderr)
     if result.error is not None:
         err = result.error
-        print(f"bftui run: error: {name}:{err.line}:{err.col}: {err.message} (step {err.step:,})",
+        hint = "; --max-steps 0 lifts it" if err.kind == "step_limit" else ""
+        print(f"bftui run: error: {name}:{err.line}:{err.col}: {err.message} (step {err.step:,}){hint}",
               file=sys.stderr)
         return 1
     return 0

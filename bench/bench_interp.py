@@ -1,0 +1,164 @@
+"""Benchmark the fast path against a plain C interpreter, and the batch scorer.
+
+    .venv/bin/python bench/bench_interp.py [--quick]
+
+Compiles bench/c_baseline.c with ``cc -O2`` in the same run, checks that both produce the same
+output on every program, and prints time ratios (C time / fast time: > 1 means the fast path is
+faster). Numba compile time is measured separately (fresh cache dir in a subprocess) and excluded
+from the timed runs. Then ``run_many`` throughput in programs per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bfcore.fast import run, run_many  # noqa: E402
+from bfcore.program import Config, parse  # noqa: E402
+from bfcore.randprog import random_flat, random_program  # noqa: E402
+
+PROGRAMS = ROOT / "assets" / "programs"
+BIG = Config(max_steps=1 << 62)
+
+# Three nested counted loops of 250 whose innermost body is a plain loop (it holds a clear loop),
+# so only run-length folding applies to it: this measures raw dispatch speed.
+NESTED_PLAIN = "------[>------[>------[>+>++>+++[-]<<<-]<-]<-]"
+# The same nest with a copy/multiply loop innermost: the closed forms apply.
+NESTED_MUL = "------[>------[>------[>+++++[->+>++>+++<<<]<-]<-]<-]>>>.>.>."
+
+
+def machine_description() -> str:
+    model = platform.processor() or "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cc = subprocess.run(["cc", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    import numba
+
+    return (f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+            f"numba {numba.__version__}; {cc}")
+
+
+def build_c(tmp: Path) -> Path:
+    exe = tmp / "c_baseline"
+    subprocess.run(["cc", "-O2", "-o", str(exe), str(ROOT / "bench" / "c_baseline.c")], check=True)
+    return exe
+
+
+def time_c(exe: Path, path: Path, repeat: int) -> tuple[float, bytes]:
+    best, out = float("inf"), b""
+    for _ in range(3):
+        proc = subprocess.run([str(exe), str(path), str(repeat)], capture_output=True, check=True,
+                              stdin=subprocess.DEVNULL)
+        best = min(best, float(proc.stderr.split()[-1]))
+        out = proc.stdout
+    return best, out
+
+
+def time_fast(src: str, repeat: int) -> tuple[float, bytes, int]:
+    src = parse(src)  # parsing is excluded, as in the C baseline
+    first = run(src, b"", BIG, jit_after=0)  # warm: numba code loaded, IR compiled
+    assert first.ok, first.error
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(repeat):
+            run(src, b"", BIG, jit_after=0)
+        best = min(best, time.perf_counter() - t0)
+    return best, first.output, first.steps
+
+
+def random_workload(count: int) -> list[str]:
+    """The longest-running terminating random programs among the first seeds."""
+    found = []
+    for seed in range(600):
+        src = random_program(seed, items=14, max_depth=3, cells=8, io=False)
+        r = run(src, b"", Config(max_steps=200_000_000), jit_after=0)
+        if r.ok:
+            found.append((r.steps, src))
+    found.sort(reverse=True)
+    return [src for _, src in found[:count]]
+
+
+def compare_speed(exe: Path, tmp: Path, quick: bool) -> None:
+    cases = [
+        ("busy.b (nested, copy loops)", (PROGRAMS / "busy.b").read_text(), 1),
+        ("squares.b x20 (arithmetic)", (PROGRAMS / "squares.b").read_text(), 20),
+        ("hello.b x2000 (per-call overhead)", (PROGRAMS / "hello.b").read_text(), 2000),
+        ("nested 250^3, plain inner loop", NESTED_PLAIN, 1),
+        ("nested 250^3, multiply loop", NESTED_MUL, 1),
+    ]
+    for i, src in enumerate(random_workload(3 if quick else 8)):
+        cases.append((f"random nested #{i}", src, 1))
+    print(f"{'program':34} {'raw steps':>14} {'C (s)':>9} {'fast (s)':>9} {'C/fast':>7}")
+    for name, src, repeat in cases:
+        path = tmp / "prog.b"
+        path.write_text(src)
+        c_time, c_out = time_c(exe, path, repeat)
+        f_time, f_out, steps = time_fast(src, repeat)
+        assert c_out == f_out, f"{name}: C and fast outputs differ"
+        print(f"{name:34} {steps * repeat:>14,} {c_time:9.4f} {f_time:9.4f} {c_time / f_time:7.2f}")
+
+
+def numba_compile_times() -> None:
+    code = ("import time; t=time.perf_counter(); from bfcore.fast import run, run_many; "
+            "run('+[-]', jit_after=0); run_many(['+']); print(time.perf_counter()-t)")
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        times = [float(subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True,
+                                      capture_output=True, text=True).stdout) for _ in range(2)]
+    print(f"numba: compile both executors (empty cache) {times[0]:.2f} s; "
+          f"import numba + load from cache {times[1]:.2f} s (both excluded from the timings above)")
+
+
+def throughput() -> None:
+    rng = random.Random(7)
+    n = 1024
+    flat = [random_flat(rng, rng.randint(64, 256)) for _ in range(n)]
+    loops = [random_program(rng, items=rng.randint(3, 8), max_depth=3) for _ in range(n)]
+    cfg = Config(max_steps=100_000, max_output=256)
+    print(f"scoring batches of {n} programs (max_steps {cfg.max_steps:,}), programs/second, "
+          f"parsing and compiling included:")
+    print(f"{'batch':28} {'run() each':>11} {'run_many':>10} {'ratio':>7}")
+    for name, progs in [("loop-free 64-256 instr", flat), ("random nested loops", loops)]:
+        run_many(progs[:4], b"x", cfg)  # numba code loaded
+        t0 = time.perf_counter()
+        single = [run(p, b"x", cfg, jit_after=0) for p in progs]
+        t_loop = time.perf_counter() - t0
+        t_batch = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            batch = run_many(progs, b"x", cfg)
+            t_batch = min(t_batch, time.perf_counter() - t0)
+        assert batch == single
+        print(f"{name:28} {n / t_loop:11,.0f} {n / t_batch:10,.0f} {t_loop / t_batch:7.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer random programs")
+    args = parser.parse_args()
+    print(f"machine: {machine_description()}")
+    numba_compile_times()
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = build_c(Path(tmp))
+        compare_speed(exe, Path(tmp), args.quick)
+    throughput()
+
+
+if __name__ == "__main__":
+    main()
