@@ -28,6 +28,7 @@ DONE, TAPE, STEP_LIMIT, OUTPUT_LIMIT, OUT_FULL, BUDGET = range(6)
 EOF_CODE = {"zero": 0, "max": 1, "keep": 2}
 UNLIMITED = 1 << 62
 JIT_AFTER = 100_000  # ops run in pure Python before handing over to numba
+JIT_CHUNK = 1 << 25  # ops per numba call (well under a second)
 
 
 # ---- compiling ---------------------------------------------------------------------------
@@ -576,10 +577,12 @@ def _run_jit(prog, tape, st, out, inp, end, args, config) -> RunResult:
     a_out = np.frombuffer(bytearray(out), np.uint8)
     a_inp = np.frombuffer(bytearray(inp), np.uint8)
     while True:
-        code = execute(a_ops, a_moff, a_mcoef, a_tape, a_st, a_out, a_inp, end, *args, UNLIMITED)
-        if code != OUT_FULL:
+        # Bounded chunks: numba code cannot see Ctrl-C, Python between chunks can.
+        code = execute(a_ops, a_moff, a_mcoef, a_tape, a_st, a_out, a_inp, end, *args, JIT_CHUNK)
+        if code == OUT_FULL:
+            a_out = _grow(a_out, config.max_output)
+        elif code != BUDGET:
             return _result(prog, code, a_st, a_out[:a_st[3]].tobytes(), config)
-        a_out = _grow(a_out, config.max_output)
 
 
 def run_many(sources: Sequence[str | bytes | Program], inputs: bytes | Sequence[bytes] = b"",
