@@ -22,7 +22,8 @@ from bfcore.errors import BFSyntaxError
 from bfcore.program import Config, Program, RunResult, limit_error, parse, tape_error
 
 W = 9  # ints per op: op, a, b, c, d, e, f, g, raw (index of the op's first raw instruction)
-ADD, MOVE, OUT, IN, JZ, JNZ, CLR, MUL, SCAN = range(1, 10)
+ADD, MOVE, OUT, IN, JZ, JNZ, CLR, MUL, SCAN, BLOCK = range(1, 11)
+BLOCK_MIN = 3  # straight-line code worth one BLOCK op: at least this many plain ops
 # _execute return codes
 DONE, TAPE, STEP_LIMIT, OUTPUT_LIMIT, OUT_FULL, BUDGET = range(6)
 EOF_CODE = {"zero": 0, "max": 1, "keep": 2}
@@ -65,6 +66,47 @@ def _closed_form(code: str, i: int, j: int, moff: list[int], mcoef: list[int]):
     return [MUL, (-pow(counter, -1, 256)) & 255, cost, 0, start, len(moff) - start, lo, hi]
 
 
+def _folds(code: str, i: int, j: int) -> list[list[int]]:
+    """Plain ops for the straight-line code[i:j] of +-<>: runs of +- and of one of < or >."""
+    rows = []
+    while i < j:
+        ch = code[i]
+        k = i
+        if ch in "+-":
+            while k < j and code[k] in "+-":
+                k += 1
+            delta = code.count("+", i, k) - code.count("-", i, k)
+            rows.append([ADD, delta & 255, k - i, 0, 0, 0, 0, 0, i])
+        else:
+            while k < j and code[k] == ch:
+                k += 1
+            rows.append([MOVE, k - i if ch == ">" else i - k, k - i, 0, 0, 0, 0, 0, i])
+        i = k
+    return rows
+
+
+def _block(code: str, i: int, j: int, moff: list[int], mcoef: list[int]) -> list[int]:
+    """One op for the straight-line code[i:j]: adds at offsets, the net move, the pointer's
+    range (skip target left 0). The plain folds follow it as the fallback."""
+    off = lo = hi = 0
+    adds: dict[int, int] = {}
+    for ch in code[i:j]:
+        if ch == ">":
+            off += 1
+            hi = max(hi, off)
+        elif ch == "<":
+            off -= 1
+            lo = min(lo, off)
+        else:
+            adds[off] = adds.get(off, 0) + (1 if ch == "+" else -1)
+    start = len(moff)
+    for o, c in sorted(adds.items()):
+        if c & 255:
+            moff.append(o)
+            mcoef.append(c & 255)
+    return [BLOCK, off, j - i, 0, start, len(moff) - start, lo, hi, i]
+
+
 def _compile(prog: Program) -> tuple[list[int], list[int], list[int]]:
     code, match = prog.code, prog.match
     ops: list[list[int]] = []
@@ -74,17 +116,17 @@ def _compile(prog: Program) -> tuple[list[int], list[int], list[int]]:
     i, n = 0, len(code)
     while i < n:
         ch = code[i]
-        if ch in "+-":
+        if ch in "+-<>":
             j = i
-            while j < n and code[j] in "+-":
+            while j < n and code[j] in "+-<>":
                 j += 1
-            delta = code.count("+", i, j) - code.count("-", i, j)
-            ops.append([ADD, delta & 255, j - i, 0, 0, 0, 0, 0, i])
-        elif ch in "<>":
-            j = i
-            while j < n and code[j] == ch:
-                j += 1
-            ops.append([MOVE, j - i if ch == ">" else i - j, j - i, 0, 0, 0, 0, 0, i])
+            folds = _folds(code, i, j)
+            block = len(ops)
+            if len(folds) >= BLOCK_MIN:
+                ops.append(_block(code, i, j, moff, mcoef))
+            ops.extend(folds)
+            if len(ops) > block + len(folds):
+                ops[block][3] = len(ops)
         elif ch == "[":
             j = i + 1
             fast = _closed_form(code, i, match[i], moff, mcoef)
@@ -185,6 +227,28 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
             ptr = q
             steps += n
             ip += 1
+        elif op == 10:  # BLOCK; ip + 1 starts the plain ops to fall back on
+            n = ops[b + 2]
+            if steps + n > max_steps:
+                ip += 1
+                continue
+            if wrap:
+                t0 = ops[b + 4]
+                for t in range(t0, t0 + ops[b + 5]):
+                    q = (ptr + moff[t]) % tape_len
+                    tape[q] = (tape[q] + mcoef[t]) & 255
+                ptr = (ptr + ops[b + 1]) % tape_len
+            else:
+                if ptr + ops[b + 6] < 0 or ptr + ops[b + 7] >= tape_len:
+                    ip += 1
+                    continue
+                t0 = ops[b + 4]
+                for t in range(t0, t0 + ops[b + 5]):
+                    q = ptr + moff[t]
+                    tape[q] = (tape[q] + mcoef[t]) & 255
+                ptr += ops[b + 1]
+            steps += n
+            ip = ops[b + 3]
         elif op >= 7:  # closed-form loops; ip + 1 is the plain loop to fall back on
             v = tape[ptr]
             if v == 0:
@@ -361,6 +425,70 @@ def _put(ops, r, op, a, raw):
     ops[b + 8] = raw
 
 
+def _fold_arr(code, i, j, ops, r):
+    """Array version of _folds: writes the plain ops for code[i:j] from row r and returns how
+    many; with r < 0 it only counts them."""
+    count = 0
+    while i < j:
+        c = code[i]
+        k = i
+        if c == 43 or c == 45:
+            d = 0
+            while k < j and (code[k] == 43 or code[k] == 45):
+                d += 1 if code[k] == 43 else -1
+                k += 1
+            if r >= 0:
+                _put_nb(ops, r + count, ADD, d & 255, i)
+        else:
+            while k < j and code[k] == c:
+                k += 1
+            if r >= 0:
+                _put_nb(ops, r + count, MOVE, k - i if c == 62 else i - k, i)
+        if r >= 0:
+            ops[(r + count) * 9 + 2] = k - i
+        count += 1
+        i = k
+    return count
+
+
+def _block_arr(code, i, j, ops, r, moff, mcoef, ntab, scratch):
+    """Array version of _block: writes the BLOCK op for code[i:j] as row r; returns the new
+    table size."""
+    off = lo = hi = 0
+    for k in range(i, j):
+        if code[k] == 62:
+            off += 1
+            hi = max(hi, off)
+        elif code[k] == 60:
+            off -= 1
+            lo = min(lo, off)
+    for k in range(hi - lo + 1):
+        scratch[k] = 0
+    off = 0
+    for k in range(i, j):
+        c = code[k]
+        if c == 62:
+            off += 1
+        elif c == 60:
+            off -= 1
+        else:
+            scratch[off - lo] += 1 if c == 43 else -1
+    start = ntab
+    for o in range(lo, hi + 1):
+        if scratch[o - lo] & 255 != 0:
+            moff[ntab] = o
+            mcoef[ntab] = scratch[o - lo] & 255
+            ntab += 1
+    _put_nb(ops, r, BLOCK, off, i)
+    b = r * 9
+    ops[b + 2] = j - i
+    ops[b + 4] = start
+    ops[b + 5] = ntab - start
+    ops[b + 6] = lo
+    ops[b + 7] = hi
+    return ntab
+
+
 def _compile_arr(src, s0, s1, code, where, match, stack, open_opt, ops, moff, mcoef, scratch):
     """Array version of _compile (same IR, for numba): compiles src[s0:s1] into ops/moff/mcoef,
     and where[k] = offset in src[s0:s1] of instruction k. Returns (rows, table size); rows is
@@ -390,22 +518,18 @@ def _compile_arr(src, s0, s1, code, where, match, stack, open_opt, ops, moff, mc
     while i < n:
         c = code[i]
         j = i + 1
-        if c == 43 or c == 45:
-            d = 0
+        if c == 43 or c == 45 or c == 60 or c == 62:
             j = i
-            while j < n and (code[j] == 43 or code[j] == 45):
-                d += 1 if code[j] == 43 else -1
+            while j < n and (code[j] == 43 or code[j] == 45 or code[j] == 60 or code[j] == 62):
                 j += 1
-            _put_nb(ops, rows, ADD, d & 255, i)
-            ops[rows * 9 + 2] = j - i
-            rows += 1
-        elif c == 60 or c == 62:
-            j = i
-            while j < n and code[j] == c:
-                j += 1
-            _put_nb(ops, rows, MOVE, j - i if c == 62 else i - j, i)
-            ops[rows * 9 + 2] = j - i
-            rows += 1
+            blk = -1
+            if _fold_nb(code, i, j, ops, -1) >= BLOCK_MIN:
+                ntab = _block_arr_nb(code, i, j, ops, rows, moff, mcoef, ntab, scratch)
+                blk = rows
+                rows += 1
+            rows += _fold_nb(code, i, j, ops, rows)
+            if blk >= 0:
+                ops[blk * 9 + 3] = rows
         elif c == 91:
             got = _closed_form_nb(code, i, match[i], ops, rows, moff, mcoef, ntab, scratch)
             open_opt[sp] = -1
@@ -433,6 +557,7 @@ def _compile_arr(src, s0, s1, code, where, match, stack, open_opt, ops, moff, mc
 
 # Plain-Python bindings; _jitted() rebinds them to numba-compiled versions.
 _inverse_nb, _put_nb, _closed_form_nb = _inverse, _put, _closed_form_arr
+_fold_nb, _block_arr_nb = _fold_arr, _block_arr
 
 
 def _run_sources(src, s_starts, s_ends, inp, in_starts, in_ends, tape_len, eof_mode, wrap,
@@ -451,8 +576,10 @@ def _run_sources(src, s_starts, s_ends, inp, in_starts, in_ends, tape_len, eof_m
     stack = np.empty(longest + 1, np.int64)
     open_opt = np.empty(longest + 1, np.int64)
     ops = np.empty((2 * longest + 1) * 9, np.int64)
-    moff = np.empty(longest + 1, np.int64)
-    mcoef = np.empty(longest + 1, np.int64)
+    # Table entries: a closed-form loop's and the BLOCK of its fallback body each take at most
+    # one per instruction of the body.
+    moff = np.empty(2 * longest + 2, np.int64)
+    mcoef = np.empty(2 * longest + 2, np.int64)
     scratch = np.empty(longest + 2, np.int64)
     tape = np.zeros(tape_len, np.uint8)
     st = np.zeros(7, np.int64)
@@ -502,11 +629,13 @@ def _jitted():
         from numba import njit
 
         global _execute_nb, _inverse_nb, _put_nb, _closed_form_nb, _compile_nb, np
+        global _fold_nb, _block_arr_nb
         np = numpy
         jit = njit(cache=True, nogil=True)
         _execute_nb = jit(_execute)
         _inverse_nb, _put_nb = jit(_inverse), jit(_put)
         _closed_form_nb = jit(_closed_form_arr)
+        _fold_nb, _block_arr_nb = jit(_fold_arr), jit(_block_arr)
         _compile_nb = jit(_compile_arr)
         _jit["execute"] = _execute_nb
         _jit["compile"] = _compile_nb

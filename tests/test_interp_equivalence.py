@@ -118,7 +118,8 @@ def test_closed_form_loops_near_the_tape_edges():
         for bounds in ("error", "wrap"):
             cfg = Config(tape_len=tape_len, bounds=bounds, max_steps=20_000)
             for src in ["+++[->++<]", "+++[-<++>]", ">>+++[->>+<<]", "+[>+]", "+>+>+[<]",
-                        "++[>>]", "+>+<[>>>-]", "+++[->+<<+>]", ">+[-<+++>]<."]:
+                        "++[>>]", "+>+<[>>>-]", "+++[->+<<+>]", ">+[-<+++>]<.", ">+>++<<-.",
+                        "+>>>+<<-<+.", "<+>>+<", "+++[>+>-<<-]", "+[>+>+>+<<<+]"]:
                 check_all_agree(src, b"", cfg)
 
 
@@ -151,7 +152,7 @@ def _array_compile(src, compile_fn):
     data = np.frombuffer(src.encode(), np.uint8)
     n = len(data) + 1
     ints = lambda size: np.zeros(size, np.int64)
-    ops, moff, mcoef = ints((2 * n + 1) * 9), ints(n), ints(n)
+    ops, moff, mcoef = ints((2 * n + 1) * 9), ints(2 * n), ints(2 * n)
     rows, ntab = compile_fn(data, 0, len(data), np.zeros(n, np.uint8), ints(n), ints(n), ints(n),
                             ints(n), ops, moff, mcoef, ints(n + 1))
     if rows < 0:
@@ -169,7 +170,8 @@ def test_batch_compiler_builds_the_same_ir(jitted):
     compile_fn = fast._jitted()["compile"] if jitted else fast._compile_arr
     rng = random.Random(jitted)
     srcs = [random_program(rng, items=10) for _ in range(150)] + [random_flat(rng, 50) for _ in range(20)]
-    srcs += ["[-]", "[+++]", "[--]", "[>>]", "[<]", "[->+<<++>]", "[>+<]", "[]", "[[-]>]", "a[b-c]d"]
+    srcs += ["[-]", "[+++]", "[--]", "[>>]", "[<]", "[->+<<++>]", "[>+<]", "[]", "[[-]>]", "a[b-c]d",
+             ">+<", ">+<-", "+-+-", "+-<>", "><><><", "[->+<]", "+>+>+>+<<<<[->>+<<]"]
     for src in srcs:
         assert _array_compile(src, compile_fn) == tuple(fast.compiled(parse(src))), src
     assert _array_compile("[[]", compile_fn) is None and _array_compile("]", compile_fn) is None
