@@ -65,6 +65,7 @@ def machine_result(src, inp, cfg):
 def check_all_agree(src, inp=b"", cfg=Config()):
     want = reference(src, inp, cfg)
     fast_results = [run(src, inp, cfg, jit_after=j) for j in (None, 0, 1, 7)]
+    fast_results.append(run_many([src], [inp], cfg)[0])
     m = machine_result(src, inp, cfg)
     assert summary(m) == want, src
     for r in fast_results:
