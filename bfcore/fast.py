@@ -28,7 +28,10 @@ BLOCK_MIN = 3  # straight-line code worth one BLOCK op: at least this many plain
 DONE, TAPE, STEP_LIMIT, OUTPUT_LIMIT, OUT_FULL, BUDGET = range(6)
 EOF_CODE = {"zero": 0, "max": 1, "keep": 2}
 UNLIMITED = 1 << 62
-JIT_AFTER = 100_000  # ops run in pure Python before handing over to numba
+# Ops run in pure Python before handing over to numba. The Python tier runs ~3M ops/s and
+# importing numba plus loading its cached code costs ~0.7 s, so short and medium programs
+# (squares.b: 1.4M raw steps) finish before numba would have loaded.
+JIT_AFTER = 500_000
 JIT_CHUNK = 1 << 25  # ops per numba call (well under a second)
 
 

@@ -86,7 +86,18 @@ def test_bad_options_are_one_line(bad):
     assert_one_line_error(bftui_run(PROGRAMS / "hello.b", *bad), 2, "bftui run: error:")
 
 
-def test_long_run_switches_to_numba_and_agrees(tmp_path):
+def test_long_arithmetic_program():
     proc = bftui_run(PROGRAMS / "squares.b")
     lines = proc.stdout.decode().split()
     assert proc.returncode == 0 and lines == [str(i * i) for i in range(101)]
+
+
+def test_long_run_hands_over_to_numba():
+    # 250**3 turns of a plain loop: far past the pure-Python tier's budget.
+    proc = bftui_run("-", "--max-steps", "0", "--stats", stdin=b"------[>------[>------[>+>[-]<<-]<-]<-]>>>.")
+    assert proc.returncode == 0 and proc.stdout == bytes([250**3 % 256])
+    # Raw steps by hand: each level is '>', '------', '[', 250 turns of the level below, '<-]'.
+    inner = len(">+>[<<-]")  # '[-]' on an empty cell is one step
+    middle = 1 + 6 + 1 + 250 * inner + 3
+    outer = 1 + 6 + 1 + 250 * middle + 3
+    assert f"{6 + 1 + 250 * outer + 4:,} steps".encode() in proc.stderr
