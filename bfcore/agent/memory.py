@@ -36,7 +36,8 @@ class Memory:
     wfs: np.ndarray       # [M] word index from the start (0..7), 8 = none
     quoted: np.ndarray    # [M] 0/1
     digit: np.ndarray     # [M] digit value 0..9, 10 = not a digit
-    pos: np.ndarray       # [M] position inside its word or segment (0..15)
+    pos: np.ndarray       # [M] position inside its letter/digit run or segment (0..15)
+    rpos: np.ndarray      # [M] position from the end of that run or segment (0..15), for reversing
     numval: np.ndarray    # [M] value of the prompt number this digit belongs to, NO_NUM otherwise
     table: np.ndarray     # [M, 4] byte each transform prints
     valid: np.ndarray     # [M, K] bool: which (position, transform) actions exist
@@ -85,6 +86,17 @@ def _transform_table(b: int) -> tuple[list[int], list[bool]]:
     return table, valid
 
 
+def _run_positions(prompt: str) -> tuple[list[int], list[int]]:
+    """Offsets of each character from the start and the end of its letter/digit run (quotes and
+    punctuation are runs of their own), capped at 15."""
+    pos, rpos = [0] * len(prompt), [0] * len(prompt)
+    for m in re.finditer(r"[A-Za-z0-9]+|.", prompt):
+        n = m.end() - m.start()
+        for j in range(n):
+            pos[m.start() + j], rpos[m.start() + j] = min(j, 15), min(n - 1 - j, 15)
+    return pos, rpos
+
+
 def derived_segments(prompt: str) -> list[tuple[str, str, int, int]]:
     """(segment name, text, wfe, wfs) for the facts appended after the prompt."""
     out = []
@@ -110,20 +122,19 @@ def build_memory(prompt: str) -> Memory:
     for m in re.finditer(r"\d+", prompt):
         for i in range(m.start(), m.end()):
             nums[i] = int(m.group()) if len(m.group()) < 6 else NO_NUM
-    rows = []  # (byte, seg, wfe, wfs, quoted, pos, numval)
-    pos_in_word = 0
+    pos, rpos = _run_positions(prompt)
+    rows = []  # (byte, seg, wfe, wfs, quoted, pos, numval, rpos)
     for i, b in enumerate(data):
         w = widx[i]
-        pos_in_word = 0 if w < 0 or (i > 0 and widx[i - 1] != w) else pos_in_word + 1
         wfe = 8 if w < 0 else min(nw - 1 - w, 7)
         wfs = 8 if w < 0 else min(w, 7)
-        rows.append((b, 0, wfe, wfs, quoted[i], min(pos_in_word, 15), nums.get(i, NO_NUM)))
-    rows.append((SEP_BYTE, 1, 8, 8, 0, 0, NO_NUM))
+        rows.append((b, 0, wfe, wfs, quoted[i], pos[i], nums.get(i, NO_NUM), rpos[i]))
+    rows.append((SEP_BYTE, 1, 8, 8, 0, 0, NO_NUM, 0))
     for name, text, wfe, wfs in derived_segments(prompt):
         seg = SEGMENTS.index(name)
         for j, ch in enumerate(text):
-            rows.append((ord(ch), seg, wfe, wfs, 0, min(j, 15), NO_NUM))
-        rows.append((SEP_BYTE, 1, 8, 8, 0, 0, NO_NUM))
+            rows.append((ord(ch), seg, wfe, wfs, 0, min(j, 15), NO_NUM, min(len(text) - 1 - j, 15)))
+        rows.append((SEP_BYTE, 1, 8, 8, 0, 0, NO_NUM, 0))
     arr = np.array(rows, dtype=np.int32)
     byte = arr[:, 0]
     table = np.zeros((len(rows), 4), np.int32)
@@ -133,10 +144,11 @@ def build_memory(prompt: str) -> Memory:
         table[i], valid[i, :4] = t, v
     valid[:, END_K] = True
     digit = np.where((byte >= 48) & (byte <= 57), byte - 48, 10).astype(np.int32)
-    return Memory(byte, arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], digit, arr[:, 5], arr[:, 6], table, valid)
+    return Memory(byte, arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], digit, arr[:, 5], arr[:, 7], arr[:, 6], table,
+                  valid)
 
 
-FIELDS = ("byte", "seg", "wfe", "wfs", "quoted", "digit", "pos", "numval")
+FIELDS = ("byte", "seg", "wfe", "wfs", "quoted", "digit", "pos", "rpos", "numval")
 
 
 def pad_batch(mems: list[Memory]) -> dict[str, np.ndarray]:

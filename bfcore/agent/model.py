@@ -55,7 +55,7 @@ class GRUCell(nn.Module):
 
 
 _FEATURES = (("byte", 257), ("seg", len(SEGMENTS)), ("wfe", 9), ("wfs", 9), ("quoted", 2), ("digit", 11),
-             ("pos", 16))
+             ("pos", 16), ("rpos", 16))
 _OFFSETS = [sum(n for _, n in _FEATURES[:i]) for i in range(len(_FEATURES))]
 
 

@@ -27,6 +27,7 @@ class TrainConfig:
     tasks: str = _f("", "JSONL task file (empty: the built-in generators)")
     families: list = _f([], "built-in families to train on (empty: all default families)")
     tasks_per_family: int = _f(400, "built-in tasks generated per family (train split)")
+    family_balance: bool = _f(True, "draw families by how badly they go (running success), not uniformly")
     curriculum: bool = _f(True, "short targets first; the level rises when success passes the threshold")
     curriculum_threshold: float = _f(0.6, "running success rate that advances the curriculum")
     # algorithm

@@ -85,6 +85,10 @@ class Trainer:
         if not cfg.curriculum:
             self.curriculum.level = len(self.curriculum.limits) - 1
         self.step, self.episodes, self.elapsed = 0, 0, 0.0
+        self.by_family: dict[str, list[int]] = {}
+        for i, t in enumerate(self.tasks):
+            self.by_family.setdefault(t.family, []).append(i)
+        self.family_ema: dict[str, float] = {}
         self.encoder_info = {"model": cfg.encoder_model or None, "layers": cfg.encoder_layers} if encoder else {}
         import mlx.nn as nn
 
@@ -96,7 +100,7 @@ class Trainer:
 
         return {"step": self.step, "episodes": self.episodes, "elapsed": self.elapsed,
                 "model": asdict(self.policy.cfg), "encoder": self.encoder_info,
-                "curriculum": self.curriculum.state(), "seed": self.cfg.seed, "algo": self.cfg.algo,
+                "curriculum": self.curriculum.state(), "family_ema": self.family_ema, "seed": self.cfg.seed, "algo": self.cfg.algo,
                 "rng": {"numpy": self.np_rng.bit_generator.state, "python": _py_state(self.py_rng),
                         "mlx_next_key": self._key(self.step).tolist()}}
 
@@ -115,6 +119,7 @@ class Trainer:
         checkpoint.load_optimizer(self.ckpt, self.opt)
         self.step, self.episodes, self.elapsed = int(s["step"]), int(s["episodes"]), float(s["elapsed"])
         self.curriculum.load_state(s["curriculum"])
+        self.family_ema = dict(s.get("family_ema", {}))
         self.np_rng.bit_generator.state = s["rng"]["numpy"]
         self.py_rng.setstate(_py_unstate(s["rng"]["python"]))
         mx.eval(self.policy.parameters(), self.opt.state)
@@ -125,12 +130,28 @@ class Trainer:
 
     # ------------------------------------------------------------ one update
     def _pick(self) -> np.ndarray:
-        cur = self.curriculum
-        pool = [i for i, t in enumerate(self.tasks) if cur.admits(t)] or list(range(len(self.tasks)))
-        cfg = self.cfg
-        if cfg.algo == "grpo":
-            return np.repeat(self.np_rng.choice(pool, cfg.batch_size // cfg.group_size), cfg.group_size)
-        return self.np_rng.choice(pool, cfg.batch_size)
+        """Task indices for one batch. With family_balance, families are drawn with weight
+        1.1 - (their running success), so the batch leans on what the agent cannot do yet."""
+        cur, cfg = self.curriculum, self.cfg
+        n = cfg.batch_size // cfg.group_size if cfg.algo == "grpo" else cfg.batch_size
+        pools = {f: [i for i in idx if cur.admits(self.tasks[i])] for f, idx in self.by_family.items()}
+        pools = {f: p for f, p in pools.items() if p} or self.by_family
+        if cfg.family_balance:
+            fams = sorted(pools)
+            w = np.array([1.1 - self.family_ema.get(f, 0.0) for f in fams])
+            chosen = self.np_rng.choice(len(fams), n, p=w / w.sum())
+            idx = np.array([pools[fams[c]][self.np_rng.integers(len(pools[fams[c]]))] for c in chosen])
+        else:
+            idx = self.np_rng.choice([i for p in pools.values() for i in p], n)
+        return np.repeat(idx, cfg.group_size) if cfg.algo == "grpo" else idx
+
+    def _track_families(self, tasks, success) -> dict:
+        out = {}
+        for f in sorted({t.family for t in tasks}):
+            s = float(np.mean([ok for t, ok in zip(tasks, success) if t.family == f]))
+            self.family_ema[f] = 0.8 * self.family_ema.get(f, 0.0) + 0.2 * s
+            out[f] = s
+        return out
 
     def _loss(self, b, actions, old_logp, adv, ret, alive):
         from bfcore.train.ppo import ppo_terms
@@ -205,6 +226,7 @@ class Trainer:
         for n, v in sc.parts.items():
             out[f"reward/{n}"] = float(v.mean())
         self.curriculum.update(out["success_rate"])
+        out["_family_success"] = self._track_families(tasks, sc.success)
         out["_samples"] = [{"family": tasks[i].family, "prompt": tasks[i].problem, "program": programs[i],
                             "output": outputs[i][0].decode("latin-1"), "reward": round(float(sc.total[i]), 4)}
                            for i in range(min(cfg.samples_per_report, B))]
@@ -229,6 +251,11 @@ def _aggregate(stats: list[dict], trainer: Trainer) -> dict:
     secs = sum(s["seconds"] for s in stats)
     rep["sps"] = sum(s["episodes"] for s in stats) / max(secs, 1e-9)
     rep["curriculum_level"] = trainer.curriculum.level
+    fam: dict[str, list[float]] = {}
+    for s in stats:
+        for f, v in s["_family_success"].items():
+            fam.setdefault(f, []).append(v)
+    rep["family_success"] = {f: round(float(np.mean(v)), 4) for f, v in sorted(fam.items())}
     rep["samples"] = stats[-1]["_samples"]
     return rep
 
