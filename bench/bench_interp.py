@@ -148,6 +148,19 @@ def throughput() -> None:
         print(f"{name:28} {n / t_loop:11,.0f} {n / t_batch:10,.0f} {t_loop / t_batch:7.1f}")
 
 
+def machine_speed() -> None:
+    from bfcore.machine import Machine
+
+    src = (PROGRAMS / "squares.b").read_text()
+    m = Machine(src)
+    t0 = time.perf_counter()
+    m.run()
+    dt = time.perf_counter() - t0
+    f_time, _, _ = time_fast(src, 1)
+    print(f"stepping Machine (debugger, undo history on): squares.b {m.steps:,} steps in {dt:.2f} s "
+          f"= {m.steps / dt / 1e6:.1f}M steps/s; fast path {dt / f_time:.0f}x faster")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer random programs")
@@ -157,6 +170,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         exe = build_c(Path(tmp))
         compare_speed(exe, Path(tmp), args.quick)
+    machine_speed()
     throughput()
 
 
