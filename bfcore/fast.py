@@ -1,12 +1,17 @@
 """The fast path: run whole programs (``run``) and score batches of them (``run_many``).
 
 A program is compiled once into a flat int IR, 9 ints per op (see ``_compile``): folded runs of
-``+-`` and of ``>``/``<``, and closed forms for loops with no I/O and no inner loops: clear loops
-(``[-]``), copy/multiply loops (``[->+>++<<]``) and scans (``[>]``). Each closed-form loop op is
-followed by the plain version of the same loop; the op falls through to it whenever the closed
-form cannot reproduce the Machine exactly (the step budget would run out inside the loop, the
-pointer would leave the tape, the loop never ends), so results, step counts and error positions
-always match ``bfcore.machine.Machine``.
+``+-`` and of ``>``/``<``; BLOCK ops for straight-line ``+-<>`` code (adds at offsets, one
+dispatch); and closed forms for loops with no I/O and no inner loops: clear loops (``[-]``),
+copy/multiply loops (``[->+>++<<]``) and scans (``[>]``). Each BLOCK or closed-form op is followed
+by the plain version of the same code; the op falls through to it whenever the shortcut cannot
+reproduce the Machine exactly (the step budget would run out inside it, the pointer would leave
+the tape, the loop never ends), so results, step counts and error positions always match
+``bfcore.machine.Machine``.
+
+``run_many`` compiles too inside numba, with an array version of the compiler (``_compile_arr``)
+that emits the same IR (tests compare the two), so a batch costs one call and no per-program
+Python work beyond building its result.
 
 One executor, ``_execute``, runs the IR. It is written so it runs unchanged as plain Python on
 lists and bytearrays (the first tier: starts instantly) and under ``numba.njit`` on arrays (the
