@@ -21,6 +21,7 @@ second tier: numba is imported, and its cached machine code loaded, only when a 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 from bfcore.errors import BFSyntaxError
@@ -628,27 +629,34 @@ def _run_sources(src, s_starts, s_ends, inp, in_starts, in_ends, tape_len, eof_m
 
 
 _jit: dict = {}
+_jit_lock = threading.Lock()  # the TUI and the trainer may call in from worker threads
 
 
 def _jitted():
     """Compile (or load from numba's on-disk cache) the numba executors, once per process."""
-    if not _jit:
-        import numpy
-        from numba import njit
-
-        global _execute_nb, _inverse_nb, _put_nb, _closed_form_nb, _compile_nb, np
-        global _fold_nb, _block_arr_nb
-        np = numpy
-        jit = njit(cache=True, nogil=True)
-        _execute_nb = jit(_execute)
-        _inverse_nb, _put_nb = jit(_inverse), jit(_put)
-        _closed_form_nb = jit(_closed_form_arr)
-        _fold_nb, _block_arr_nb = jit(_fold_arr), jit(_block_arr)
-        _compile_nb = jit(_compile_arr)
-        _jit["execute"] = _execute_nb
-        _jit["compile"] = _compile_nb
-        _jit["batch"] = jit(_run_sources)
+    if _jit:
+        return _jit
+    with _jit_lock:
+        if not _jit:
+            _jit.update(_build_jit())
     return _jit
+
+
+def _build_jit() -> dict:
+    import numpy
+    from numba import njit
+
+    # Numba resolves the helpers these functions call as globals when it compiles them.
+    global _execute_nb, _inverse_nb, _put_nb, _closed_form_nb, _compile_nb, np
+    global _fold_nb, _block_arr_nb
+    np = numpy
+    jit = njit(cache=True, nogil=True)
+    _execute_nb = jit(_execute)
+    _inverse_nb, _put_nb = jit(_inverse), jit(_put)
+    _closed_form_nb = jit(_closed_form_arr)
+    _fold_nb, _block_arr_nb = jit(_fold_arr), jit(_block_arr)
+    _compile_nb = jit(_compile_arr)
+    return {"execute": _execute_nb, "compile": _compile_nb, "batch": jit(_run_sources)}
 
 
 # ---- running -----------------------------------------------------------------------------
