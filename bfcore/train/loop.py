@@ -130,19 +130,23 @@ class Trainer:
 
     # ------------------------------------------------------------ one update
     def _pick(self) -> np.ndarray:
-        """Task indices for one batch. With family_balance, families are drawn with weight
-        1.1 - (their running success), so the batch leans on what the agent cannot do yet."""
+        """Task indices for one batch. With family_balance, half the episodes come from families
+        drawn with weight 1.1 - (their running success): the batch leans on what fails."""
         cur, cfg = self.curriculum, self.cfg
         n = cfg.batch_size // cfg.group_size if cfg.algo == "grpo" else cfg.batch_size
         pools = {f: [i for i in idx if cur.admits(self.tasks[i])] for f, idx in self.by_family.items()}
         pools = {f: p for f, p in pools.items() if p} or self.by_family
+        idx = self.np_rng.choice([i for p in pools.values() for i in p], n)
         if cfg.family_balance:
+            # half the batch stays task-uniform: fully balanced batches starved the easy, dense
+            # signal early on (measured: 5% vs 55% success after 200 updates)
             fams = sorted(pools)
             w = np.array([1.1 - self.family_ema.get(f, 0.0) for f in fams])
             chosen = self.np_rng.choice(len(fams), n, p=w / w.sum())
-            idx = np.array([pools[fams[c]][self.np_rng.integers(len(pools[fams[c]]))] for c in chosen])
-        else:
-            idx = self.np_rng.choice([i for p in pools.values() for i in p], n)
+            half = self.np_rng.random(n) < 0.5
+            for j in np.flatnonzero(half):
+                pool = pools[fams[chosen[j]]]
+                idx[j] = pool[self.np_rng.integers(len(pool))]
         return np.repeat(idx, cfg.group_size) if cfg.algo == "grpo" else idx
 
     def _track_families(self, tasks, success) -> dict:
@@ -225,8 +229,10 @@ class Trainer:
                "time/optimize": time.perf_counter() - t2}
         for n, v in sc.parts.items():
             out[f"reward/{n}"] = float(v.mean())
-        self.curriculum.update(out["success_rate"])
         out["_family_success"] = self._track_families(tasks, sc.success)
+        # the level follows the mean over families, not the batch (which leans on the failing ones)
+        fam = self.family_ema if self.cfg.family_balance else None
+        self.curriculum.update(float(np.mean(list(out["_family_success"].values()))) if fam else out["success_rate"])
         out["_samples"] = [{"family": tasks[i].family, "prompt": tasks[i].problem, "program": programs[i],
                             "output": outputs[i][0].decode("latin-1"), "reward": round(float(sc.total[i]), 4)}
                            for i in range(min(cfg.samples_per_report, B))]
