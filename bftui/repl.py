@@ -332,13 +332,16 @@ class Repl:
         if self.trainer is not None and self.trainer.running:
             self._fail("training is already running (:train stop to end it)")
             return
+        if arg and not (arg.isdigit() and int(arg) > 0):
+            self._fail(f":train {arg}: expected a positive number of updates, or stop")
+            return
         if importlib.util.find_spec("bfcore.train") is None:
             self._fail("training is not available yet (bfcore.train has not landed)")
             return
         if not self.pairs:
             self._fail("nothing to train on: set :expect TEXT, then type prompts")
             return
-        steps = int(arg) if arg.isdigit() else None
+        steps = int(arg) if arg else None
         self.trainer = TrainJob(self, list(self.pairs), steps)
         self.trainer.start()
 

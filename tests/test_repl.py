@@ -134,7 +134,12 @@ def test_train_without_pairs_explains():
     printed = io.StringIO()
     repl = Repl(Printer(printed))
     repl.handle(":train")
-    assert printed.getvalue().startswith("error: ")
+    repl.handle(":train ten")
+    repl.handle(":train stop")
+    lines = printed.getvalue().splitlines()
+    assert lines[0].startswith("error: nothing to train on")
+    assert lines[1] == "error: :train ten: expected a positive number of updates, or stop"
+    assert lines[2] == "error: no training is running"
     assert repl.trainer is None
 
 
