@@ -168,6 +168,8 @@ class WatchApp(App[str]):
             f"{format_value(sps)} episodes/s",
             f"ETA {format_eta(self.eta_seconds())}",
         ]
+        if self.total_steps and isinstance(step, (int, float)) and step >= self.total_steps:
+            parts.append("finished (q to close)")
         return "   ".join(parts)
 
     def eta_seconds(self) -> float | None:

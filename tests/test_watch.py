@@ -215,6 +215,7 @@ def test_follows_a_real_training_run(tmp_path):
             assert len(app.query_one("#curve-reward", Curve).series("episodic_return")) == 4
             assert len(app.query_one("#curve-entropy", Curve).series("entropy")) == 4
             assert app.total_steps == 4 and "step 4/4" in status_text(app)
+            assert "finished (q to close)" in status_text(app)
             table = app.query_one("#samples")
             assert table.row_count >= 1
             assert {str(table.get_row_at(i)[2]) for i in range(table.row_count)} <= {"say hi", "say ok"}
