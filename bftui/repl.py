@@ -356,10 +356,18 @@ class Repl:
             name, _, rest = text.partition(" ")
             self.out.line(("class:command", name), " " + rest)
 
-    def close(self) -> None:
-        """Stop a running training job and wait for it to save its checkpoint."""
-        if self.trainer is not None and self.trainer.running:
+    def close(self, finish_training: bool = False) -> None:
+        """Wait for a running training job: to finish (a script asked for it), or to stop and save."""
+        if self.trainer is None or not self.trainer.running:
+            return
+        if finish_training:
+            self.out.line(("class:label", "waiting for training to finish..."))
+        else:
             self.out.line(("class:label", "stopping training and saving its checkpoint..."))
+            self.trainer.stop.set()
+        try:
+            self.trainer.thread.join()
+        except KeyboardInterrupt:
             self.trainer.stop.set()
             self.trainer.thread.join()
 
@@ -420,8 +428,10 @@ class TrainJob:
             out.line(("class:label", f"run directory: {config.run_dir} (bftui watch {config.run_dir})"))
             run_dir = train(config, on_report=self._report, should_stop=self.stop.is_set)
         except Exception as exc:  # a failed background job must report, not kill the prompt
-            out.error(f"training failed: {type(exc).__name__}: {exc}")
+            self.repl._fail(f"training failed: {type(exc).__name__}: {exc}")
             return
+        finally:
+            release_mlx_streams()
         self.checkpoint = str(Path(run_dir) / "checkpoint")
         self.repl.model = self.checkpoint
         self.repl.agent = None
@@ -470,6 +480,14 @@ def fine_tune_config(task_file: Path, steps: int | None, model: str | None):
         encoder_layers=int(encoder.get("layers", 0)) if shape.get("enc_dim") else 0,
         encoder_model=encoder.get("model") or "",
     )
+
+
+def release_mlx_streams() -> None:
+    """Free the MLX streams this thread created. MLX asks for this at the end of every thread that
+    used it (main included): otherwise the process can abort at exit ("terminate called without an
+    active exception", exit 134) after all its work succeeded."""
+    if "mlx.core" in sys.modules:
+        sys.modules["mlx.core"].clear_streams()
 
 
 # -- front ends ------------------------------------------------------------------------------------
@@ -569,12 +587,15 @@ def run_piped(repl: Repl, stdin: TextIO) -> int:
     for line in stdin:
         if not repl.handle(line.rstrip("\n")):
             break
-    repl.close()
+    repl.close(finish_training=True)
     return 1 if repl.failures else 0
 
 
 def main(model: str | None = None, history: Path | None = None) -> int:
-    if not sys.stdin.isatty():
-        return run_piped(Repl(Printer(sys.stdout, raw=True), model=model), sys.stdin)
-    repl = Repl(Printer(), model=model, interactive=True)
-    return run_interactive(repl, make_session(repl, open_history(history)))
+    try:
+        if not sys.stdin.isatty():
+            return run_piped(Repl(Printer(sys.stdout, raw=True), model=model), sys.stdin)
+        repl = Repl(Printer(), model=model, interactive=True)
+        return run_interactive(repl, make_session(repl, open_history(history)))
+    finally:
+        release_mlx_streams()

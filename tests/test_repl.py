@@ -208,3 +208,18 @@ def test_code_lines_are_highlighted_as_brainfuck_and_prose_is_not():
     assert any("pygments" in style for style in styles("+[>.<-]"))
     assert not any("pygments" in style for style in styles("say hi, then stop."))
     assert styles(":expect hi")[0] == "class:command"
+
+
+def test_piped_train_finishes_before_exit(tmp_path):
+    base = make_checkpoint(tmp_path)
+    script = f":model {base}\n:expect hi\nsay hi\n:train 2\n".encode()
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    got = subprocess.run(
+        [sys.executable, "-m", "bftui", "repl"], input=script, cwd=tmp_path, capture_output=True, env=env, timeout=120
+    )
+    out = got.stdout.decode()
+    assert got.returncode == 0, got.stderr
+    assert "waiting for training to finish" in out and "train step 2/2" in out
+    run_dir = out.split("training done: ", 1)[1].split(" ", 1)[0]
+    assert (tmp_path / run_dir / "checkpoint" / "state.json").is_file()
+    assert (tmp_path / "bftui" / "repl_tasks.jsonl").read_text().count('"problem": "say hi"') == 1
