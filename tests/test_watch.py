@@ -197,6 +197,7 @@ def test_follows_a_real_training_run(tmp_path):
 
     from bfcore.tasks import make_task, save_tasks
     from bfcore.train import TrainConfig, train
+    from bftui.repl import release_mlx_streams
 
     tasks = tmp_path / "tasks.jsonl"
     save_tasks([make_task("say hi", "hi"), make_task("say ok", "ok")], tasks)
@@ -205,7 +206,14 @@ def test_follows_a_real_training_run(tmp_path):
         run_dir=str(run_dir), tasks=str(tasks), steps=4, batch_size=8, encoder_layers=0, hidden=16, report_every=1
     )
     stop = threading.Event()
-    trainer = threading.Thread(target=train, args=(config,), kwargs={"should_stop": stop.is_set})
+
+    def work():
+        try:
+            train(config, should_stop=stop.is_set)
+        finally:
+            release_mlx_streams()  # else the test process may abort at exit
+
+    trainer = threading.Thread(target=work)
 
     async def body():
         app = WatchApp(run_dir, on_quit=stop.set, poll_interval=0.02)
