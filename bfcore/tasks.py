@@ -127,6 +127,7 @@ def save_tasks(tasks: list[Task], path: str | os.PathLike) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.fchmod(fd, 0o644)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         for t in tasks:
             f.write(json.dumps(t.to_json(), ensure_ascii=False) + "\n")

@@ -15,6 +15,7 @@ from bfcore.runtime import mx
 def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    os.fchmod(fd, 0o644)  # mkstemp's 0600 would make shared run dirs unreadable to others
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
