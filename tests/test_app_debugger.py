@@ -115,7 +115,7 @@ async def test_keys_get_through_during_a_long_run(tmp_path):
         await pilot.press("f5")
         assert panel.state == "running"  # the run goes on in chunks between key presses
         await pilot.press("f6")
-        assert panel.state == "paused" and panel.reason == "paused" and panel.machine.steps > 0
+        assert panel.state == "paused" and panel.reason is None and panel.machine.steps > 0
 
 
 @sync
@@ -234,3 +234,36 @@ async def test_confidence_shades_unsure_tokens_only(tmp_path):
         editor.insert("+")  # an edit makes the shading stale: it goes
         await pilot.pause()
         assert editor._confidence == []
+
+
+def test_debug_command_loads_no_model(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom bftui.cli import build_parser\nfrom bftui.app import debug_app\n"
+            "from bfcore.program import Config\n"
+            "app = debug_app('+.', config=Config())\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mlx', 'numba', 'mlx_lm')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_debug_command_rejects_a_missing_file(tmp_path, capsys):
+    from bftui.cli import main
+
+    assert main(["debug", str(tmp_path / "nope.b")]) == 2
+    assert "nope.b: cannot read" in capsys.readouterr().err
+
+
+def test_user_keymap_files(tmp_path):
+    import pytest
+
+    from bftui.app import load_keymap
+
+    good = tmp_path / "keymap.toml"
+    good.write_text('"debug.step" = "n"\n"debug.back" = "b,ctrl+b"\n')
+    assert load_keymap(good) == {"debug.step": "n", "debug.back": "b,ctrl+b"}
+    bad = tmp_path / "keymap.json"
+    bad.write_text('{"debug.step": 3}')
+    with pytest.raises(ValueError, match="keymap.json"):
+        load_keymap(bad)

@@ -113,3 +113,25 @@ async def test_fine_tune_then_generate_with_the_new_weights(tmp_path):
         await wait_until(pilot, lambda: screen.panel.state == "halted", "the program to halt")
         assert screen.panel.machine.output == generation.output
 
+
+
+@sync
+async def test_generation_options_dialog(tmp_path):
+    app = main_app(agent_path=str(tmp_path / "no-agent"), data_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        await pilot.press("ctrl+o")
+        dialog = app.screen
+        dialog.query_one("#greedy").value = False
+        dialog.query_one("#temperature").value = "0.5"
+        dialog.query_one("#best-of").value = "99"
+        await pilot.click("#ok")
+        assert app.screen is dialog  # refused: best-of out of range, the dialog says why
+        assert "best-of" in str(dialog.query_one("#error").render())
+        dialog.query_one("#best-of").value = "3"
+        dialog.query_one("#best-of").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is main
+        assert (main.options.greedy, main.options.temperature, main.options.best_of) == (False, 0.5, 3)
+        assert str(main.query_one("#gen-options").render()) == "T=0.5 best-of-3"

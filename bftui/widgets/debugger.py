@@ -24,7 +24,7 @@ from bftui.widgets.tape import TapeView
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)  # animated steps per second
 DEFAULT_SPEED = 3
 TICK = 1 / 30  # repaint and chunk period while running
-CHUNK_BUDGET = 0.012  # seconds of stepping per tick: the rest of the tick is for the UI
+CHUNK_BUDGET = 0.02  # seconds of stepping per tick: the rest of the tick is for the UI
 EDIT_SETTLE = 0.25  # seconds after the last keystroke before the edited program is rebuilt
 
 
@@ -182,7 +182,10 @@ class DebuggerPanel(Vertical):
             pc = m.pc if m.pc < len(self.source) else None
             editor.decorate(pc=pc, breakpoints=self.breakpoints)
             self.query_one(TapeView).show(m.tape, m.ptr)
-            self.query_one(OutputView).show(bytes(m.output), self.expected, done=m.done)
+            output = self.query_one(OutputView)
+            output.show(bytes(m.output), self.expected, done=m.done)
+            output.border_title = (f"output · input {m.in_pos}/{len(self.input)} bytes read"
+                                   if self.input else "output")
         self.query_one(StatusLine).show(self.status_info())
 
     # -- commands (called by the app's bindings and palette) -------------------------------------
@@ -249,7 +252,7 @@ class DebuggerPanel(Vertical):
         if self.state in ("running", "animating"):
             self._stop_running()
             self.state = "paused"
-            self.reason = "paused"
+            self.reason = None  # the state says it; "stopped:" is for the program's own reasons
             self.repaint()
 
     def reset(self) -> None:
