@@ -293,8 +293,8 @@ class MainScreen(Screen):
             if r.get("success_rate") is not None:
                 curve.add("success", float(r["success_rate"]))
         last = reports[-1]
-        self._show_train_info(f"step {last.get('step', '?')}  "
-                              f"success {float(last.get('success_rate') or 0):.0%}")
+        self._show_train_info(f"step {last.get('step', '?')} "
+                              f"ok {float(last.get('success_rate') or 0):.0%}")
 
     def on_train_stopped(self, message: TrainStopped) -> None:
         self._flush_reports()
@@ -313,4 +313,4 @@ class MainScreen(Screen):
         state = state or ("running" if self.training else "idle")
         tasks = count_tasks(self.task_file)
         self.query_one("#train-info", Static).update(
-            f"train: {state}  tasks: {tasks}\n{self.agent_state}")
+            f"train: {state}\ntasks: {tasks} · {self.agent_state}")

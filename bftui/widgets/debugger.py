@@ -141,6 +141,8 @@ class DebuggerPanel(Vertical):
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
+        if self.source == self._machine_text:
+            return  # our own load_text (or an edit undone): the machine already runs this text
         if self._edit_timer is not None:
             self._edit_timer.stop()
         self._stop_running()
