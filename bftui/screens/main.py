@@ -141,7 +141,7 @@ class MainScreen(Screen):
         return None
 
     def on_agent_ready(self, message: AgentReady) -> None:
-        self.agent_state = f"agent: {message.info}"
+        self.agent_state = f"agent: {Path(message.info).name or message.info}"
         self._show_train_info()
 
     def on_agent_unavailable(self, message: AgentUnavailable) -> None:
@@ -281,6 +281,7 @@ class MainScreen(Screen):
         if stamp != self._checkpoint_stamp:
             self._checkpoint_stamp = stamp
             self.host.use_weights(self.run_dir)
+            self.agent_state = f"agent: {self.run_dir.name}"
 
     def _flush_reports(self) -> None:
         if not self._reports:
