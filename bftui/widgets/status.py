@@ -38,6 +38,7 @@ def render_status(info: StatusInfo) -> Text:
         text.append(f"  stopped: {info.reason}", style="bold")
     if info.problem:
         text.append(f"  {info.problem}", style="bold red")
+    text.append("  F1 help", style="dim")
     return text
 
 
