@@ -3,7 +3,6 @@ Regenerate after an intended change with ``pytest tests/test_app_snapshots.py --
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from bftui.app import debug_app, main_app
 

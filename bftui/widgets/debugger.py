@@ -8,7 +8,6 @@ repaints go on between chunks.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
