@@ -82,3 +82,14 @@ def test_lru_eviction_and_corrupt_files(tmp_path):
     assert fresh.get("p1") is None and fresh.misses == 1
     other_identity = EncodingCache("other", tmp_path)
     assert other_identity.get("p2") is None
+
+
+def test_disk_store_stops_growing_at_its_cap(tmp_path):
+    cache = EncodingCache("capped", tmp_path, capacity=10, max_disk=3)
+    for i in range(5):
+        cache.put(f"q{i}", mx.zeros((1, 2)), mx.zeros((2,)))
+    assert len(list(tmp_path.rglob("*.safetensors"))) == 3
+    assert len(cache) == 5  # memory still holds them all
+    reopened = EncodingCache("capped", tmp_path, max_disk=3)
+    reopened.put("q9", mx.zeros((1, 2)), mx.zeros((2,)))
+    assert len(list(tmp_path.rglob("*.safetensors"))) == 3

@@ -4,6 +4,10 @@ Keyed by the encoder's identity (model + K + LoRA hash), so training never encod
 twice, across runs too. Files live in ``<user cache dir>/bftui/encodings/<identity hash>/`` as
 ``<prompt hash>.safetensors`` holding the prompt itself in the metadata, so a hash collision or a
 truncated file reads as a miss, never as a wrong answer. Writes are atomic (temp file + rename).
+
+Sizes: a 10-token prompt is ~23 KB (float32 states), so the memory LRU holds 2048 prompts (~50 MB)
+and the disk store stops growing at ``max_disk`` files per identity (20,000: ~0.5 GB); prompts past
+that are still cached in memory.
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ def _digest(text: str, n: int = 32) -> str:
 class EncodingCache:
     """LRU of ``capacity`` prompts, backed by ``directory`` (None = memory only)."""
 
-    def __init__(self, identity: str, directory: Path | None, capacity: int = 4096) -> None:
+    def __init__(self, identity: str, directory: Path | None, capacity: int = 2048,
+                 max_disk: int = 20_000) -> None:
         self.identity = identity
         self.capacity = capacity
+        self.max_disk = max_disk
+        self._disk_count: int | None = None
         self.directory = None if directory is None else Path(directory) / _digest(identity, 24)
         self._memory: OrderedDict[str, tuple[mx.array, mx.array]] = OrderedDict()
         self.hits = self.misses = self.disk_hits = 0
@@ -75,7 +82,7 @@ class EncodingCache:
 
     def _write(self, prompt: str, states: mx.array, pooled: mx.array) -> None:
         path = self._path(prompt)
-        if path is None:
+        if path is None or not self._disk_has_room():
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,5 +91,14 @@ class EncodingCache:
             meta = {"prompt": prompt, "identity": self.identity}
             mx.save_safetensors(tmp, {"states": states, "pooled": pooled}, metadata=meta)
             os.replace(tmp, path)
+            self._disk_count = (self._disk_count or 0) + 1
         except OSError:
             pass  # a full or read-only disk only costs a re-encode later
+
+    def _disk_has_room(self) -> bool:
+        if self._disk_count is None:  # counted once, then kept up to date by _write
+            try:
+                self._disk_count = sum(1 for _ in os.scandir(self.directory))
+            except OSError:
+                self._disk_count = 0
+        return self._disk_count < self.max_disk
