@@ -76,10 +76,11 @@ def _load_gguf(model: str | None, layers: int, dequantize: bool) -> Encoder:
     check_metadata(meta)
     net = gguf.build_model(weights, meta, layers, dequantize)
     tok = tokenizer_from_gguf(meta, gguf.file_key(path), pending)
+    source_key = gguf.file_key(path)  # a replaced model file gets a fresh encoding cache
     prefix = _chatml_prefix(str(meta.get("tokenizer.chat_template", "")))
     prefix_ids = tok.encode(prefix).ids if prefix else _bos(meta)
     pad = meta.get("tokenizer.ggml.padding_token_id")
-    return Encoder(
+    enc = Encoder(
         net.model,
         lambda text: tok.encode(text).ids,
         prefix_ids,
@@ -90,6 +91,8 @@ def _load_gguf(model: str | None, layers: int, dequantize: bool) -> Encoder:
         compute_dtype=mx.float32 if dequantize else mx.float16,
         pad_id=int(pad.item()) if pad is not None else 0,
     )
+    enc.source_key = source_key
+    return enc
 
 
 def _chatml_prefix(template: str) -> str:
@@ -131,7 +134,7 @@ def _load_mlx_lm(model: str, layers: int, dequantize: bool) -> Encoder:
     label, compute = _prepare_layers(inner, dequantize)
     inner.eval()
     mx.eval(inner.parameters())
-    return Encoder(
+    enc = Encoder(
         inner,
         lambda text: tokenizer.encode(text, add_special_tokens=False),
         _hf_prefix(tokenizer),
@@ -142,6 +145,10 @@ def _load_mlx_lm(model: str, layers: int, dequantize: bool) -> Encoder:
         compute_dtype=compute,
         pad_id=_pad_id(tokenizer),
     )
+    from .gguf import file_key  # noqa: PLC0415
+
+    enc.source_key = f"{local}:{file_key(local / 'config.json')}"  # repo snapshots differ by path
+    return enc
 
 
 def _resolve(model: str) -> Path:

@@ -114,6 +114,7 @@ class Encoder:
         self.cache = None if lora_layers else cache
         self.single_thread_blas = True  # see blas.py
         self.reuse_header = True  # False re-runs the header with every prompt (for benchmarks)
+        self.source_key = ""  # file size/mtime: a replaced model file gets a fresh cache
         self.model_calls = 0  # forward passes run; lets tests and benches see cache hits
         self.load_seconds = 0.0
         self._lock = threading.RLock()
@@ -125,7 +126,7 @@ class Encoder:
     @property
     def identity(self) -> str:
         """Cache key: model + K (+ the LoRA weights' hash when adapters are attached)."""
-        base = f"{self.name}|K={self.layers}|pool=v2"
+        base = f"{self.name}|{self.source_key}|K={self.layers}|pool=v2"
         if self.lora_layers:
             from .lora import lora_hash  # noqa: PLC0415
 
