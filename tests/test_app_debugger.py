@@ -267,3 +267,18 @@ def test_user_keymap_files(tmp_path):
     bad.write_text('{"debug.step": 3}')
     with pytest.raises(ValueError, match="keymap.json"):
         load_keymap(bad)
+
+
+@sync
+async def test_a_runtime_error_is_named_in_the_status_line(tmp_path):
+    app = debug_app("+\n+<<", data_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = panel_of(app)
+        await pilot.press("f5")
+        await settle(pilot, panel)
+        # two '+' ran; the first '<' (line 2, column 2) would leave the tape
+        assert (panel.state, panel.reason, panel.machine.steps) == ("error", "error", 2)
+        status = str(app.screen.query_one("#status").render())
+        assert "step 3 (2:2): pointer moved left of cell 0" in status
+        await pilot.press("f7")  # back out of the error and carry on stepping
+        assert (panel.state, panel.machine.steps, panel.machine.error) == ("paused", 1, None)
