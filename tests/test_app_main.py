@@ -108,6 +108,7 @@ async def test_fine_tune_then_generate_with_the_new_weights(tmp_path):
         await wait_until(pilot, lambda: screen.last_generation is not None, "a generation",
                          rounds=20000)
         generation = screen.last_generation
+        assert screen.host._agent.path.parent == screen.run_dir  # the fine-tuned weights
         assert screen.panel.source == generation.program
         # the generated program runs at once
         await wait_until(pilot, lambda: screen.panel.state == "halted", "the program to halt")
