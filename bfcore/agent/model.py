@@ -20,10 +20,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-import mlx.nn as nn
+from bfcore.runtime import mx  # first: it must set up BLAS before anything imports mlx.core
 
-from bfcore.agent.memory import END_K, GEN_BYTES, K, NO_NUM, SEGMENTS
-from bfcore.runtime import mx
+import mlx.nn as nn  # noqa: E402
+
+from bfcore.agent.memory import END_K, GEN_BYTES, K, NO_NUM, SEGMENTS  # noqa: E402
 
 NEG = -1e9
 N_GEN = len(GEN_BYTES)

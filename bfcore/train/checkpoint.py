@@ -7,9 +7,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from mlx.utils import tree_flatten, tree_unflatten
+from bfcore.runtime import mx  # first: it must set up BLAS before anything imports mlx.core
 
-from bfcore.runtime import mx
+from mlx.utils import tree_flatten, tree_unflatten  # noqa: E402
 
 
 def atomic_write_text(path: Path, text: str) -> None:
