@@ -87,8 +87,8 @@ def test_bad_configs_are_refused(tmp_path):
 
 
 def test_training_learns_a_single_family(tmp_path):
-    """RL against the interpreter moves the reward: next-letter tasks from scratch."""
+    """RL against the interpreter moves the reward: add and max tasks from scratch."""
     reports = []
-    train(tiny(tmp_path / "l", families=["next_letter"], steps=30, batch_size=64, hidden=64, report_every=10,
+    train(tiny(tmp_path / "l", families=["add", "max"], steps=30, batch_size=64, hidden=64, report_every=10,
                curriculum=False, lr=3e-3), on_report=reports.append)
-    assert reports[-1]["episodic_return"] > reports[0]["episodic_return"] + 0.3
+    assert reports[-1]["episodic_return"] > reports[0]["episodic_return"] + 0.15
