@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from bfcore.threads import release_mlx_streams
 from prompt_toolkit import PromptSession, print_formatted_text
 from prompt_toolkit.completion import CompleteEvent, NestedCompleter, WordCompleter
 from prompt_toolkit.document import Document
@@ -480,14 +481,6 @@ def fine_tune_config(task_file: Path, steps: int | None, model: str | None):
         encoder_layers=int(encoder.get("layers", 0)) if shape.get("enc_dim") else 0,
         encoder_model=encoder.get("model") or "",
     )
-
-
-def release_mlx_streams() -> None:
-    """Free the MLX streams this thread created. MLX asks for this at the end of every thread that
-    used it (main included): otherwise the process can abort at exit ("terminate called without an
-    active exception", exit 134) after all its work succeeded."""
-    if "mlx.core" in sys.modules:
-        sys.modules["mlx.core"].clear_streams()
 
 
 # -- front ends ------------------------------------------------------------------------------------

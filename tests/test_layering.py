@@ -42,3 +42,18 @@ def test_no_ui_imports(module):
 def test_interpreter_imports_no_mlx_numba_or_numpy(module):
     loaded = {m.split(".")[0] for m in imported_after(module)}
     assert not loaded & {"mlx", "numba", "numpy"}
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_mlx_is_imported_only_after_the_runtime_setup(module):
+    """Importing mlx before bfcore.runtime silently loses the OpenBLAS preload (a ~5x slower CPU)."""
+    code = (
+        f"import sys, {module}\n"
+        "rt = sys.modules.get('bfcore.runtime')\n"
+        "ok = 'mlx.core' not in sys.modules or (rt is not None and\n"
+        "     (rt.STATE['blas'] == 'OpenBLAS' or rt._find_openblas() is None))\n"
+        "print(ok)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "True", f"{module} imports mlx before bfcore.runtime"

@@ -197,7 +197,7 @@ def test_follows_a_real_training_run(tmp_path):
 
     from bfcore.tasks import make_task, save_tasks
     from bfcore.train import TrainConfig, train
-    from bftui.repl import release_mlx_streams
+    from bfcore.threads import release_mlx_streams
 
     tasks = tmp_path / "tasks.jsonl"
     save_tasks([make_task("say hi", "hi"), make_task("say ok", "ok")], tasks)

@@ -13,10 +13,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from mlx import nn
-from mlx.utils import tree_flatten
+from bfcore.runtime import mx  # first: it must run before mlx is imported
 
-from bfcore.runtime import mx
+from mlx import nn  # noqa: E402
+from mlx.utils import tree_flatten  # noqa: E402
 
 from .errors import EncoderError
 

@@ -43,7 +43,7 @@ def main(args) -> int:
     info = enc.info()
     info["rss_mb"] = round(rss_mb(), 1)
     info["machine"] = f"{platform.system()} {platform.machine()}, Python {platform.python_version()}"
-    import mlx.core as mx
+    from bfcore.runtime import mx
 
     info["mlx"] = mx.__version__
     if args.json:

@@ -142,6 +142,10 @@ def _watch(cfg) -> int:
             train(cfg, should_stop=stop.is_set)
         except BaseException as exc:  # reported after the dashboard closes
             failure.append(exc)
+        finally:
+            from bfcore.threads import release_mlx_streams
+
+            release_mlx_streams()  # MLX asks each thread that used it to free its streams
 
     thread = threading.Thread(target=work, name="bftui-train", daemon=True)
     thread.start()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from bfcore.threads import release_mlx_streams
+
 
 class AgentMissing(Exception):
     """No agent can be loaded; the message says what to do."""
@@ -42,7 +44,10 @@ class AgentHost:
         return path if (path / "state.json").is_file() else None
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # Queued last, so it runs after any generation in flight: the agent thread used MLX and must
+        # free its streams before it ends, or the process may abort at exit.
+        self._pool.submit(release_mlx_streams)
+        self._pool.shutdown(wait=False)
 
     # -- in the agent thread ---------------------------------------------------------------------
 
@@ -76,3 +81,4 @@ def _load_agent(path: str | None):
             f"no agent loaded from {where}: {exc}. Train one with `bftui train`, or start "
             "with `bftui --agent RUN_DIR`; the debugger works without one."
         ) from None
+

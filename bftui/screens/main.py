@@ -256,6 +256,10 @@ class MainScreen(Screen):
         except Exception as exc:  # a failed run must not take the app down with it
             self.post_message(TrainStopped(None, False, f"{exc.__class__.__name__}: {exc}"))
             return
+        finally:
+            from bfcore.threads import release_mlx_streams
+
+            release_mlx_streams()  # this thread ran MLX: free its streams or the process may abort at exit
         self.post_message(TrainStopped(str(run_dir), self._stop_requested))
 
     def _train_config(self) -> dict:
