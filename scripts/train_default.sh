@@ -1,6 +1,6 @@
 #!/bin/sh
 # Reproduce the shipped default agent: train from scratch with the committed config
-# (assets/agent/config.json: PPO, all default families, curriculum, 50-minute time limit),
+# (assets/agent/config.json: PPO, all default families, curriculum, 45-minute time limit),
 # then copy the final checkpoint's weights and state into assets/agent/.
 #   scripts/train_default.sh            # RUN=runs/default by default
 #   RUN=runs/try2 scripts/train_default.sh --seed 2
