@@ -53,9 +53,19 @@ def _closed_form(code: str, i: int, j: int, moff: list[int], mcoef: list[int]):
         return [CLR, (-pow(delta, -1, 256)) & 255, cost] if delta & 1 else None
     if body.strip("<>") == "" and len(set(body)) == 1:
         return [SCAN, len(body) if body[0] == ">" else -len(body), cost]
+    off, lo, hi, adds = _offset_adds(body)
+    counter = adds.pop(0, 0) & 255
+    if off != 0 or not counter & 1:
+        return None
+    start, count = _push_adds(adds, moff, mcoef)
+    return [MUL, (-pow(counter, -1, 256)) & 255, cost, 0, start, count, lo, hi]
+
+
+def _offset_adds(code: str) -> tuple[int, int, int, dict[int, int]]:
+    """For straight-line +-<> code: net move, lowest and highest offset reached, add per offset."""
     off = lo = hi = 0
     adds: dict[int, int] = {}
-    for ch in body:
+    for ch in code:
         if ch == ">":
             off += 1
             hi = max(hi, off)
@@ -64,15 +74,17 @@ def _closed_form(code: str, i: int, j: int, moff: list[int], mcoef: list[int]):
             lo = min(lo, off)
         else:
             adds[off] = adds.get(off, 0) + (1 if ch == "+" else -1)
-    counter = adds.pop(0, 0) & 255
-    if off != 0 or not counter & 1:
-        return None
+    return off, lo, hi, adds
+
+
+def _push_adds(adds: dict[int, int], moff: list[int], mcoef: list[int]) -> tuple[int, int]:
+    """Append the non-zero adds to the shared offset/coefficient tables; (start, count)."""
     start = len(moff)
     for o, c in sorted(adds.items()):
         if c & 255:
             moff.append(o)
             mcoef.append(c & 255)
-    return [MUL, (-pow(counter, -1, 256)) & 255, cost, 0, start, len(moff) - start, lo, hi]
+    return start, len(moff) - start
 
 
 def _folds(code: str, i: int, j: int) -> list[list[int]]:
@@ -97,23 +109,9 @@ def _folds(code: str, i: int, j: int) -> list[list[int]]:
 def _block(code: str, i: int, j: int, moff: list[int], mcoef: list[int]) -> list[int]:
     """One op for the straight-line code[i:j]: adds at offsets, the net move, the pointer's
     range (skip target left 0). The plain folds follow it as the fallback."""
-    off = lo = hi = 0
-    adds: dict[int, int] = {}
-    for ch in code[i:j]:
-        if ch == ">":
-            off += 1
-            hi = max(hi, off)
-        elif ch == "<":
-            off -= 1
-            lo = min(lo, off)
-        else:
-            adds[off] = adds.get(off, 0) + (1 if ch == "+" else -1)
-    start = len(moff)
-    for o, c in sorted(adds.items()):
-        if c & 255:
-            moff.append(o)
-            mcoef.append(c & 255)
-    return [BLOCK, off, j - i, 0, start, len(moff) - start, lo, hi, i]
+    off, lo, hi, adds = _offset_adds(code[i:j])
+    start, count = _push_adds(adds, moff, mcoef)
+    return [BLOCK, off, j - i, 0, start, count, lo, hi, i]
 
 
 def _compile(prog: Program) -> tuple[list[int], list[int], list[int]]:

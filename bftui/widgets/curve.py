@@ -113,12 +113,7 @@ class Curve(Widget):
     def add(self, name: str, value: float) -> None:
         """Append one point to ``name`` (created on first use). Non-finite values update the
         latest-value label but are not plotted."""
-        value = float(value)
-        self._latest[name] = value
-        self._series.setdefault(name, [])
-        if math.isfinite(value):
-            self._push(name, value)
-        self._changed()
+        self.extend(name, (value,))
 
     def extend(self, name: str, values: Iterable[float]) -> None:
         """Append several points with one redraw."""
