@@ -21,7 +21,7 @@ COMMANDS = {
     "train": "train an agent (--watch for a live dashboard)",
     "watch": "follow a training run's metrics.jsonl in a dashboard",
     "repl": "quick prompts and programs at a prompt-toolkit prompt",
-    "info": "show the model, backend, BLAS and agent in use",
+    "info": "show the language model, layers kept, backend and BLAS in use",
 }
 
 
