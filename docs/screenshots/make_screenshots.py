@@ -1,5 +1,6 @@
 """Regenerate the SVG screenshots in this folder: ``.venv/bin/python docs/screenshots/make_screenshots.py``
-(pass ``--agent RUN_DIR`` to show a real generation on the main screen)."""
+(pass ``--agent assets/agent`` to show a real generation on the main screen; the dashboard shows
+the shipped agent's training log)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from bftui.app import debug_app, main_app
+from bftui.watch import WatchApp
 
 HERE = Path(__file__).resolve().parent
 HELLO = "++++++++[>++++[>++>+++>+++>+<<<<-]>+>+>->>+[<]<-]>>.>---.+++++++..+++.>>.<-.<.+++.------.--------.>>+.>++."
@@ -48,11 +50,23 @@ async def main_screen(size: tuple[int, int], name: str, agent: str | None) -> No
         app.save_screenshot(str(HERE / name))
 
 
+async def dashboard(size: tuple[int, int], name: str) -> None:
+    """The training dashboard on the shipped agent's own training log."""
+    run_dir = HERE.parents[1] / "assets" / "agent"
+    lines = (run_dir / "metrics.jsonl").read_text().count("\n")
+    app = WatchApp(run_dir)
+    async with app.run_test(size=size) as pilot:
+        await wait(pilot, lambda: app.records >= lines)
+        await pilot.pause()
+        app.save_screenshot(str(HERE / name))
+
+
 async def run(agent: str | None) -> None:
     await debugger((80, 24), "debugger-80x24.svg")
     await debugger((160, 48), "debugger-160x48.svg")
     await main_screen((80, 24), "main-80x24.svg", agent)
     await main_screen((160, 48), "main-160x48.svg", agent)
+    await dashboard((100, 32), "dashboard-100x32.svg")
 
 
 if __name__ == "__main__":
