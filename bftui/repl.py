@@ -10,7 +10,6 @@ first use, so the prompt appears at once.
 from __future__ import annotations
 
 import codecs
-import importlib.util
 import sys
 import threading
 from collections.abc import Callable
@@ -196,11 +195,8 @@ class Repl:
     # -- running programs ------------------------------------------------------------------------
 
     def run_code(self, source: str) -> None:
-        try:
-            from bfcore.fast import run
-        except ImportError:
-            self._fail("the interpreter (bfcore.fast) is not available yet")
-            return
+        from bfcore.fast import run
+
         self.last_program = source
         result = run(source)
         if result.output or result.ok:
@@ -235,10 +231,8 @@ class Repl:
     def _load_agent(self):
         if self.agent is not None:
             return self.agent
-        try:
-            from bfcore.agent import Agent, default_agent_dir
-        except ImportError:
-            return None
+        from bfcore.agent import Agent, default_agent_dir
+
         if self.model is None and not (default_agent_dir() / "state.json").is_file():
             return None
         self.out.line(("class:label", f"loading the agent ({self.model or 'default'})..."))
@@ -254,7 +248,7 @@ class Repl:
         if agent is False:
             return
         if agent is None:
-            self._fail("no agent available yet; lines of Brainfuck still run")
+            self._fail("no agent: the shipped default (assets/agent/) is missing; lines of Brainfuck still run")
             return
         expect = self.expect
         generation = agent.generate(text, expect=expect)
@@ -303,9 +297,6 @@ class Repl:
     # -- other tools -----------------------------------------------------------------------------
 
     def cmd_debug(self, arg: str) -> None:
-        if importlib.util.find_spec("bftui.commands.debug") is None:
-            self._fail("bftui debug is not available yet")
-            return
         if not self.last_program:
             self._fail("no program yet: type one or ask the agent first")
             return
@@ -335,9 +326,6 @@ class Repl:
             return
         if arg and not (arg.isdigit() and int(arg) > 0):
             self._fail(f":train {arg}: expected a positive number of updates, or stop")
-            return
-        if importlib.util.find_spec("bfcore.train") is None:
-            self._fail("training is not available yet (bfcore.train has not landed)")
             return
         if not self.pairs:
             self._fail("nothing to train on: set :expect TEXT, then type prompts")

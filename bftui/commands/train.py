@@ -127,11 +127,7 @@ def _watch(cfg) -> int:
     import threading
 
     from bftui.cli import UserError
-
-    try:
-        from bftui.watch import WatchApp
-    except ImportError:
-        raise UserError("--watch needs bftui.watch, which is not available in this build") from None
+    from bftui.watch import WatchApp
     from bfcore.train import TrainError, train
 
     stop = threading.Event()

@@ -36,10 +36,8 @@ class AgentHost:
         """The checkpoint (or run) directory generation uses now or next, if it exists."""
         if self._pending_path or self._path:
             return Path(self._pending_path or self._path)
-        try:
-            from bfcore.agent import default_agent_dir
-        except ImportError:
-            return None
+        from bfcore.agent import default_agent_dir
+
         path = default_agent_dir()
         return path if (path / "state.json").is_file() else None
 
@@ -69,10 +67,8 @@ class AgentHost:
 
 
 def _load_agent(path: str | None):
-    try:
-        from bfcore.agent import Agent
-    except ImportError:
-        raise AgentMissing("no agent available yet: this build has no bfcore.agent.Agent") from None
+    from bfcore.agent import Agent
+
     try:
         return Agent.load(path)
     except (ValueError, OSError) as exc:  # AgentError is a ValueError naming the file

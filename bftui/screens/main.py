@@ -244,11 +244,8 @@ class MainScreen(Screen):
     @work(thread=True, exclusive=True, group="train")
     def train_worker(self) -> None:
         worker = get_current_worker()
-        try:
-            from bfcore.train import TrainConfig, train
-        except ImportError:
-            self.post_message(TrainStopped(None, False, "no trainer available yet (bfcore.train)"))
-            return
+        from bfcore.train import TrainConfig, train
+
         try:
             config = TrainConfig(**self._train_config())
             run_dir = train(config, on_report=lambda r: self.post_message(TrainReport(dict(r))),
