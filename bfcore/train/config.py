@@ -43,6 +43,7 @@ class TrainConfig:
     vf_coef: float = _f(0.5, "value loss weight")
     ent_coef: float = _f(0.01, "entropy bonus weight")
     max_grad_norm: float = _f(1.0, "global gradient norm clip")
+    bucket_lengths: bool = _f(True, "minibatches of similar-length episodes (each unrolls only as far as it needs)")
     norm_adv: bool = _f(True, "normalise advantages per minibatch")
     temperature: float = _f(1.0, "sampling temperature during rollouts")
     # rewards

@@ -157,6 +157,17 @@ class Trainer:
             out[f] = s
         return out
 
+    def _minibatches(self, lengths: np.ndarray) -> list[np.ndarray]:
+        """Split one batch into minibatches, in random order. With ``bucket_lengths`` each minibatch
+        holds episodes of similar length (random ties), so its unroll stops at its own longest episode
+        instead of the batch's: the update costs what the episodes are long, not what the longest is."""
+        B = len(lengths)
+        perm = self.np_rng.permutation(B)
+        if self.cfg.bucket_lengths:
+            perm = perm[np.argsort(lengths[perm], kind="stable")]
+        parts = np.array_split(perm, self.cfg.minibatches)
+        return [parts[i] for i in self.np_rng.permutation(len(parts))]
+
     def _loss(self, b, actions, old_logp, adv, ret, alive):
         from bfcore.train.ppo import ppo_terms
 
@@ -198,9 +209,9 @@ class Trainer:
         t2 = time.perf_counter()
         logs = []
         B = len(idx)
+        lengths = alive.sum(1)
         for _ in range(cfg.epochs):
-            perm = self.np_rng.permutation(B)
-            for mb in np.array_split(perm, cfg.minibatches):
+            for mb in self._minibatches(lengths):
                 a = adv[mb]
                 if cfg.norm_adv:
                     w = alive[mb]
