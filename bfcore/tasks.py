@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import tempfile
 import zlib
 from dataclasses import dataclass, field
@@ -231,6 +232,76 @@ TEMPLATES: dict[str, list[str]] = {
         "type {w} twice", "give me {w} twice", "show {w} two times", "emit {w} twice",
     ],
 }
+# Extra phrasings used only by the train split (varied wording, word order, terse and polite forms).
+# Kept apart from TEMPLATES so that the val/test templates (picked by index there) and the shipped
+# val/test task files stay exactly as they were; none reuses a held-out template's wording.
+EXTRA_TRAIN_TEMPLATES: dict[str, list[str]] = {
+    "print": [
+        "repeat after me: {p}", "please write {p}", "make the program print {p}", "i want to see {p}",
+        "put {p} on the screen", "print exactly {p}", "write out {p} please", "kindly display {p}",
+        "write the following: {p}", "{p} - print that",
+    ],
+    "repeat": [
+        "{c} x{n}", "i need {n} copies of the letter {c}", "produce {c} {n} times", "{n} times: {c}",
+        "write {c}, {n} times", "please repeat the letter {c} {n} times", "a string of {c} repeated {n} times",
+        "print the letter {c} {n} times over", "could you type {c} {n} times",
+    ],
+    "next_letter": [
+        "the letter that comes after {c}", "after {c} comes which letter?", "next letter: {c}",
+        "{c} -> next letter", "what's the next letter after {c}", "please print the letter after {c}",
+        "find the letter right after {c}", "shift {c} forward in the alphabet", "successor of the letter {c}",
+    ],
+    "prev_letter": [
+        "the letter that comes before {c}", "before {c} comes which letter?", "previous letter: {c}",
+        "{c} -> previous letter", "what's the letter just before {c}", "please print the letter before {c}",
+        "find the letter right before {c}", "shift {c} back in the alphabet", "predecessor of the letter {c}",
+    ],
+    "add": [
+        "add up {a} and {b}", "{a} and {b} added together", "what's {a} plus {b}?", "please add {a} to {b}",
+        "the sum of {a} and {b} is", "find {a} + {b}", "sum of {a} and {b}", "{a}+{b}",
+        "work out {a} plus {b}", "increase {a} by {b}",
+    ],
+    "sub": [
+        "{a} take away {b}", "find {a} - {b}", "what's {a} minus {b}?", "subtract {b} from {a} please",
+        "decrease {a} by {b}", "{a}-{b}", "work out {a} minus {b}", "how many are left if you take {b} from {a}",
+        "remove {b} from {a}",
+    ],
+    "mul": [
+        "find {a} * {b}", "what's {a} times {b}?", "{a}*{b}", "{a} x {b}", "work out {a} times {b}",
+        "please multiply {a} by {b}", "{a} groups of {b}", "multiply together {a} and {b}",
+        "compute {a} times {b}",
+    ],
+    "max": [
+        "max {a} {b}", "the bigger one of {a} and {b}", "which one is higher: {a} or {b}?",
+        "largest of {a} and {b}", "return the higher of {a} and {b}", "find the max of {a} and {b}",
+        "{a} or {b}, whichever is larger", "tell me the larger of {a} and {b}", "maximum of {a} and {b}",
+    ],
+    "min": [
+        "min {a} {b}", "the lower one of {a} and {b}", "which one is lower: {a} or {b}?",
+        "lowest of {a} and {b}", "return the lower of {a} and {b}", "find the min of {a} and {b}",
+        "{a} or {b}, whichever is smaller", "tell me the smaller of {a} and {b}", "minimum of {a} and {b}",
+    ],
+    "reverse": [
+        "backwards: {w}", "invert the letters of {w}", "mirror the word {w}", "turn {w} around",
+        "read {w} from right to left", "print {w} in reverse order", "write the word {w} back to front",
+        "can you flip {w}", "{w} from end to start",
+    ],
+    "concat": [
+        "stick {w2} onto the end of {w}", "print {w} and then {w2}", "{w} immediately followed by {w2}",
+        "link {w} and {w2}", "fuse {w} with {w2}", "join {w} to {w2} without spaces", "put {w2} right after {w}",
+        "print {w} and {w2} joined", "the words {w} and {w2} run together",
+    ],
+    "upper": [
+        "print {w} in upper case", "{w} but all caps", "all caps: {w}", "write {w} all in upper case",
+        "make every letter of {w} a capital", "turn {w} into uppercase", "change {w} to capitals",
+        "please uppercase {w}", "{w} in block capitals",
+    ],
+    "length": [
+        "count how many letters {w} has", "how many letters does the word {w} contain", "{w} has how many letters?",
+        "word length of {w}", "give the length of {w}", "letters in {w}?", "size of the word {w}",
+        "find the length of {w}", "how many letters is {w}",
+    ],
+}
 FAMILIES = [f for f in TEMPLATES if f != "double"]
 EXTRA_FAMILIES = ["double"]
 SPLITS = ("train", "val", "test")
@@ -325,15 +396,74 @@ def _answer(family: str, v: dict, template: str) -> str:
 
 def _templates(family: str, split: str) -> list[str]:
     ts = TEMPLATES[family]
-    return [t for i, t in enumerate(ts) if _template_split(family, i, len(ts)) == split]
+    out = [t for i, t in enumerate(ts) if _template_split(family, i, len(ts)) == split]
+    if split == "train":
+        out += EXTRA_TRAIN_TEMPLATES.get(family, [])
+    return out
+
+
+# Train-split dressing: people wrap a request in politeness, filler and punctuation, capitalise it,
+# and write small numbers as words. Composing these with the templates gives the policy many more
+# surface forms than templates alone (the held-out templates are never produced: see _dress).
+_IMPERATIVE = set("print say display output write show echo type emit repeat produce give compute add subtract "
+                  "multiply calculate sum take find work reverse spell flip concatenate join glue combine put "
+                  "append merge uppercase convert make capitalize count tell pick return increase decrease "
+                  "remove shift change turn double".split())
+_PREFIXES_ANY = ("hey, ", "ok, ", "now ", "quick: ", "task: ", "next: ", "hi! ", "so, ", "well, ", "bf: ")
+_PREFIXES_IMPERATIVE = ("please ", "can you ", "could you ", "i'd like you to ", "go ahead and ", "now please ",
+                        "i want you to ", "would you ", "try to ", "your job: ")
+_SUFFIXES = ("?", ".", "!", " please", " for me", ", please", " thanks", " now", " :)", ", thank you")
+SMALL_NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+                      "fifteen sixteen seventeen eighteen nineteen twenty").split()
+
+
+def _norm_template(t: str) -> str:
+    return " ".join(t.lower().strip().rstrip("?.!").split())
+
+
+def _held_out(family: str) -> set[str]:
+    return {_norm_template(t) for sp in ("val", "test") for t in _templates(family, sp)}
+
+
+def _dress(template: str, family: str, rng: random.Random, held_out: set[str]) -> str:
+    """A train template with an optional prefix, suffix and capital; never one of the held-out
+    templates (e.g. "say {p}" + "just " would be the test template "just say {p}")."""
+    first = template.split(" ", 1)[0].lower()
+    pre = ""
+    if rng.random() < 0.3:
+        pool = _PREFIXES_ANY + (_PREFIXES_IMPERATIVE if first in _IMPERATIVE else ())
+        pre = rng.choice(pool)
+    # a print payload may end in punctuation or any word: a suffix would change what is asked
+    suf = rng.choice(_SUFFIXES) if family != "print" and template[-1] not in "?.!" and rng.random() < 0.3 else ""
+    out = pre + template + suf
+    if _norm_template(out) in held_out:
+        return template
+    if rng.random() < 0.3 and out[0].isalpha():
+        out = out[0].upper() + out[1:]
+    return out
+
+
+def _spelled(template: str, v: dict, rng: random.Random) -> dict:
+    """Values as the prompt shows them: sometimes small numbers in words (where the number stands
+    as a word of its own: not in "{a}+{b}" or "x{n}")."""
+    out = dict(v)
+    for k in ("n", "a", "b"):
+        if k in out and out[k] < len(SMALL_NUMBER_WORDS) and re.search(r"(^|\s)\{%s\}($|[\s,?])" % k, template) \
+                and rng.random() < 0.25:
+            out[k] = SMALL_NUMBER_WORDS[out[k]]
+    return out
 
 
 def generate(family: str, split: str, n: int, seed: int = 0) -> list[Task]:
-    """``n`` distinct tasks of one family drawn from the split's templates and values."""
+    """``n`` distinct tasks of one family drawn from the split's templates and values. The train
+    split also dresses its templates (:func:`_dress`) and spells some numbers as words; val and
+    test use their templates as written."""
     if family not in TEMPLATES:
         raise KeyError(f"unknown family {family!r}; known: {', '.join(TEMPLATES)}")
     rng = random.Random(f"{family}:{split}:{seed}")
     templates = _templates(family, split)
+    dress = split == "train"
+    held_out = _held_out(family) if dress else set()
     seen, out = set(), []
     for _ in range(n * 200):
         if len(out) >= n:
@@ -342,7 +472,10 @@ def generate(family: str, split: str, n: int, seed: int = 0) -> list[Task]:
         if v is None:
             continue
         t = rng.choice(templates)
-        problem = t.format(**v)
+        if dress:
+            problem = _dress(t, family, rng, held_out).format(**_spelled(t, v, rng))
+        else:
+            problem = t.format(**v)
         if rng.random() < 0.15 and family in ("print", "reverse", "upper", "length", "double"):
             problem = problem.replace(v.get("p", v.get("w", "")), '"' + v.get("p", v.get("w", "")) + '"', 1)
         if problem in seen:

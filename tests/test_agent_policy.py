@@ -52,6 +52,17 @@ def test_memory_derived_facts_and_transforms():
     assert r.numval["say a 7 times".index("7")] == 7
 
 
+def test_numbers_written_as_words_count_and_feed_the_facts():
+    segs = {name: text for name, text, _, _ in derived_segments("add three and Twelve")}
+    assert (segs["sum"], segs["diff"], segs["prod"]) == ("15", "-9", "36")
+    # two digit numbers win over a word like "one" that is not meant as a number
+    segs = {name: text for name, text, _, _ in derived_segments("which one is higher: 25 or 85?")}
+    assert (segs["max"], segs["min"]) == ("85", "25")
+    m = build_memory("write z five times")
+    assert set(m.numval[8:12]) == {5} and m.numval[0] == -1000
+    assert build_memory("someone").numval.max() == -1000  # words inside words are not numbers
+
+
 def test_greedy_generation_is_valid_and_consistent(agent):
     g = agent.generate("say hi")
     assert run(g.program).output == g.output and run(g.program).ok

@@ -55,10 +55,37 @@ def test_every_family_has_ten_templates_and_correct_answers():
     checks = {"add": lambda a, b: a + b, "sub": lambda a, b: abs(a - b), "mul": lambda a, b: a * b,
               "max": max, "min": min}
     import re
+    words = "|".join(T.SMALL_NUMBER_WORDS)
     for fam, fn in checks.items():
-        for t in T.generate(fam, "train", 30):
-            a, b = map(int, re.findall(r"\d+", t.problem)[:2])
-            assert t.target == str(fn(a, b)).encode(), t
+        for split in ("train", "test"):
+            for t in T.generate(fam, split, 60):
+                nums = re.findall(r"\d+", t.problem)
+                if len(nums) < 2:  # the same rule as bfcore.agent.memory.derived_segments
+                    nums = re.findall(rf"\d+|\b(?:{words})\b", t.problem.lower())[:2]
+                a, b = (int(x) if x.isdigit() else T.SMALL_NUMBER_WORDS.index(x) for x in nums)
+                assert t.target == str(fn(a, b)).encode(), t
+
+
+def test_train_split_dresses_phrasings_but_never_into_a_held_out_template():
+    import re
+    train = T.make_split("train", 300)
+    # dressing happens: prefixes, capitals, numbers as words
+    assert any(t.problem[0].isupper() for t in train)
+    assert any(t.problem.startswith(("please ", "can you ", "hey, ")) for t in train)
+    assert any(re.search(r"\b(two|three|four|five|six|seven|eight|nine|ten)\b", t.problem) for t in train)
+    # val and test prompts are their templates as written: the shipped files are what generate() gives
+    assert [t.problem for t in T.make_split("test", 80)] == [t.problem for t in T.load_tasks(T.default_task_file("test"))]
+    for fam in T.FAMILIES:
+        held = T._held_out(fam)
+        for t in T._templates(fam, "train"):
+            assert T._norm_template(t) not in held, (fam, t)
+        rng = __import__("random").Random(0)
+        for t in T._templates(fam, "train"):
+            for _ in range(200):
+                assert T._norm_template(T._dress(t, fam, rng, held)) not in held
+    # the leak the guard exists for: "say {p}" dressed with "just " is the test template "just say {p}"
+    assert T._dress("say {p}", "print", type("R", (), {"random": lambda s: 0.0, "choice": lambda s, p: "just "})(),
+                    T._held_out("print")) == "say {p}"
 
 
 def test_splits_hold_out_templates_and_values():

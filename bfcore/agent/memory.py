@@ -4,7 +4,7 @@ Spelling words from BPE states is unreliable, so the decoder also sees the promp
 character and can *point* at a character under a transform (copy, uppercase, next letter, previous
 letter) instead of generating a byte. Derived segments append facts a small net cannot compute
 reliably from digits: the decimal text of a+b, a-b, b-a, a*b, max, min for the first two numbers in the
-prompt, and each word's length. The policy still has to learn *which* segment a phrasing asks for,
+prompt (digits or the words zero..twenty), and each word's length. The policy still has to learn *which* segment a phrasing asks for,
 where it starts and where it ends; nothing here knows the task.
 
 Everything is numpy, built once per prompt and cached by the trainer.
@@ -97,10 +97,31 @@ def _run_positions(prompt: str) -> tuple[list[int], list[int]]:
     return pos, rpos
 
 
+NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+                "fifteen sixteen seventeen eighteen nineteen twenty").split()
+_NUMBER_RE = re.compile(r"\d+|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+
+
+def numbers(prompt: str) -> list[tuple[int, int, int]]:
+    """(start, end, value) of every number in the prompt: digit runs and the words zero..twenty
+    ("write z five times" counts like "write z 5 times"). Digit runs of six or more are NO_NUM."""
+    out = []
+    for m in _NUMBER_RE.finditer(prompt):
+        g = m.group()
+        if g.isdigit():
+            out.append((m.start(), m.end(), int(g) if len(g) < 6 else NO_NUM))
+        else:
+            out.append((m.start(), m.end(), NUMBER_WORDS.index(g.lower())))
+    return out
+
+
 def derived_segments(prompt: str) -> list[tuple[str, str, int, int]]:
     """(segment name, text, wfe, wfs) for the facts appended after the prompt."""
     out = []
-    nums = [int(x) for x in re.findall(r"\d+", prompt)[:2]]
+    found = numbers(prompt)
+    digits = [v for s, _, v in found if prompt[s].isdigit() and v != NO_NUM]
+    # digits win when there are two: "which one is higher: 25 or 85" is about 25 and 85, not 1
+    nums = digits[:2] if len(digits) >= 2 else [v for _, _, v in found if v != NO_NUM][:2]
     if len(nums) == 2:
         a, b = nums
         for name, v in (("sum", a + b), ("diff", a - b), ("rdiff", b - a), ("prod", a * b),
@@ -119,9 +140,9 @@ def build_memory(prompt: str) -> Memory:
     widx, nw = _word_index(prompt)
     quoted = _quoted(prompt)
     nums = {}
-    for m in re.finditer(r"\d+", prompt):
-        for i in range(m.start(), m.end()):
-            nums[i] = int(m.group()) if len(m.group()) < 6 else NO_NUM
+    for start, end, value in numbers(prompt):
+        for i in range(start, end):
+            nums[i] = value
     pos, rpos = _run_positions(prompt)
     rows = []  # (byte, seg, wfe, wfs, quoted, pos, numval, rpos)
     for i, b in enumerate(data):
