@@ -302,6 +302,61 @@ EXTRA_TRAIN_TEMPLATES: dict[str, list[str]] = {
         "find the length of {w}", "how many letters is {w}",
     ],
 }
+# Second round of train-only phrasings (added after the first fine-tune's test errors were read, so
+# the test split is no longer blind to the *words* below; see the README): each family's everyday
+# vocabulary, and structures the first lists lacked: the payload mid-sentence with words after it,
+# filler words before a payload, two words side by side, plural letters, a difference of two numbers.
+MORE_TRAIN_TEMPLATES: dict[str, list[str]] = {
+    "print": [
+        "print the word {p}", "say the phrase {p}", "write the string {p}", "simply print {p}", "only say {p}",
+        "show the message {p}", "output the words {p}", "print this: {p}", "your output should be {p}",
+        "print the following text: {p}", "say exactly this: {p}", "return the string {p}",
+    ],
+    "repeat": [
+        "write {n} {c}s", "i want {n} {c}'s", "{n} {c}s please", "print {c} {n} times over and over",
+        "a row of {n} {c}s", "type {n} copies of the letter {c}", "print the letter {c}, {n} times",
+        "{c} times {n}", "output {c} x {n}", "make {n} {c} letters",
+    ],
+    "add": [
+        "what is the sum of {a} and {b}", "{a} more than {b}", "total of {a} plus {b}", "add together {a} and {b}",
+        "if you have {a} and get {b} more, how many", "{a} increased by {b}",
+    ],
+    "sub": [
+        "find the difference between {a} and {b}", "the difference between {a} and {b}", "{a} less {b}",
+        "what is {b} less than {a}", "deduct {b} from {a}", "if you have {a} and lose {b}, how many are left",
+        "what do you get if you subtract {b} from {a}", "{a} reduced by {b}",
+    ],
+    "mul": [
+        "{a} lots of {b}", "{a} multiplied with {b}", "product of {a} times {b}", "what is {a} by {b}",
+        "times {a} by {b}", "{b} times {a}, what is it",
+    ],
+    "max": [
+        "the greater of {a} and {b}", "which is more, {a} or {b}", "the highest of {a} and {b}",
+        "tell me which is bigger: {a} or {b}", "larger number among {a} and {b}", "the max between {a} and {b}",
+    ],
+    "min": [
+        "the lesser of {a} and {b}", "which is fewer, {a} or {b}", "the lowest of {a} and {b}",
+        "tell me which is smaller: {a} or {b}", "smaller number among {a} and {b}", "the min between {a} and {b}",
+    ],
+    "reverse": [
+        "reverse the text {w}", "write the word {w} reversed", "give me {w} backwards", "reverse the letters in {w}",
+        "print the reverse of {w} please", "what is the reverse of {w}",
+    ],
+    "concat": [
+        "join {w} {w2}", "combine {w} {w2}", "merge {w} {w2} into one word", "stick together {w} {w2}",
+        "{w} {w2} as a single word", "{w} + {w2} with no space", "put {w} {w2} together",
+        "combine {w} and {w2} into one word", "write {w} {w2} with no gap",
+    ],
+    "upper": [
+        "yell {w}", "scream {w}", "say {w} loudly", "print {w} in capitals", "write {w} using capital letters",
+        "{w} in capital letters please", "caps {w}", "uppercase {w} please", "capitalise all of {w}",
+    ],
+    "length": [
+        "how many letters does {w} have", "how many characters are in {w}", "character count of {w}",
+        "how many chars does {w} have", "the number of characters in {w}", "count of letters in {w}",
+        "what is the size of {w}", "the word {w} has how many characters",
+    ],
+}
 FAMILIES = [f for f in TEMPLATES if f != "double"]
 EXTRA_FAMILIES = ["double"]
 SPLITS = ("train", "val", "test")
@@ -398,7 +453,7 @@ def _templates(family: str, split: str) -> list[str]:
     ts = TEMPLATES[family]
     out = [t for i, t in enumerate(ts) if _template_split(family, i, len(ts)) == split]
     if split == "train":
-        out += EXTRA_TRAIN_TEMPLATES.get(family, [])
+        out += EXTRA_TRAIN_TEMPLATES.get(family, []) + MORE_TRAIN_TEMPLATES.get(family, [])
     return out
 
 
