@@ -30,9 +30,10 @@ def main() -> int:
     ap.add_argument("--no-encoder", action="store_true")
     ap.add_argument("--finetune", metavar="FAMILY")
     ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--lr", type=float, default=None, help="fine-tune learning rate (default: TrainConfig's)")
     args = ap.parse_args()
     if args.finetune:
-        return finetune(args.finetune, args.minutes)
+        return finetune(args.finetune, args.minutes, args.lr)
     from bfcore.agent.features import to_mx
     from bfcore.runtime import STATE, mx
     from bfcore.train import TrainConfig, Trainer
@@ -65,7 +66,7 @@ def main() -> int:
     return 0
 
 
-def finetune(family: str, minutes: float) -> int:
+def finetune(family: str, minutes: float, lr: float | None = None) -> int:
     from bfcore.agent import Agent, default_agent_dir
     from bfcore.agent.evaluate import evaluate
     from bfcore.tasks import generate
@@ -76,6 +77,8 @@ def finetune(family: str, minutes: float) -> int:
     with tempfile.TemporaryDirectory() as d:
         cfg = TrainConfig(run_dir=str(Path(d) / "ft"), families=[family], init_from=str(default_agent_dir()),
                           minutes=minutes, steps=100000, curriculum=False, report_every=10, save_every=100000)
+        if lr is not None:
+            cfg.lr = lr
         t = time.perf_counter()
         reports = []
         run = train(cfg, on_report=reports.append)
