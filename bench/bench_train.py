@@ -30,7 +30,7 @@ def main() -> int:
     ap.add_argument("--no-encoder", action="store_true")
     ap.add_argument("--finetune", metavar="FAMILY")
     ap.add_argument("--minutes", type=float, default=5.0)
-    ap.add_argument("--lr", type=float, default=None, help="fine-tune learning rate (default: TrainConfig's)")
+    ap.add_argument("--lr", type=float, default=None, help="fine-tune learning rate (default: FINETUNE_LR, what `bftui train --from` uses)")
     args = ap.parse_args()
     if args.finetune:
         return finetune(args.finetune, args.minutes, args.lr)
@@ -71,14 +71,14 @@ def finetune(family: str, minutes: float, lr: float | None = None) -> int:
     from bfcore.agent.evaluate import evaluate
     from bfcore.tasks import generate
     from bfcore.train import TrainConfig, train
+    from bfcore.train.config import FINETUNE_LR
 
     test = generate(family, "test", 60)
     before = evaluate(Agent.load(), test)["overall"]
     with tempfile.TemporaryDirectory() as d:
         cfg = TrainConfig(run_dir=str(Path(d) / "ft"), families=[family], init_from=str(default_agent_dir()),
                           minutes=minutes, steps=100000, curriculum=False, report_every=10, save_every=100000)
-        if lr is not None:
-            cfg.lr = lr
+        cfg.lr = FINETUNE_LR if lr is None else lr
         t = time.perf_counter()
         reports = []
         run = train(cfg, on_report=reports.append)

@@ -65,3 +65,21 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, argv, msg):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert msg in err and "Traceback" not in err and len([l for l in err.splitlines() if "error:" in l]) == 1
+
+
+def test_train_from_a_checkpoint_uses_the_fine_tune_learning_rate(tmp_path):
+    import argparse
+
+    from bfcore.train import TrainConfig
+    from bfcore.train.config import FINETUNE_LR
+    from bftui.commands import train as cmd
+
+    parser = argparse.ArgumentParser()
+    cmd.add_arguments(parser)
+    run = str(tmp_path / "r")
+    assert cmd._config(parser.parse_args(["--from", "default", "--run", run])).lr == FINETUNE_LR
+    assert cmd._config(parser.parse_args(["--from", "default", "--run", run, "--lr", "0.002"])).lr == 0.002
+    assert cmd._config(parser.parse_args(["--run", run])).lr == TrainConfig.lr
+    (tmp_path / "c.json").write_text('{"lr": 0.0003}')
+    args = parser.parse_args(["--from", "default", "--run", run, "--config", str(tmp_path / "c.json")])
+    assert cmd._config(args).lr == 0.0003  # a config file's lr is the user's choice

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", metavar="DIR", help="run directory (default runs/<algo>-<time>)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --run from its checkpoint")
     parser.add_argument("--from", dest="init_from", metavar="CHECKPOINT",
-                        help="start from a checkpoint's weights (fine-tune); 'default' = the shipped agent")
+                        help="start from a checkpoint's weights (fine-tune, lr 5e-4 unless --lr); 'default' = the shipped agent")
     parser.add_argument("--config", metavar="JSON", help="TrainConfig fields as a JSON file (flags override it)")
     parser.add_argument("--seed", type=int, help="the run's seed")
     parser.add_argument("--batch-size", type=int, metavar="N", help="episodes per update")
@@ -64,6 +64,10 @@ def _config(args):
         from bfcore.agent import default_agent_dir
 
         cfg.init_from = str(default_agent_dir()) if args.init_from == "default" else args.init_from
+        if args.lr is None and "lr" not in base:
+            from bfcore.train.config import FINETUNE_LR
+
+            cfg.lr = FINETUNE_LR
     cfg.resume = args.resume
     if args.run:
         cfg.run_dir = args.run
