@@ -1,7 +1,8 @@
 """Training throughput: episodes/s (rollout + scoring + update) at the default TrainConfig.
 
 Run: .venv/bin/python bench/bench_train.py [--updates 12] [--no-encoder]
-Baseline in the same run: the rollout alone (no update), so the ratio shows the update's share.
+Baselines in the same run: the rollout alone (no update), so the ratio shows the update's share, and a
+fresh trainer with the same seed and random (not length-bucketed) minibatches, measured first.
 Short targets early in the curriculum make episodes short; the figure is measured at --level
 (3 = all targets, the slowest).
 
@@ -39,6 +40,15 @@ def main() -> int:
     from bfcore.train import TrainConfig, Trainer
 
     cfg = TrainConfig(steps=args.updates, encoder_layers=0 if args.no_encoder else 4)
+    # baseline 2: a fresh trainer, same seed, with random (not length-bucketed) minibatches
+    plain = TrainConfig(steps=args.updates, encoder_layers=cfg.encoder_layers, bucket_lengths=False)
+    with tempfile.TemporaryDirectory() as d:
+        tr = Trainer(plain, Path(d))
+        tr.curriculum.level = args.level
+        tr.update()  # warm-up
+        t = time.perf_counter()
+        eps_plain = sum(tr.update()["episodes"] for _ in range(args.updates))
+        dt_plain = time.perf_counter() - t
     with tempfile.TemporaryDirectory() as d:
         tr = Trainer(cfg, Path(d))
         tr.curriculum.level = args.level
@@ -62,6 +72,8 @@ def main() -> int:
           f"encoder layers {cfg.encoder_layers}, curriculum level {args.level}")
     print(f"train: {eps / dt:.0f} episodes/s (rollout + score + update; target >= 1000)")
     print("  split: " + ", ".join(f"{k[5:]} {v / dt:.0%}" for k, v in parts.items()))
+    print(f"baseline random minibatches (bucket_lengths off, fresh trainer, same seed): "
+          f"{eps_plain / dt_plain:.0f} episodes/s; bucketed/random {eps / dt / (eps_plain / dt_plain):.2f}x")
     print(f"baseline rollout only: {eps / roll:.0f} episodes/s; train/rollout ratio {roll / dt:.2f}")
     return 0
 

@@ -57,9 +57,9 @@ def main() -> int:
                                      "resume": state.is_file()})
         t = time.perf_counter()
         train(cfg)
-        done = json.loads(state.read_text())["elapsed"] / 60
+        saved = json.loads(state.read_text())
+        done, step = saved["elapsed"] / 60, saved["step"]
         score, fams = val_score(run / "checkpoint")
-        step = json.loads(state.read_text())["step"]
         row = {"step": step, "train_minutes": round(done, 2), "score": round(score, 4), "families": fams}
         with open(log, "a") as f:
             f.write(json.dumps(row) + "\n")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bfcore.tasks import SMALL_NUMBER_WORDS as NUMBER_WORDS  # the words the train split spells numbers with
+
 TRANSFORMS = ("copy", "upper", "next", "prev")
 END_K = len(TRANSFORMS)  # the pointer slot that ends the program
 K = END_K + 1
@@ -97,8 +99,6 @@ def _run_positions(prompt: str) -> tuple[list[int], list[int]]:
     return pos, rpos
 
 
-NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-                "fifteen sixteen seventeen eighteen nineteen twenty").split()
 _NUMBER_RE = re.compile(r"\d+|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 
 

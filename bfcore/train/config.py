@@ -12,7 +12,7 @@ def _f(default, help: str, **kw):
 
 
 # Fine-tuning a trained agent (init_from) on a new family at lr 1e-3 gave 73% after 5 minutes, 2e-3
-# collapsed to 0%, 5e-4 gave 87% (bench/bench_train.py --finetune double, same session): the CLI
+# collapsed to 0%, 5e-4 gave 87% and 88% in two runs (bench/bench_train.py --finetune double, same session): the CLI
 # uses this when --from is given without --lr.
 FINETUNE_LR = 5e-4
 

@@ -77,4 +77,3 @@ def _load_agent(path: str | None):
             f"no agent loaded from {where}: {exc}. Train one with `bftui train`, or start "
             "with `bftui --agent RUN_DIR`; the debugger works without one."
         ) from None
-
