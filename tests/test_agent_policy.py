@@ -36,7 +36,7 @@ def test_byte_runs_are_shortest():
 
 
 def test_memory_derived_facts_and_transforms():
-    segs = {name: text for name, text, _, _ in derived_segments("what is 12 plus 30")}
+    segs = {name: text for name, text, *_ in derived_segments("what is 12 plus 30")}
     assert segs["sum"] == "42" and segs["diff"] == "-18" and segs["rdiff"] == "18" and segs["prod"] == "360"
     assert segs["max"] == "30" and segs["min"] == "12"
     m = build_memory("letter after g")
@@ -53,10 +53,10 @@ def test_memory_derived_facts_and_transforms():
 
 
 def test_numbers_written_as_words_count_and_feed_the_facts():
-    segs = {name: text for name, text, _, _ in derived_segments("add three and Twelve")}
+    segs = {name: text for name, text, *_ in derived_segments("add three and Twelve")}
     assert (segs["sum"], segs["diff"], segs["prod"]) == ("15", "-9", "36")
     # two digit numbers win over a word like "one" that is not meant as a number
-    segs = {name: text for name, text, _, _ in derived_segments("which one is higher: 25 or 85?")}
+    segs = {name: text for name, text, *_ in derived_segments("which one is higher: 25 or 85?")}
     assert (segs["max"], segs["min"]) == ("85", "25")
     m = build_memory("write z five times")
     assert set(m.numval[8:12]) == {5} and m.numval[0] == -1000

@@ -78,6 +78,15 @@ def test_tiny_model_loads_truncated_and_encodes(tiny, quantized):
     assert np.allclose(np.array(out.states), np.array(ref), atol=2e-3 if quantized else 1e-4)
 
 
+def test_tiny_model_gives_token_offsets(tiny):
+    path, _ = tiny[False]
+    enc = load_encoder(str(path), layers=1, cache=False)
+    prompt = "say hello twice"
+    spans = enc.token_spans(prompt)
+    assert len(spans) == len(enc.tokenize(prompt))
+    assert "".join(prompt[a:b] for a, b in spans) == prompt  # byte-level BPE: every character, in order
+
+
 def test_tiny_quantized_model_can_stay_4bit(tiny):
     path, _ = tiny[True]
     enc = load_encoder(str(path), layers=1, cache=False, dequantize=False)

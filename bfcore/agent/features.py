@@ -16,6 +16,7 @@ class Featurizer:
         self.encoder = encoder
         self._mem: dict[str, object] = {}
         self._enc: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._tok: dict[str, np.ndarray] = {}
 
     @property
     def enc_dim(self) -> int:
@@ -53,7 +54,24 @@ class Featurizer:
                 mask[i, : len(s)] = True
             out["enc_states"], out["enc_mask"] = states, mask
             out["enc_pooled"] = np.stack([p for _, p in encs])
+            out["tok"] = np.full_like(out["src"], -1)
+            for i, p in enumerate(prompts):
+                tok = self._char_tokens(p)
+                src = out["src"][i]
+                hit = src >= 0
+                out["tok"][i, hit] = tok[np.minimum(src[hit], len(tok) - 1)]
         return out
+
+    def _char_tokens(self, prompt: str) -> np.ndarray:
+        """For each prompt character, the index of the token that holds it (-1: none, or unknown)."""
+        tok = self._tok.get(prompt)
+        if tok is None:
+            tok = np.full(max(len(prompt), 1), -1, np.int32)
+            spans = getattr(self.encoder, "token_spans", None)
+            for t, (a, b) in enumerate((spans(prompt) if spans else None) or []):
+                tok[a:b] = t
+            self._tok[prompt] = tok
+        return tok
 
 
 def to_mx(batch: dict[str, np.ndarray], index=None):

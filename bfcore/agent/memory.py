@@ -43,6 +43,8 @@ class Memory:
     numval: np.ndarray    # [M] value of the prompt number this digit belongs to, NO_NUM otherwise
     table: np.ndarray     # [M, 4] byte each transform prints
     valid: np.ndarray     # [M, K] bool: which (position, transform) actions exist
+    src: np.ndarray       # [M] prompt character the row stands for (a word's length: its last
+                          # letter), -1 for none; the featurizer maps it to that token's LLM state
 
     def __len__(self) -> int:
         return len(self.byte)
@@ -115,8 +117,9 @@ def numbers(prompt: str) -> list[tuple[int, int, int]]:
     return out
 
 
-def derived_segments(prompt: str) -> list[tuple[str, str, int, int]]:
-    """(segment name, text, wfe, wfs) for the facts appended after the prompt."""
+def derived_segments(prompt: str) -> list[tuple[str, str, int, int, int]]:
+    """(segment name, text, wfe, wfs, src) for the facts appended after the prompt; src is the
+    prompt character a fact is about (a word's last letter), -1 for none."""
     out = []
     found = numbers(prompt)
     digits = [v for s, _, v in found if prompt[s].isdigit() and v != NO_NUM]
@@ -126,11 +129,11 @@ def derived_segments(prompt: str) -> list[tuple[str, str, int, int]]:
         a, b = nums
         for name, v in (("sum", a + b), ("diff", a - b), ("rdiff", b - a), ("prod", a * b),
                         ("max", max(a, b)), ("min", min(a, b))):
-            out.append((name, str(v), 8, 8))
+            out.append((name, str(v), 8, 8, -1))
     widx, nw = _word_index(prompt)
     for m in list(re.finditer(r"[A-Za-z]+", prompt))[-MAX_WORDS:]:
         w = widx[m.start()]
-        out.append(("len", str(len(m.group())), min(nw - 1 - w, 7), min(w, 7)))
+        out.append(("len", str(len(m.group())), min(nw - 1 - w, 7), min(w, 7), m.end() - 1))
     return out
 
 
@@ -144,18 +147,18 @@ def build_memory(prompt: str) -> Memory:
         for i in range(start, end):
             nums[i] = value
     pos, rpos = _run_positions(prompt)
-    rows = []  # (byte, seg, wfe, wfs, quoted, pos, numval, rpos)
+    rows = []  # (byte, seg, wfe, wfs, quoted, pos, numval, rpos, src)
     for i, b in enumerate(data):
         w = widx[i]
         wfe = 8 if w < 0 else min(nw - 1 - w, 7)
         wfs = 8 if w < 0 else min(w, 7)
-        rows.append((b, 0, wfe, wfs, quoted[i], pos[i], nums.get(i, NO_NUM), rpos[i]))
-    rows.append((SEP_BYTE, 1, 8, 8, 0, 0, NO_NUM, 0))
-    for name, text, wfe, wfs in derived_segments(prompt):
+        rows.append((b, 0, wfe, wfs, quoted[i], pos[i], nums.get(i, NO_NUM), rpos[i], i))
+    rows.append((SEP_BYTE, 1, 8, 8, 0, 0, NO_NUM, 0, -1))
+    for name, text, wfe, wfs, src in derived_segments(prompt):
         seg = SEGMENTS.index(name)
         for j, ch in enumerate(text):
-            rows.append((ord(ch), seg, wfe, wfs, 0, min(j, 15), NO_NUM, min(len(text) - 1 - j, 15)))
-        rows.append((SEP_BYTE, 1, 8, 8, 0, 0, NO_NUM, 0))
+            rows.append((ord(ch), seg, wfe, wfs, 0, min(j, 15), NO_NUM, min(len(text) - 1 - j, 15), src))
+        rows.append((SEP_BYTE, 1, 8, 8, 0, 0, NO_NUM, 0, -1))
     arr = np.array(rows, dtype=np.int32)
     byte = arr[:, 0]
     table = np.zeros((len(rows), 4), np.int32)
@@ -166,7 +169,7 @@ def build_memory(prompt: str) -> Memory:
     valid[:, END_K] = True
     digit = np.where((byte >= 48) & (byte <= 57), byte - 48, 10).astype(np.int32)
     return Memory(byte, arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], digit, arr[:, 5], arr[:, 7], arr[:, 6], table,
-                  valid)
+                  valid, arr[:, 8])
 
 
 FIELDS = ("byte", "seg", "wfe", "wfs", "quoted", "digit", "pos", "rpos", "numval")
@@ -177,6 +180,7 @@ def pad_batch(mems: list[Memory]) -> dict[str, np.ndarray]:
     B, M = len(mems), max(len(m) for m in mems)
     out = {f: np.zeros((B, M), np.int32) for f in FIELDS}
     out["numval"][:] = NO_NUM
+    out["src"] = np.full((B, M), -1, np.int32)
     out["byte"][:] = SEP_BYTE
     out["table"] = np.zeros((B, M, 4), np.int32)
     out["valid"] = np.zeros((B, M, K), bool)
@@ -185,6 +189,7 @@ def pad_batch(mems: list[Memory]) -> dict[str, np.ndarray]:
         n = len(m)
         for f in FIELDS:
             out[f][i, :n] = getattr(m, f)
+        out["src"][i, :n] = m.src
         out["table"][i, :n] = m.table
         out["valid"][i, :n] = m.valid
         out["mask"][i, :n] = True

@@ -38,6 +38,7 @@ class ModelConfig:
     conv_layers: int = 1
     enc_dim: int = 0          # 0 = no encoder conditioning
     max_steps: int = 18       # tokens per program, END included
+    token_states: bool = False  # each memory row also sees its token's LLM state (needs enc_dim)
 
 
 class GRUCell(nn.Module):
@@ -88,6 +89,12 @@ class Policy(nn.Module):
             # ReZero-style gate starting at 0: the encoder's (large, initially meaningless) features
             # slowed early learning ~10x when added at full strength; the gate lets RL phase them in
             self.enc_gate = mx.zeros((1,))
+            if cfg.token_states:
+                # the LLM state of the token a character belongs to: which word is the argument
+                # ("spell cat with capital letters") is in the LLM's states, not in the characters.
+                # Gated from 0 like enc_gate, so an agent trained without it starts unchanged
+                self.tok_proj = nn.Linear(cfg.enc_dim, H)
+                self.tok_gate = mx.zeros((1,))
         # layer norms keep pointer logits on one scale whatever the encoder's states look like
         self.mem_norm = nn.LayerNorm(H)
         self.enc_norm = nn.LayerNorm(H)
@@ -109,6 +116,10 @@ class Policy(nn.Module):
         m = b["mask"][..., None]
         if self.cfg.enc_dim:
             x = x + self.enc_gate * self.enc_pool(b["enc_pooled"])[:, None, :]
+            if self.cfg.token_states:
+                T = b["enc_states"].shape[1]
+                pick = (b["tok"][..., None] == mx.arange(T)).astype(mx.float32)  # [B, M, T]; -1 -> zeros
+                x = x + self.tok_gate * (pick @ self.tok_proj(b["enc_states"]))
         for conv in self.convs:
             x = x * m
             z = mx.zeros_like(x[:, :1])

@@ -84,6 +84,7 @@ def _load_gguf(model: str | None, layers: int, dequantize: bool) -> Encoder:
         net.model,
         lambda text: tok.encode(text).ids,
         prefix_ids,
+        spans=lambda text: tok.encode(text).offsets,
         name=path.name if model is None else str(path),
         layers=layers,
         total_layers=total,
@@ -138,6 +139,7 @@ def _load_mlx_lm(model: str, layers: int, dequantize: bool) -> Encoder:
         inner,
         lambda text: tokenizer.encode(text, add_special_tokens=False),
         _hf_prefix(tokenizer),
+        spans=_hf_spans(tokenizer),
         name=model,
         layers=layers,
         total_layers=total,
@@ -249,6 +251,14 @@ def _hf_prefix(tokenizer) -> list[int]:
             pass
     bos = getattr(hf, "bos_token_id", None)
     return [bos] if bos is not None else []
+
+
+def _hf_spans(tokenizer):
+    """Character offsets from a fast (Rust) Hugging Face tokenizer; None for slow ones."""
+    hf = getattr(tokenizer, "_tokenizer", tokenizer)
+    if not getattr(hf, "is_fast", False):
+        return None
+    return lambda text: hf(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
 
 
 def _pad_id(tokenizer) -> int:

@@ -100,9 +100,11 @@ class Encoder:
         pad_id: int = 0,
         cache=None,
         lora_layers: int = 0,
+        spans: Callable[[str], list[tuple[int, int]]] | None = None,
     ) -> None:
         self.model = model  # inner transformer: embed_tokens, layers (K of them), norm
         self._tokenize = tokenize
+        self._spans = spans
         self.prefix = list(prefix)
         self.name = name
         self.layers = layers
@@ -178,6 +180,17 @@ class Encoder:
             )
             ids = ids[:MAX_TOKENS]
         return ids
+
+    def token_spans(self, prompt: str) -> list[tuple[int, int]] | None:
+        """(start, end) character offsets of each of :meth:`tokenize`'s tokens in ``prompt``, or None
+        when the tokenizer cannot say (then the agent's pointer memory goes without token states)."""
+        if self._spans is None:
+            return None
+        try:
+            spans = [(int(a), int(b)) for a, b in self._spans(prompt)]
+        except Exception:  # noqa: BLE001  (a slow/odd tokenizer without offsets: no alignment)
+            return None
+        return spans[:MAX_TOKENS]
 
     # ---- public encoding ---------------------------------------------------------------------
     def encode(self, prompt: str) -> Encoded:

@@ -62,6 +62,7 @@ class TrainConfig:
     max_steps: int = _f(18, "tokens per program, END included")
     encoder_layers: int = _f(4, "LLM layers kept for the frozen encoder (0: no LLM, characters only)")
     encoder_model: str = _f("", "encoder model (empty: the embedded SmolLM2 GGUF)")
+    token_states: bool = _f(False, "each prompt character also sees the LLM state of its token (needs the encoder)")
 
     def to_dict(self) -> dict:
         return asdict(self)

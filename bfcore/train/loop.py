@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 import time
 from pathlib import Path
 
@@ -70,14 +71,20 @@ class Trainer:
             encoder = load_encoder(cfg.encoder_model or None, layers=cfg.encoder_layers)
         self.feat = Featurizer(encoder)
         self.feat.warm([t.problem for t in self.tasks])
-        mcfg = ModelConfig(cfg.hidden, cfg.conv_layers, self.feat.enc_dim, cfg.max_steps)
-        self.policy = Policy(mcfg)
+        src = None
         if cfg.init_from:
             src, _ = load_policy(Path(cfg.init_from) / "checkpoint" if (Path(cfg.init_from) / "checkpoint").is_dir()
                                  else Path(cfg.init_from))
-            if src.cfg != mcfg:
+        # a fine-tuned agent keeps the token states it has; one without them may grow them
+        tok = bool((cfg.token_states or (src is not None and src.cfg.token_states)) and self.feat.enc_dim)
+        mcfg = ModelConfig(cfg.hidden, cfg.conv_layers, self.feat.enc_dim, cfg.max_steps, token_states=tok)
+        self.policy = Policy(mcfg)
+        if src is not None:
+            # the grown weights are gated off at 0, so the agent starts out exactly as it was
+            grows = mcfg.token_states and not src.cfg.token_states
+            if src.cfg != mcfg and not (grows and src.cfg == replace(mcfg, token_states=False)):
                 raise TrainError(f"{cfg.init_from}: its model ({src.cfg}) differs from this config ({mcfg})")
-            self.policy.update(src.parameters())
+            self.policy.update(src.parameters(), strict=not grows)
         mx.eval(self.policy.parameters())
         self.opt = optim.Adam(cfg.lr)
         self.opt.init(self.policy.trainable_parameters())
