@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,13 @@ class MetricsFollower:
             self._head = (self._head + chunk)[:_HEAD]
         update.records = self._parse(chunk)
         return update
+
+    def idle_seconds(self) -> float | None:
+        """Seconds since the file last changed; None when it does not exist."""
+        try:
+            return max(0.0, time.time() - self.path.stat().st_mtime)
+        except OSError:
+            return None
 
     def _check_same_file(self, f, size: int) -> bool:
         """Start over unless the file still begins with what was read before; True on reset.

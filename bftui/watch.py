@@ -31,6 +31,9 @@ CURVES: dict[str, tuple[str, tuple[str, ...]]] = {
 STAT_KEYS = ("policy_loss", "explained_variance", "curriculum_level")
 # Steps/s is measured over this many recent records, so the ETA follows the current pace.
 RATE_WINDOW = 20
+# A metrics file untouched this long belongs to a run that is not training now (stopped, or
+# finished under another config's limits, like the shipped agent's): no ETA is shown for it.
+IDLE_SECONDS = 120
 _CELL = 48  # characters of a program or output shown in the samples table
 
 
@@ -67,6 +70,7 @@ class WatchApp(App[str]):
         self.latest: dict = {}
         self.samples: dict[str, dict] = {}  # family -> latest sample
         self.total_steps: int | None = None
+        self.total_minutes: float | None = None
         self._pace: list[tuple[float, float]] = []  # (time, step) of recent records
 
     def compose(self) -> ComposeResult:
@@ -105,7 +109,7 @@ class WatchApp(App[str]):
 
     def _ingest(self, update: Update) -> None:
         if self.total_steps is None:
-            self.total_steps = _total_steps(self.run_dir / "config.json")
+            self.total_steps, self.total_minutes = _limits(self.run_dir / "config.json")
         curves = self._curves
         for record in update.records:
             self.records += 1
@@ -133,7 +137,7 @@ class WatchApp(App[str]):
         self.latest = {}
         self.samples = {}
         self._pace = []
-        self.total_steps = None
+        self.total_steps = self.total_minutes = None
         for curve in self._curves.values():
             curve.clear()
         self.notify("metrics.jsonl started over; cleared the dashboard", timeout=3)
@@ -166,20 +170,34 @@ class WatchApp(App[str]):
             f"step {step if step is not None else '-'}{total}",
             f"episodes {self.latest.get('episodes', '-')}",
             f"{format_value(sps)} episodes/s",
-            f"ETA {format_eta(self.eta_seconds())}",
         ]
-        if self.total_steps and isinstance(step, (int, float)) and step >= self.total_steps:
+        idle = self.follower.idle_seconds()
+        if self.finished():
             parts.append("finished (q to close)")
+        elif idle is not None and idle > IDLE_SECONDS:
+            parts.append(f"no new metrics for {format_eta(idle)}: not training now")
+        else:
+            parts.append(f"ETA {format_eta(self.eta_seconds())}")
         return "   ".join(parts)
 
+    def finished(self) -> bool:
+        """config.json's ``steps`` or ``minutes`` (of training time) reached."""
+        step, spent = _number(self.latest.get("step")), _number(self.latest.get("time"))
+        return bool((self.total_steps and step is not None and step >= self.total_steps)
+                    or (self.total_minutes and spent is not None and spent >= self.total_minutes * 60))
+
     def eta_seconds(self) -> float | None:
-        """Seconds left from the recent steps-per-second pace and config.json's ``steps``."""
-        if not self.total_steps or len(self._pace) < 2:
-            return None
-        (t0, s0), (t1, s1) = self._pace[0], self._pace[-1]
-        if t1 <= t0 or s1 <= s0:
-            return None
-        return max(0.0, (self.total_steps - s1) * (t1 - t0) / (s1 - s0))
+        """Seconds left from the recent steps-per-second pace and config.json's ``steps``, or its
+        ``minutes`` of training time if that ends the run first."""
+        left = []
+        spent = _number(self.latest.get("time"))
+        if self.total_minutes and spent is not None:
+            left.append(max(0.0, self.total_minutes * 60 - spent))
+        if self.total_steps and len(self._pace) >= 2:
+            (t0, s0), (t1, s1) = self._pace[0], self._pace[-1]
+            if t1 > t0 and s1 > s0:
+                left.append(max(0.0, (self.total_steps - s1) * (t1 - t0) / (s1 - s0)))
+        return min(left) if left else None
 
     def _stats_text(self) -> Text:
         text = Text()
@@ -240,13 +258,16 @@ def format_eta(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
-def _total_steps(config_path: Path) -> int | None:
+def _limits(config_path: Path) -> tuple[int | None, float | None]:
+    """(steps, minutes) from a run's config.json; None for a missing or unset limit."""
     try:
         config = json.loads(config_path.read_text())
     except (OSError, ValueError):
-        return None
-    steps = config.get("steps") if isinstance(config, dict) else None
-    return int(steps) if isinstance(steps, (int, float)) and steps > 0 else None
+        return None, None
+    if not isinstance(config, dict):
+        return None, None
+    steps, minutes = _number(config.get("steps")), _number(config.get("minutes"))
+    return (int(steps) if steps and steps > 0 else None), (minutes if minutes and minutes > 0 else None)
 
 
 def _number(value) -> float | None:

@@ -86,6 +86,28 @@ def test_ingests_lines_appended_while_running(tmp_path):
     run(body())
 
 
+def test_time_limit_idle_and_finished_runs(tmp_path):
+    async def body():
+        (tmp_path / "config.json").write_text(json.dumps({"steps": 1000, "minutes": 0.1}))
+        metrics = tmp_path / "metrics.jsonl"
+        metrics.write_text(jsonl(record(1), record(3)))
+        app = WatchApp(tmp_path, poll_interval=0.02)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.records == 2, "two records")
+            # 6 s of training time allowed, 1.5 s spent: the time limit comes before step 1000
+            assert app.eta_seconds() == 4.5 and "ETA 0m04s" in status_text(app)
+            old = metrics.stat().st_mtime - 3 * 3600
+            os.utime(metrics, (old, old))
+            app.poll_metrics()
+            assert "no new metrics for 3h00m: not training now" in status_text(app)
+            assert "ETA" not in status_text(app)
+            append(metrics, jsonl(record(12)))  # 6 s of training time: the run's limit
+            await wait_for(pilot, lambda: app.records == 3, "the last record")
+            assert "finished (q to close)" in status_text(app)
+
+    run(body())
+
+
 def test_truncation_starts_over(tmp_path):
     async def body():
         metrics = tmp_path / "metrics.jsonl"
