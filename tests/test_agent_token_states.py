@@ -78,3 +78,12 @@ def test_growing_token_states_starts_from_the_same_agent_and_then_learns(tmp_pat
     keep = Trainer(TrainConfig(run_dir=str(tmp_path / "keep"), init_from=str(tmp_path / "grown"), **base),
                    tmp_path / "keep")
     assert keep.policy.cfg.token_states
+
+
+def test_token_dropout_hides_token_states_from_training_episodes(tmp_path):
+    base = dict(steps=1, batch_size=8, hidden=32, encoder_layers=1, tasks_per_family=4, families=["upper"],
+                max_steps=6, curriculum=False, token_states=True)
+    tr = Trainer(TrainConfig(run_dir=str(tmp_path / "all"), token_dropout=1.0, **base), tmp_path / "all")
+    tr.update()
+    # every episode went without token states: the gated path saw only zeros and got no gradient
+    assert float(tr.policy.tok_gate[0]) == 0.0

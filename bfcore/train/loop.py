@@ -197,6 +197,9 @@ class Trainer:
         idx = self._pick()
         tasks = [self.tasks[i] for i in idx]
         feats = self.feat.batch([t.problem for t in tasks])
+        if cfg.token_dropout and "tok" in feats:
+            drop = self.np_rng.random(len(tasks)) < cfg.token_dropout
+            feats["tok"][drop] = -1  # rollout and update both see the same dropped rows
         roll = self.policy.unroll(to_mx(feats), key=self._key(self.step), temperature=cfg.temperature)
         mx.eval(roll)
         t1 = time.perf_counter()
