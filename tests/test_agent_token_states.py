@@ -87,3 +87,18 @@ def test_token_dropout_hides_token_states_from_training_episodes(tmp_path):
     tr.update()
     # every episode went without token states: the gated path saw only zeros and got no gradient
     assert float(tr.policy.tok_gate[0]) == 0.0
+
+
+def test_token_rows_facts_leaves_the_prompt_rows_alone(encoder):
+    from bfcore.agent.model import ModelConfig, Policy
+
+    prompt = "spell cat with capital letters"
+    feats = Featurizer(encoder).batch([prompt])
+    pol = Policy(ModelConfig(hidden=32, enc_dim=encoder.dim, token_states=True, token_rows="facts"))
+    pol.tok_gate = mx.ones((1,))
+    blind = dict(feats, tok=np.full_like(feats["tok"], -1))
+    with_tok, without = np.array(pol.encode_memory(to_mx(feats))[0]), np.array(pol.encode_memory(to_mx(blind))[0])
+    n = len(prompt)
+    assert np.array_equal(with_tok[:n], without[:n])  # the prompt's own rows: no token states
+    lens = [j for j, s in enumerate(feats["seg"][0]) if SEGMENTS[s] == "len"]
+    assert all(not np.allclose(with_tok[j], without[j]) for j in lens)  # each word's length row: its word's

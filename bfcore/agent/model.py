@@ -39,6 +39,7 @@ class ModelConfig:
     enc_dim: int = 0          # 0 = no encoder conditioning
     max_steps: int = 18       # tokens per program, END included
     token_states: bool = False  # each memory row also sees its token's LLM state (needs enc_dim)
+    token_rows: str = "all"     # "all" rows, or only the derived "facts" (a word's length row)
 
 
 class GRUCell(nn.Module):
@@ -118,7 +119,8 @@ class Policy(nn.Module):
             x = x + self.enc_gate * self.enc_pool(b["enc_pooled"])[:, None, :]
             if self.cfg.token_states:
                 T = b["enc_states"].shape[1]
-                pick = (b["tok"][..., None] == mx.arange(T)).astype(mx.float32)  # [B, M, T]; -1 -> zeros
+                tok = b["tok"] if self.cfg.token_rows == "all" else mx.where(b["seg"] == 0, -1, b["tok"])
+                pick = (tok[..., None] == mx.arange(T)).astype(mx.float32)  # [B, M, T]; -1 -> zeros
                 x = x + self.tok_gate * (pick @ self.tok_proj(b["enc_states"]))
         for conv in self.convs:
             x = x * m

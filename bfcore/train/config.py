@@ -63,6 +63,8 @@ class TrainConfig:
     encoder_layers: int = _f(4, "LLM layers kept for the frozen encoder (0: no LLM, characters only)")
     encoder_model: str = _f("", "encoder model (empty: the embedded SmolLM2 GGUF)")
     token_states: bool = _f(False, "each prompt character also sees the LLM state of its token (needs the encoder)")
+    token_rows: str = _f("all", "which memory rows get token states: 'all', or 'facts' (the derived rows only, e.g. "
+                                "a word's length)")
     token_dropout: float = _f(0.0, "share of training episodes whose prompt goes without token states (so the agent "
                                     "keeps reading characters and positions too)")
 

@@ -77,12 +77,16 @@ class Trainer:
                                  else Path(cfg.init_from))
         # a fine-tuned agent keeps the token states it has; one without them may grow them
         tok = bool((cfg.token_states or (src is not None and src.cfg.token_states)) and self.feat.enc_dim)
-        mcfg = ModelConfig(cfg.hidden, cfg.conv_layers, self.feat.enc_dim, cfg.max_steps, token_states=tok)
+        if cfg.token_rows not in ("all", "facts"):
+            raise TrainError(f"token_rows must be 'all' or 'facts', got {cfg.token_rows!r}")
+        rows = src.cfg.token_rows if src is not None and src.cfg.token_states else cfg.token_rows
+        mcfg = ModelConfig(cfg.hidden, cfg.conv_layers, self.feat.enc_dim, cfg.max_steps, token_states=tok,
+                           token_rows=rows)
         self.policy = Policy(mcfg)
         if src is not None:
             # the grown weights are gated off at 0, so the agent starts out exactly as it was
             grows = mcfg.token_states and not src.cfg.token_states
-            if src.cfg != mcfg and not (grows and src.cfg == replace(mcfg, token_states=False)):
+            if src.cfg != mcfg and not (grows and src.cfg == replace(mcfg, token_states=False, token_rows="all")):
                 raise TrainError(f"{cfg.init_from}: its model ({src.cfg}) differs from this config ({mcfg})")
             self.policy.update(src.parameters(), strict=not grows)
         mx.eval(self.policy.parameters())
