@@ -74,6 +74,27 @@ async def test_step_over_a_loop_and_run_to_cursor(tmp_path):
         await pilot.press("f4")
         await settle(pilot, panel)
         assert (m.pc, m.output, panel.reason) == (13, b"\x06", "cursor")
+        # behind the current instruction, outside any loop around it: not run to the end
+        panel.editor.move_cursor(panel.editor.location_of(0))
+        await pilot.press("f4")
+        await settle(pilot, panel)
+        assert (m.pc, m.output) == (13, b"\x06")
+        assert any("behind the current instruction" in n.message for n in app._notifications)
+
+
+@sync
+async def test_run_to_a_cursor_behind_inside_a_loop_comes_back_to_it(tmp_path):
+    source = "++[>+<-]>."
+    app = debug_app(source, data_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = panel_of(app)
+        await pilot.press("f8", "f8", "f8", "f8", "f8")  # ++[>+ : pc 5, inside the loop
+        m = panel.machine
+        assert m.pc == 5
+        panel.editor.move_cursor(panel.editor.location_of(3))  # the '>' behind it, in the same loop
+        await pilot.press("f4")
+        await settle(pilot, panel)
+        assert (m.pc, m.tape[1], panel.reason) == (3, 1, "cursor")
 
 
 @sync

@@ -27,6 +27,12 @@ CHUNK_BUDGET = 0.02  # seconds of stepping per tick: the rest of the tick is for
 EDIT_SETTLE = 0.25  # seconds after the last keystroke before the edited program is rebuilt
 
 
+def _loop_around(source: str, behind: int, pc: int) -> bool:
+    """True when a loop holds both positions, so the program may come back to ``behind``."""
+    pairs = matching_brackets(source)
+    return any(a <= behind and b >= pc for a, b in pairs.items() if a < b)
+
+
 def matching_brackets(source: str) -> dict[int, int]:
     """Both directions of every matched bracket pair (unmatched ones are left out)."""
     pairs, stack = {}, []
@@ -231,9 +237,15 @@ class DebuggerPanel(Vertical):
         self.step()
 
     def run_to_cursor(self) -> None:
-        if self._ready_machine() is None:
+        if (m := self._ready_machine()) is None:
             return
-        self._start_run(stop_at=self.editor.cursor_index, reason="cursor")
+        cursor = self.editor.cursor_index
+        if cursor < m.pc and not _loop_around(self.source, cursor, m.pc):
+            # running would go to the end: nothing can jump back there
+            self.app.notify("The cursor is behind the current instruction and no loop leads back to it; "
+                            "Reset (F2) first to run to it.", severity="warning", timeout=4)
+            return
+        self._start_run(stop_at=cursor, reason="cursor")
 
     def run(self) -> None:
         if self._ready_machine() is None:
