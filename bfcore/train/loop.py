@@ -58,6 +58,12 @@ class Trainer:
             raise TrainError(f"algo must be 'ppo' or 'grpo', got {cfg.algo!r}")
         if cfg.algo == "grpo" and cfg.batch_size % cfg.group_size:
             raise TrainError(f"batch_size {cfg.batch_size} is not a multiple of group_size {cfg.group_size}")
+        if cfg.token_rows not in ("all", "facts"):
+            raise TrainError(f"token_rows must be 'all' or 'facts', got {cfg.token_rows!r}")
+        if not 0.0 <= cfg.token_dropout <= 1.0:
+            raise TrainError(f"token_dropout must be between 0 and 1, got {cfg.token_dropout}")
+        if cfg.token_states and not cfg.encoder_layers:
+            raise TrainError("token_states needs the encoder (encoder_layers > 0)")
         self.cfg, self.run_dir, self.ckpt = cfg, run_dir, run_dir / "checkpoint"
         self.tasks = _load_tasks(cfg)
         # the one place seeds are set
@@ -77,8 +83,6 @@ class Trainer:
                                  else Path(cfg.init_from))
         # a fine-tuned agent keeps the token states it has; one without them may grow them
         tok = bool((cfg.token_states or (src is not None and src.cfg.token_states)) and self.feat.enc_dim)
-        if cfg.token_rows not in ("all", "facts"):
-            raise TrainError(f"token_rows must be 'all' or 'facts', got {cfg.token_rows!r}")
         rows = src.cfg.token_rows if src is not None and src.cfg.token_states else cfg.token_rows
         mcfg = ModelConfig(cfg.hidden, cfg.conv_layers, self.feat.enc_dim, cfg.max_steps, token_states=tok,
                            token_rows=rows)
