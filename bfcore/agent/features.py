@@ -55,23 +55,20 @@ class Featurizer:
             out["enc_states"], out["enc_mask"] = states, mask
             out["enc_pooled"] = np.stack([p for _, p in encs])
             out["tok"] = np.full_like(out["src"], -1)
-            for i, p in enumerate(prompts):
-                tok = self._char_tokens(p)
-                src = out["src"][i]
-                hit = src >= 0
-                out["tok"][i, hit] = tok[np.minimum(src[hit], len(tok) - 1)]
+            for i, (p, m) in enumerate(zip(prompts, mems)):
+                out["tok"][i, : len(m)] = self._row_tokens(p, m.src)
         return out
 
-    def _char_tokens(self, prompt: str) -> np.ndarray:
-        """For each prompt character, the index of the token that holds it (-1: none, or unknown)."""
-        tok = self._tok.get(prompt)
-        if tok is None:
-            tok = np.full(max(len(prompt), 1), -1, np.int32)
+    def _row_tokens(self, prompt: str, src: np.ndarray) -> np.ndarray:
+        """For each memory row, the index of the token holding the character it stands for (-1: none)."""
+        rows = self._tok.get(prompt)
+        if rows is None:
+            of_char = np.full(len(prompt) + 1, -1, np.int32)  # the extra last slot answers src == -1
             spans = getattr(self.encoder, "token_spans", None)
             for t, (a, b) in enumerate((spans(prompt) if spans else None) or []):
-                tok[a:b] = t
-            self._tok[prompt] = tok
-        return tok
+                of_char[a:b] = t
+            rows = self._tok[prompt] = of_char[src]
+        return rows
 
 
 def to_mx(batch: dict[str, np.ndarray], index=None):

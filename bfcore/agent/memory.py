@@ -172,7 +172,7 @@ def build_memory(prompt: str) -> Memory:
                   valid, arr[:, 8])
 
 
-FIELDS = ("byte", "seg", "wfe", "wfs", "quoted", "digit", "pos", "rpos", "numval")
+FIELDS = ("byte", "seg", "wfe", "wfs", "quoted", "digit", "pos", "rpos", "numval", "src")
 
 
 def pad_batch(mems: list[Memory]) -> dict[str, np.ndarray]:
@@ -180,7 +180,7 @@ def pad_batch(mems: list[Memory]) -> dict[str, np.ndarray]:
     B, M = len(mems), max(len(m) for m in mems)
     out = {f: np.zeros((B, M), np.int32) for f in FIELDS}
     out["numval"][:] = NO_NUM
-    out["src"] = np.full((B, M), -1, np.int32)
+    out["src"][:] = -1
     out["byte"][:] = SEP_BYTE
     out["table"] = np.zeros((B, M, 4), np.int32)
     out["valid"] = np.zeros((B, M, K), bool)
@@ -189,7 +189,6 @@ def pad_batch(mems: list[Memory]) -> dict[str, np.ndarray]:
         n = len(m)
         for f in FIELDS:
             out[f][i, :n] = getattr(m, f)
-        out["src"][i, :n] = m.src
         out["table"][i, :n] = m.table
         out["valid"][i, :n] = m.valid
         out["mask"][i, :n] = True
