@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import replace
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -82,17 +82,17 @@ class Trainer:
             src, _ = load_policy(Path(cfg.init_from) / "checkpoint" if (Path(cfg.init_from) / "checkpoint").is_dir()
                                  else Path(cfg.init_from))
         # a fine-tuned agent keeps the token states it has; one without them may grow them
-        tok = bool((cfg.token_states or (src is not None and src.cfg.token_states)) and self.feat.enc_dim)
-        rows = src.cfg.token_rows if src is not None and src.cfg.token_states else cfg.token_rows
+        has = src is not None and src.cfg.token_states
+        tok = bool((cfg.token_states or has) and self.feat.enc_dim)
+        rows = (src.cfg.token_rows if has else cfg.token_rows) if tok else "all"
         mcfg = ModelConfig(cfg.hidden, cfg.conv_layers, self.feat.enc_dim, cfg.max_steps, token_states=tok,
                            token_rows=rows)
         self.policy = Policy(mcfg)
         if src is not None:
-            # the grown weights are gated off at 0, so the agent starts out exactly as it was
-            grows = mcfg.token_states and not src.cfg.token_states
-            if src.cfg != mcfg and not (grows and src.cfg == replace(mcfg, token_states=False, token_rows="all")):
+            if replace(src.cfg, token_states=tok, token_rows=rows) != mcfg:
                 raise TrainError(f"{cfg.init_from}: its model ({src.cfg}) differs from this config ({mcfg})")
-            self.policy.update(src.parameters(), strict=not grows)
+            # grown weights are gated off at 0, so the agent starts out exactly as it was
+            self.policy.update(src.parameters(), strict=not (tok and not has))
         mx.eval(self.policy.parameters())
         self.opt = optim.Adam(cfg.lr)
         self.opt.init(self.policy.trainable_parameters())
