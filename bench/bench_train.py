@@ -37,36 +37,18 @@ def main() -> int:
         return finetune(args.finetune, args.minutes, args.lr)
     from bfcore.agent.features import to_mx
     from bfcore.runtime import STATE, mx
-    from bfcore.train import TrainConfig, Trainer
+    from bfcore.train import TrainConfig
 
     cfg = TrainConfig(steps=args.updates, encoder_layers=0 if args.no_encoder else 4)
     # baseline 2: a fresh trainer, same seed, with random (not length-bucketed) minibatches
     plain = TrainConfig(steps=args.updates, encoder_layers=cfg.encoder_layers, bucket_lengths=False)
-    with tempfile.TemporaryDirectory() as d:
-        tr = Trainer(plain, Path(d))
-        tr.curriculum.level = args.level
-        tr.update()  # warm-up
-        t = time.perf_counter()
-        eps_plain = sum(tr.update()["episodes"] for _ in range(args.updates))
-        dt_plain = time.perf_counter() - t
-    with tempfile.TemporaryDirectory() as d:
-        tr = Trainer(cfg, Path(d))
-        tr.curriculum.level = args.level
-        tr.update()  # warm-up
-        t = time.perf_counter()
-        eps = 0
-        parts = {"time/rollout": 0.0, "time/score": 0.0, "time/optimize": 0.0}
-        for _ in range(args.updates):
-            s = tr.update()
-            eps += s["episodes"]
-            for k in parts:
-                parts[k] += s[k]
-        dt = time.perf_counter() - t
-        t = time.perf_counter()
-        for i in range(args.updates):
-            feats = tr.feat.batch([tr.tasks[j].problem for j in tr._pick()])
-            mx.eval(tr.policy.unroll(to_mx(feats), key=mx.random.key(i)))
-        roll = time.perf_counter() - t
+    eps_plain, dt_plain, _, _ = timed_updates(plain, args)
+    eps, dt, parts, tr = timed_updates(cfg, args)
+    t = time.perf_counter()
+    for i in range(args.updates):
+        feats = tr.feat.batch([tr.tasks[j].problem for j in tr._pick()])
+        mx.eval(tr.policy.unroll(to_mx(feats), key=mx.random.key(i)))
+    roll = time.perf_counter() - t
     print(f"machine: {platform.machine()} {os.cpu_count()} cpus, BLAS {STATE['blas']}, load avg {os.getloadavg()[0]:.1f}")
     print(f"config: batch {cfg.batch_size}, epochs {cfg.epochs} x {cfg.minibatches} minibatches, hidden {cfg.hidden}, "
           f"encoder layers {cfg.encoder_layers}, curriculum level {args.level}")
@@ -76,6 +58,26 @@ def main() -> int:
           f"{eps_plain / dt_plain:.0f} episodes/s; bucketed/random {eps / dt / (eps_plain / dt_plain):.2f}x")
     print(f"baseline rollout only: {eps / roll:.0f} episodes/s; train/rollout ratio {roll / dt:.2f}")
     return 0
+
+
+def timed_updates(cfg, args):
+    """(episodes, seconds, time split, trainer) of ``args.updates`` updates by a fresh trainer at
+    curriculum level ``args.level``, after one warm-up update."""
+    from bfcore.train import Trainer
+
+    with tempfile.TemporaryDirectory() as d:
+        tr = Trainer(cfg, Path(d))  # update() writes nothing; the directory is only named
+    tr.curriculum.level = args.level
+    tr.update()  # warm-up
+    parts = {"time/rollout": 0.0, "time/score": 0.0, "time/optimize": 0.0}
+    eps = 0
+    t = time.perf_counter()
+    for _ in range(args.updates):
+        s = tr.update()
+        eps += s["episodes"]
+        for k in parts:
+            parts[k] += s[k]
+    return eps, time.perf_counter() - t, parts, tr
 
 
 def finetune(family: str, minutes: float, lr: float | None = None) -> int:
