@@ -1,8 +1,10 @@
 """Training throughput: episodes/s (rollout + scoring + update) at the default TrainConfig.
 
 Run: .venv/bin/python bench/bench_train.py [--updates 12] [--no-encoder]
-Baselines in the same run: the rollout alone (no update), so the ratio shows the update's share, and a
-fresh trainer with the same seed and random (not length-bucketed) minibatches, measured first.
+Baselines in the same run: the rollout alone (no update), so the ratio shows the update's share; a
+fresh trainer with the same seed and random (not length-bucketed) minibatches; and one whose update
+scores the rollout's actions step by step, as the rollout computed them (``unroll(stepwise=True)``),
+instead of teacher-forced over all steps at once.
 Short targets early in the curriculum make episodes short; the figure is measured at --level
 (3 = all targets, the slowest).
 
@@ -43,6 +45,7 @@ def main() -> int:
     # baseline 2: a fresh trainer, same seed, with random (not length-bucketed) minibatches
     plain = TrainConfig(steps=args.updates, encoder_layers=cfg.encoder_layers, bucket_lengths=False)
     eps_plain, dt_plain, _, _ = timed_updates(plain, args)
+    eps_step, dt_step, parts_step, _ = timed_updates(cfg, args, stepwise=True)
     eps, dt, parts, tr = timed_updates(cfg, args)
     t = time.perf_counter()
     for i in range(args.updates):
@@ -56,17 +59,23 @@ def main() -> int:
     print("  split: " + ", ".join(f"{k[5:]} {v / dt:.0%}" for k, v in parts.items()))
     print(f"baseline random minibatches (bucket_lengths off, fresh trainer, same seed): "
           f"{eps_plain / dt_plain:.0f} episodes/s; bucketed/random {eps / dt / (eps_plain / dt_plain):.2f}x")
+    print(f"baseline step-by-step scoring in the update (fresh trainer, same seed): {eps_step / dt_step:.0f} "
+          f"episodes/s, optimize {parts_step['time/optimize'] / eps_step * 1000:.2f} ms/episode against "
+          f"{parts['time/optimize'] / eps * 1000:.2f}; train speed-up {eps / dt / (eps_step / dt_step):.2f}x")
     print(f"baseline rollout only: {eps / roll:.0f} episodes/s; train/rollout ratio {roll / dt:.2f}")
     return 0
 
 
-def timed_updates(cfg, args):
+def timed_updates(cfg, args, stepwise=False):
     """(episodes, seconds, time split, trainer) of ``args.updates`` updates by a fresh trainer at
     curriculum level ``args.level``, after one warm-up update."""
     from bfcore.train import Trainer
 
     with tempfile.TemporaryDirectory() as d:
         tr = Trainer(cfg, Path(d))  # update() writes nothing; the directory is only named
+    if stepwise:  # the update's loss calls unroll(actions=...), which calls score: score step by step
+        pol = tr.policy
+        pol.score = lambda b, actions: type(pol).unroll(pol, b, actions=actions, stepwise=True)
     tr.curriculum.level = args.level
     tr.update()  # warm-up
     parts = {"time/rollout": 0.0, "time/score": 0.0, "time/optimize": 0.0}

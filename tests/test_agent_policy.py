@@ -99,3 +99,33 @@ def test_load_errors_name_the_file(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"")
     with pytest.raises(AgentError, match="state.json"):
         Agent.load(tmp_path)
+
+
+@pytest.mark.parametrize("with_encoder", [False, True])
+def test_scoring_a_rollouts_actions_gives_its_log_probs_values_and_entropies(with_encoder):
+    """The PPO update scores the rollout's actions teacher-forced (all steps at once): it must compute
+    what the step-by-step rollout computed, or the first ratio would not be 1."""
+    from bfcore.agent.features import Featurizer, to_mx
+    from bfcore.agent.model import ModelConfig, Policy
+    from bfcore.runtime import mx
+
+    enc = None
+    if with_encoder:
+        from bfcore.encoder import load_encoder
+
+        enc = load_encoder(layers=1, cache=False)
+    feat = Featurizer(enc)
+    mx.random.seed(3)
+    pol = Policy(ModelConfig(hidden=32, enc_dim=feat.enc_dim, max_steps=12, token_states=with_encoder))
+    if with_encoder:  # open the gates, so the encoder paths count
+        pol.enc_gate, pol.tok_gate = mx.array([0.8]), mx.array([0.6])
+    prompts = ["say hi", "what is 12 plus 30", "reverse the word cat", "print 3 times the letter z", "shout bag"] * 4
+    b = to_mx(feat.batch(prompts))
+    roll = pol.unroll(b, key=mx.random.key(7), temperature=3.0)  # hot: long, varied programs
+    alive = np.array(roll["alive"])
+    assert alive.sum(1).max() > 3 and (alive.sum(1) < alive.shape[1]).any()  # some end, some run on
+    for scored in (pol.unroll(b, actions=roll["actions"]), pol.unroll(b, actions=roll["actions"], stepwise=True)):
+        assert (np.array(scored["alive"]) == alive).all()
+        assert (np.array(scored["byte"]) == np.array(roll["byte"])).all()
+        for k in ("logp", "value", "entropy"):
+            np.testing.assert_allclose(np.array(scored[k])[alive], np.array(roll[k])[alive], rtol=1e-4, atol=1e-4)

@@ -11,8 +11,10 @@ encoder's token states, and scores every action at once:
 * the END pointer slot (any position; it ends the program);
 * a generator softmax over printable bytes, for bytes the prompt does not contain.
 
-A value head reads the same state. ``unroll`` either samples (rollout) or scores given actions
-(PPO update) with one code path, so the update recomputes exactly what the rollout did.
+A value head reads the same state. ``unroll`` samples step by step (rollout, generation); the PPO
+update scores the sampled actions with ``score``, teacher-forced: the inputs of every step follow
+from the actions, so only the GRU recurrence is sequential and the rest is batched over all steps
+(a test checks that it recomputes what the rollout did).
 """
 
 from __future__ import annotations
@@ -49,7 +51,12 @@ class GRUCell(nn.Module):
         self.wh = nn.Linear(n_hidden, 3 * n_hidden)
 
     def __call__(self, x, h):
-        gx, gh = self.wx(x), self.wh(h)
+        return self.recur(self.wx(x), h)
+
+    def recur(self, gx, h):
+        """The recurrent part, given the input projection ``wx(x)`` (computed for all steps at once
+        when the inputs are known in advance)."""
+        gh = self.wh(h)
         H = h.shape[-1]
         r = mx.sigmoid(gx[:, :H] + gh[:, :H])
         z = mx.sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
@@ -178,9 +185,13 @@ class Policy(nn.Module):
         return h, logits, value
 
     # ------------------------------------------------------------ whole episodes
-    def unroll(self, b, actions=None, key=None, greedy=False, temperature=1.0, steps=None):
+    def unroll(self, b, actions=None, key=None, greedy=False, temperature=1.0, steps=None, stepwise=False):
         """Sample (actions None) or score given actions [B, S]. Returns a dict of [B, S] arrays:
-        actions, logp, entropy, value, byte (printed byte, -1 for END/after END), alive (step counts)."""
+        actions, logp, entropy, value, byte (printed byte, -1 for END/after END), alive (step counts).
+        Given actions are scored all steps at once (``score``), or step by step like a rollout with
+        ``stepwise`` (the baseline bench/bench_train.py compares against)."""
+        if actions is not None and not stepwise:
+            return self.score(b, actions)
         B, M = b["mask"].shape
         S = actions.shape[1] if actions is not None else (steps or self.cfg.max_steps)
         ctx = self.context(b)
@@ -224,6 +235,71 @@ class Policy(nn.Module):
             prev_tr = mx.where(is_ptr, k_idx, GEN_TR).astype(mx.int32)
             prev_pos = mx.where(is_ptr, m_idx, -1).astype(mx.int32)
         return {k: mx.stack(v, axis=1) for k, v in out.items()}
+
+    def score(self, b, actions):
+        """``unroll`` for given actions [B, S] (the PPO update), teacher-forced: every step's inputs
+        follow from the actions, so only the GRU recurrence runs step by step and everything else is
+        one batched op over all steps. Same maths as ``step``; the update's ratio starts at 1."""
+        B, M = b["mask"].shape
+        S, H = actions.shape[1], self.cfg.hidden
+        ctx = self.context(b)
+        mem = ctx["mem"]
+        r = _replay(b["table"].reshape(B, M * 4), actions, M)
+        prev_pos = r["prev_pos"]
+        onehot = (mx.arange(M) == prev_pos[..., None]).astype(mem.dtype)  # [B, S, M]
+        steps = self.step_emb.weight[mx.minimum(mx.arange(S), 31)]
+        x = self.byte_emb(r["prev_byte"]) + self.tr_emb(r["prev_tr"]) + steps + onehot @ mem
+        gx, h, hs = self.cell.wx(x), ctx["h"], []
+        for t in range(S):
+            h = self.cell.recur(gx[:, t], h)
+            hs.append(h)
+        h = mx.stack(hs, axis=1)  # [B, S, H]
+        if ctx["ek"] is not None:
+            ek = ctx["ek"]
+            att = (h @ ek.transpose(0, 2, 1)) / math.sqrt(H)  # [B, S, T]
+            att = mx.where(b["enc_mask"][:, None, :], att, NEG)
+            c = self.enc_gate * (mx.softmax(att, axis=-1) @ ek)
+        else:
+            c = mx.zeros_like(h)
+        hc = mx.concatenate([h, c], -1)
+        q = mx.tanh(self.q(hc))
+        qk = self.qk(q).reshape(B, S, K, H)
+        ptr = (qk.reshape(B, S * K, H) @ mem.transpose(0, 2, 1)).reshape(B, S, K, M).transpose(0, 1, 3, 2)
+        rem_tab = (qk @ self.rem_emb.weight.T).transpose(0, 1, 3, 2)  # [B, S, 6, K]
+        rel_tab = (qk @ self.rel_emb.weight.T).transpose(0, 1, 3, 2)  # [B, S, 4, K]
+        rel = mx.arange(M) - prev_pos[..., None]  # [B, S, M]
+        rel = mx.where((prev_pos < 0)[..., None], 0,
+                       mx.where(rel == 0, 1, mx.where(rel == 1, 2, mx.where(rel == -1, 3, 0))))
+        bucket = _rem_bucket(b["numval"][:, None, :], mx.arange(S)[None, :, None])
+        ptr = ptr + (bucket[..., None] == mx.arange(6)).astype(mem.dtype) @ rem_tab
+        ptr = ptr + (rel[..., None] == mx.arange(4)).astype(mem.dtype) @ rel_tab
+        ptr = mx.where(b["valid"][:, None], ptr * (1 / math.sqrt(H)), NEG).reshape(B, S, M * K)
+        logits = mx.concatenate([ptr, self.gen(q)], -1)
+        logp_all = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
+        return {"actions": actions, "logp": mx.take_along_axis(logp_all, actions[..., None], axis=-1)[..., 0],
+                "entropy": -(mx.exp(logp_all) * logp_all).sum(-1), "value": self.v2(mx.tanh(self.v1(hc)))[..., 0],
+                "byte": r["byte"], "alive": r["alive"]}
+
+
+def _replay(table, actions, M: int) -> dict:
+    """Per-step inputs of given actions [B, S]: what ``unroll`` feeds each step (previous byte,
+    transform and position), which steps are alive, and the bytes printed. Steps after END differ
+    from a rollout's (they are dead there too, and every loss term skips them)."""
+    B = actions.shape[0]
+    is_ptr = actions < M * K
+    m_idx, k_idx = actions // K, actions % K
+    is_end = is_ptr & (k_idx == END_K)
+    ptr_byte = mx.take_along_axis(table, mx.clip(m_idx * 4 + mx.minimum(k_idx, 3), 0, M * 4 - 1), axis=-1)
+    byte = mx.where(is_ptr, ptr_byte, mx.array(GEN_BYTES)[mx.clip(actions - M * K, 0, N_GEN - 1)])
+    ended = mx.cumsum(is_end.astype(mx.int32), axis=1)
+    alive = mx.concatenate([mx.ones((B, 1), mx.bool_), ended[:, :-1] == 0], 1)
+
+    def shift(v, first):
+        return mx.concatenate([mx.full((B, 1), first, mx.int32), v[:, :-1].astype(mx.int32)], 1)
+
+    return {"prev_byte": shift(byte, 256), "prev_tr": shift(mx.where(is_ptr, k_idx, GEN_TR), START_TR),
+            "prev_pos": shift(mx.where(is_ptr, m_idx, -1), -1), "alive": alive,
+            "byte": mx.where(alive & ~is_end, byte, -1)}
 
 
 def config_dict(cfg: ModelConfig) -> dict:
