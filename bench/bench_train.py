@@ -1,12 +1,15 @@
 """Training throughput: episodes/s (rollout + scoring + update) at the default TrainConfig.
 
 Run: .venv/bin/python bench/bench_train.py [--updates 12] [--no-encoder]
-Baselines in the same run: the rollout alone (no update), so the ratio shows the update's share; a
-fresh trainer with the same seed and random (not length-bucketed) minibatches; and one whose update
-scores the rollout's actions step by step, as the rollout computed them (``unroll(stepwise=True)``),
-instead of teacher-forced over all steps at once.
-Short targets early in the curriculum make episodes short; the figure is measured at --level
-(3 = all targets, the slowest).
+
+The headline: a fresh trainer at the default config (as `bftui train` starts), at curriculum --level
+(3 = all targets, the slowest), after one warm-up update.
+Baselines in the same run, as ratios: one trainer started from the shipped agent's weights with a
+learning rate of 0 (so every variant sees the same policy and episode lengths; fresh trainers drift
+apart as they learn, which hid real differences) runs its updates alternating between the default and
+(a) random instead of size-bucketed minibatches (``bucket_rows`` off), (b) step-by-step scoring in the
+update, as the rollout computes it (``unroll(stepwise=True)``) instead of teacher-forced. Also: the
+rollout alone, to show the update's share.
 
 Fine-tuning: --finetune FAMILY [--minutes 5] evaluates the shipped agent on the family's test split
 (a family it never trained on, e.g. 'double'), fine-tunes it on the family's train split for that
@@ -21,9 +24,13 @@ import platform
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+PARTS = ("time/rollout", "time/score", "time/optimize")
+VARIANTS = ("default", "random minibatches", "step-by-step scoring")
 
 
 def main() -> int:
@@ -42,11 +49,8 @@ def main() -> int:
     from bfcore.train import TrainConfig
 
     cfg = TrainConfig(steps=args.updates, encoder_layers=0 if args.no_encoder else 4)
-    # baseline 2: a fresh trainer, same seed, with random (not length-bucketed) minibatches
-    plain = TrainConfig(steps=args.updates, encoder_layers=cfg.encoder_layers, bucket_lengths=False)
-    eps_plain, dt_plain, _, _ = timed_updates(plain, args)
-    eps_step, dt_step, parts_step, _ = timed_updates(cfg, args, stepwise=True)
-    eps, dt, parts, tr = timed_updates(cfg, args)
+    tr = trainer(cfg, args.level)
+    eps, dt, parts = timed(tr, args.updates)
     t = time.perf_counter()
     for i in range(args.updates):
         feats = tr.feat.batch([tr.tasks[j].problem for j in tr._pick()])
@@ -57,36 +61,61 @@ def main() -> int:
           f"encoder layers {cfg.encoder_layers}, curriculum level {args.level}")
     print(f"train: {eps / dt:.0f} episodes/s (rollout + score + update; target >= 1000)")
     print("  split: " + ", ".join(f"{k[5:]} {v / dt:.0%}" for k, v in parts.items()))
-    print(f"baseline random minibatches (bucket_lengths off, fresh trainer, same seed): "
-          f"{eps_plain / dt_plain:.0f} episodes/s; bucketed/random {eps / dt / (eps_plain / dt_plain):.2f}x")
-    print(f"baseline step-by-step scoring in the update (fresh trainer, same seed): {eps_step / dt_step:.0f} "
-          f"episodes/s, optimize {parts_step['time/optimize'] / eps_step * 1000:.2f} ms/episode against "
-          f"{parts['time/optimize'] / eps * 1000:.2f}; train speed-up {eps / dt / (eps_step / dt_step):.2f}x")
     print(f"baseline rollout only: {eps / roll:.0f} episodes/s; train/rollout ratio {roll / dt:.2f}")
+    if args.no_encoder:
+        return 0
+    fixed = trainer(replace(cfg, init_from=str(default_agent()), lr=0.0), args.level)
+    base_cfg, pol = fixed.cfg, fixed.policy
+    totals = {name: [0, 0.0, dict.fromkeys(PARTS, 0.0)] for name in VARIANTS}
+    for _ in range(args.updates):
+        for name in VARIANTS:
+            fixed.cfg = replace(base_cfg, bucket_rows=name != "random minibatches")
+            pol.__dict__.pop("score", None)  # back to the class's teacher-forced score
+            if name == "step-by-step scoring":  # the update's loss calls unroll(actions=...) -> score
+                pol.score = lambda b, actions: type(pol).unroll(pol, b, actions=actions, stepwise=True)
+            e, d, p = timed(fixed, 1)
+            tot = totals[name]
+            tot[0] += e
+            tot[1] += d
+            for k in PARTS:
+                tot[2][k] += p[k]
+    pol.__dict__.pop("score", None)
+    e0, d0, p0 = totals["default"]
+    print(f"same policy (shipped agent, lr 0), {args.updates} updates of each variant, alternating:")
+    for name, (e, d, p) in totals.items():
+        print(f"  {name:22s} {e / d:5.0f} episodes/s, optimize {p['time/optimize'] / e * 1000:.2f} ms/episode, "
+              f"rollout {p['time/rollout'] / e * 1000:.2f} ms/episode; default is {(e0 / d0) / (e / d):.2f}x this")
     return 0
 
 
-def timed_updates(cfg, args, stepwise=False):
-    """(episodes, seconds, time split, trainer) of ``args.updates`` updates by a fresh trainer at
-    curriculum level ``args.level``, after one warm-up update."""
+def default_agent() -> Path:
+    from bfcore.agent import default_agent_dir
+
+    return default_agent_dir()
+
+
+def trainer(cfg, level: int):
+    """A trainer at curriculum ``level``, after one warm-up update."""
     from bfcore.train import Trainer
 
     with tempfile.TemporaryDirectory() as d:
         tr = Trainer(cfg, Path(d))  # update() writes nothing; the directory is only named
-    if stepwise:  # the update's loss calls unroll(actions=...), which calls score: score step by step
-        pol = tr.policy
-        pol.score = lambda b, actions: type(pol).unroll(pol, b, actions=actions, stepwise=True)
-    tr.curriculum.level = args.level
-    tr.update()  # warm-up
-    parts = {"time/rollout": 0.0, "time/score": 0.0, "time/optimize": 0.0}
+    tr.curriculum.level = level
+    tr.update()
+    return tr
+
+
+def timed(tr, updates: int):
+    """(episodes, seconds, time split) of ``updates`` updates."""
+    parts = dict.fromkeys(PARTS, 0.0)
     eps = 0
     t = time.perf_counter()
-    for _ in range(args.updates):
+    for _ in range(updates):
         s = tr.update()
         eps += s["episodes"]
         for k in parts:
             parts[k] += s[k]
-    return eps, time.perf_counter() - t, parts, tr
+    return eps, time.perf_counter() - t, parts
 
 
 def finetune(family: str, minutes: float, lr: float | None = None) -> int:

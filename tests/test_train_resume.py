@@ -99,3 +99,25 @@ def test_training_learns_a_single_family(tmp_path):
     train(tiny(tmp_path / "l", families=["add", "max"], steps=30, batch_size=64, hidden=64, report_every=10,
                curriculum=False, lr=3e-3), on_report=reports.append)
     assert reports[-1]["episodic_return"] > reports[0]["episodic_return"] + 0.15
+
+
+def test_minibatches_are_parts_of_similar_memory_sizes_each_padded_to_its_own(tmp_path):
+    from bfcore.train import Trainer
+
+    tr = Trainer(tiny(tmp_path, minibatches=2, batch_size=32, families=["add", "print", "concat"]), tmp_path)
+    rows = np.array([len(tr.feat.memory(tr.tasks[i].problem)) for i in tr._pick()])
+    low, high = tr._minibatches(rows)
+    assert sorted(np.concatenate([low, high]).tolist()) == list(range(32))
+    assert rows[low].max() <= rows[high].min() and rows[low].max() < rows.max()
+    tr.cfg.bucket_rows = False
+    assert any(rows[a].max() > rows[b].min() for a, b in [tr._minibatches(rows) for _ in range(5)])
+    # the rollout and the update run each part at its own width: the update still learns
+    before = tr.update()
+    assert before["episodes"] == 32 and abs(before["first_ratio_kl"]) < 1e-5
+
+
+def test_configs_written_by_earlier_versions_still_load():
+    old = dict(TrainConfig().to_dict(), bucket_lengths=True)  # retired field
+    assert TrainConfig.from_dict(old) == TrainConfig()
+    with pytest.raises(ValueError, match="unknown TrainConfig fields: bukcet_rows"):
+        TrainConfig.from_dict({"bukcet_rows": True})

@@ -34,13 +34,16 @@ class Featurizer:
             for i, p in enumerate(part):
                 self._enc[p] = (states[i, : int(mask[i].sum())], pooled[i])
 
+    def memory(self, prompt: str):
+        m = self._mem.get(prompt)
+        if m is None:
+            m = self._mem[prompt] = build_memory(prompt)
+        return m
+
     def batch(self, prompts: list[str]) -> dict[str, np.ndarray]:
-        mems = []
-        for p in prompts:
-            m = self._mem.get(p)
-            if m is None:
-                m = self._mem[p] = build_memory(p)
-            mems.append(m)
+        """Model inputs for these prompts, padded to the longest of them (so a batch of short
+        prompts costs what short prompts cost)."""
+        mems = [self.memory(p) for p in prompts]
         out = pad_batch(mems)
         if self.encoder is not None:
             self.warm(prompts)

@@ -17,6 +17,11 @@ def _f(default, help: str, **kw):
 FINETUNE_LR = 5e-4
 
 
+# Fields that earlier versions wrote into config.json and that no longer do anything: ignored on load,
+# so such a run can still be resumed.
+_RETIRED = {"bucket_lengths"}  # length-bucketed minibatches, replaced by bucket_rows
+
+
 @dataclass
 class TrainConfig:
     # run
@@ -49,7 +54,8 @@ class TrainConfig:
     vf_coef: float = _f(0.5, "value loss weight")
     ent_coef: float = _f(0.01, "entropy bonus weight")
     max_grad_norm: float = _f(1.0, "global gradient norm clip")
-    bucket_lengths: bool = _f(True, "minibatches of similar-length episodes (each unrolls only as far as it needs)")
+    bucket_rows: bool = _f(True, "minibatches of prompts with similar pointer-memory sizes (rollout chunks too), each "
+                                 "padded only to its own longest")
     norm_adv: bool = _f(True, "normalise advantages per minibatch")
     temperature: float = _f(1.0, "sampling temperature during rollouts")
     # rewards
@@ -74,6 +80,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         names = {f.name for f in fields(cls)}
+        d = {k: v for k, v in d.items() if k not in _RETIRED}
         unknown = set(d) - names
         if unknown:
             raise ValueError(f"unknown TrainConfig fields: {', '.join(sorted(unknown))}")
