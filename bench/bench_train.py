@@ -8,8 +8,8 @@ Baselines in the same run, as ratios: one trainer started from the shipped agent
 learning rate of 0 (so every variant sees the same policy and episode lengths; fresh trainers drift
 apart as they learn, which hid real differences) runs its updates alternating between the default and
 (a) random instead of size-bucketed minibatches (``bucket_rows`` off), (b) step-by-step scoring in the
-update, as the rollout computes it (``unroll(stepwise=True)``) instead of teacher-forced. Also: the
-rollout alone, to show the update's share.
+update, as the rollout computes it (``unroll(stepwise=True)``) instead of teacher-forced, (c) both, which
+is close to the trainer before either change. Also: the rollout alone, to show the update's share.
 
 Fine-tuning: --finetune FAMILY [--minutes 5] evaluates the shipped agent on the family's test split
 (a family it never trained on, e.g. 'double'), fine-tunes it on the family's train split for that
@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PARTS = ("time/rollout", "time/score", "time/optimize")
-VARIANTS = ("default", "random minibatches", "step-by-step scoring")
+VARIANTS = ("default", "random minibatches", "step-by-step scoring", "both (earlier trainer)")
 
 
 def main() -> int:
@@ -69,9 +69,10 @@ def main() -> int:
     totals = {name: [0, 0.0, dict.fromkeys(PARTS, 0.0)] for name in VARIANTS}
     for _ in range(args.updates):
         for name in VARIANTS:
-            fixed.cfg = replace(base_cfg, bucket_rows=name != "random minibatches")
+            fixed.cfg = replace(base_cfg, bucket_rows=name not in ("random minibatches", "both (earlier trainer)"))
             pol.__dict__.pop("score", None)  # back to the class's teacher-forced score
-            if name == "step-by-step scoring":  # the update's loss calls unroll(actions=...) -> score
+            if name in ("step-by-step scoring", "both (earlier trainer)"):
+                # the update's loss calls unroll(actions=...), which calls score
                 pol.score = lambda b, actions: type(pol).unroll(pol, b, actions=actions, stepwise=True)
             e, d, p = timed(fixed, 1)
             tot = totals[name]
