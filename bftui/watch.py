@@ -168,17 +168,19 @@ class WatchApp(App[str]):
         sps = _number(self.latest.get("sps"))
         parts = [
             f"step {step if step is not None else '-'}{total}",
-            f"episodes {self.latest.get('episodes', '-')}",
-            f"{format_value(sps)} episodes/s",
+            f"{self.latest.get('episodes', '-')} episodes ({format_value(sps)}/s)",
         ]
+        spent = _number(self.latest.get("time"))
+        if self.total_minutes and spent is not None:
+            parts.insert(1, f"{spent / 60:.1f}/{self.total_minutes:g} min")
         idle = self.follower.idle_seconds()
         if self.finished():
             parts.append("finished (q to close)")
         elif idle is not None and idle > IDLE_SECONDS:
-            parts.append(f"no new metrics for {format_eta(idle)}: not training now")
+            parts.append(f"no new metrics for {format_eta(idle)}: not training")
         else:
             parts.append(f"ETA {format_eta(self.eta_seconds())}")
-        return "   ".join(parts)
+        return "  ".join(parts)
 
     def finished(self) -> bool:
         """config.json's ``steps`` or ``minutes`` (of training time) reached."""

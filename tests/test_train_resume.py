@@ -59,9 +59,12 @@ def test_should_stop_saves_and_grpo_runs(tmp_path):
         calls.append(1)
         return len(calls) > 1
 
-    run = train(tiny(tmp_path / "g", algo="grpo", group_size=4, steps=10), should_stop=stop)
+    run = train(tiny(tmp_path / "g", algo="grpo", group_size=4, steps=10, report_every=5), should_stop=stop)
     state = json.loads((run / "checkpoint" / "state.json").read_text())
     assert state["step"] == 1 and state["algo"] == "grpo"
+    # stopped before the first report was due: the log still ends where training stopped
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["step"] for x in lines] == [1]
 
 
 def test_keyboard_interrupt_saves_before_exiting(tmp_path):

@@ -96,10 +96,11 @@ def test_time_limit_idle_and_finished_runs(tmp_path):
             await wait_for(pilot, lambda: app.records == 2, "two records")
             # 6 s of training time allowed, 1.5 s spent: the time limit comes before step 1000
             assert app.eta_seconds() == 4.5 and "ETA 0m04s" in status_text(app)
+            assert "0.0/0.1 min" in status_text(app)  # training time against the limit
             old = metrics.stat().st_mtime - 3 * 3600
             os.utime(metrics, (old, old))
             app.poll_metrics()
-            assert "no new metrics for 3h00m: not training now" in status_text(app)
+            assert "no new metrics for 3h00m: not training" in status_text(app)
             assert "ETA" not in status_text(app)
             append(metrics, jsonl(record(12)))  # 6 s of training time: the run's limit
             await wait_for(pilot, lambda: app.records == 3, "the last record")

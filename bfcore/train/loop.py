@@ -345,21 +345,27 @@ def train(config, on_report=None, should_stop=None) -> Path:
     stats: list[dict] = []
     try:
         with open(metrics, "a", encoding="utf-8") as mf:
+
+            def report() -> None:
+                rep = _aggregate(stats, trainer)
+                stats.clear()
+                mf.write(json.dumps(rep) + "\n")
+                mf.flush()
+                if on_report is not None:
+                    on_report(rep)
+
             while trainer.step < cfg.steps:
                 if should_stop is not None and should_stop():
                     break
                 if cfg.minutes and trainer.elapsed >= cfg.minutes * 60:
                     break
                 stats.append(trainer.update())
-                if trainer.step % cfg.report_every == 0 or trainer.step == cfg.steps:
-                    rep = _aggregate(stats, trainer)
-                    stats = []
-                    mf.write(json.dumps(rep) + "\n")
-                    mf.flush()
-                    if on_report is not None:
-                        on_report(rep)
+                if trainer.step % cfg.report_every == 0:
+                    report()
                 if trainer.step % cfg.save_every == 0:
                     trainer.save()
+            if stats:  # stopped between reports (steps, minutes, should_stop): the log ends where training did
+                report()
     finally:
         trainer.save()  # also on KeyboardInterrupt / should_stop: nothing trained is lost
     return run_dir
