@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 from pathlib import Path
 
@@ -52,7 +53,8 @@ async def main_screen(size: tuple[int, int], name: str, agent: str | None) -> No
 
 async def dashboard(size: tuple[int, int], name: str) -> None:
     """The training dashboard on the shipped agent's own training log."""
-    run_dir = HERE.parents[1] / "assets" / "agent"
+    os.chdir(HERE.parents[1])  # the title shows the path as a user at the repository root types it
+    run_dir = Path("assets/agent")
     lines = (run_dir / "metrics.jsonl").read_text().count("\n")
     app = WatchApp(run_dir)
     async with app.run_test(size=size) as pilot:
