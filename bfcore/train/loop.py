@@ -182,6 +182,36 @@ class Trainer:
             perm = perm[np.argsort(rows[perm], kind="stable")]
         return np.array_split(perm, self.cfg.minibatches)
 
+    def _rollout(self, tasks):
+        """Sample one episode per task, part by part (see ``_minibatches``). Returns the parts, each
+        part's MLX features and rollout, and the [B, S] numpy arrays logp, value, alive and byte in
+        batch order."""
+        from bfcore.agent.features import to_mx
+
+        B = len(tasks)
+        parts = self._minibatches(np.array([len(self.feat.memory(t.problem)) for t in tasks]))
+        drop = self.np_rng.random(B) < self.cfg.token_dropout if self.cfg.token_dropout else np.zeros(B, bool)
+        feats, rolls = [], []
+        for mb, key in zip(parts, mx.random.split(self._key(self.step), len(parts))):
+            f = self.feat.batch([tasks[i].problem for i in mb])
+            if "tok" in f:
+                f["tok"][drop[mb]] = -1  # rollout and update both see the same dropped rows
+            feats.append(to_mx(f))
+            rolls.append(self.policy.unroll(feats[-1], key=key, temperature=self.cfg.temperature))
+        mx.eval(rolls)
+        S = max(r["actions"].shape[1] for r in rolls)
+
+        def merged(name, fill, dtype):
+            out = np.full((B, S), fill, dtype)
+            for mb, r in zip(parts, rolls):
+                v = np.array(r[name])
+                out[mb, : v.shape[1]] = v
+            return out
+
+        arrays = (merged("logp", 0.0, np.float32), merged("value", 0.0, np.float32), merged("alive", False, bool),
+                  merged("byte", -1, np.int32))
+        return parts, feats, rolls, arrays
+
     def _loss(self, b, actions, old_logp, adv, ret, alive):
         from bfcore.train.ppo import ppo_terms
 
@@ -195,7 +225,6 @@ class Trainer:
         import mlx.optimizers as optim
 
         from bfcore.agent.compile import compile_bytes
-        from bfcore.agent.features import to_mx
         from bfcore.rewards import run_programs, score, shaped_rewards
         from bfcore.train.ppo import explained_variance, gae, group_advantages
 
@@ -204,29 +233,9 @@ class Trainer:
         idx = self._pick()
         tasks = [self.tasks[i] for i in idx]
         B = len(idx)
-        parts = self._minibatches(np.array([len(self.feat.memory(t.problem)) for t in tasks]))
-        drop = self.np_rng.random(B) < cfg.token_dropout if cfg.token_dropout else np.zeros(B, bool)
-        feats, rolls = [], []
-        keys = mx.random.split(self._key(self.step), len(parts))
-        for mb, key in zip(parts, keys):
-            f = self.feat.batch([tasks[i].problem for i in mb])
-            if "tok" in f:
-                f["tok"][drop[mb]] = -1  # rollout and update both see the same dropped rows
-            feats.append(to_mx(f))
-            rolls.append(self.policy.unroll(feats[-1], key=key, temperature=cfg.temperature))
-        mx.eval(rolls)
+        parts, feats, rolls, (old_logp, values, alive, byte) = self._rollout(tasks)
         t1 = time.perf_counter()
-        S = max(r["actions"].shape[1] for r in rolls)
-
-        def merged(name, fill, dtype):  # the parts' [b, s] results back in batch order, as [B, S]
-            out = np.full((B, S), fill, dtype)
-            for mb, r in zip(parts, rolls):
-                v = np.array(r[name])
-                out[mb, : v.shape[1]] = v
-            return out
-
-        old_logp, values = merged("logp", 0.0, np.float32), merged("value", 0.0, np.float32)
-        alive, byte = merged("alive", False, bool), merged("byte", -1, np.int32)
+        S = alive.shape[1]
         printed = [bytes(int(x) for x in row if x >= 0) for row in byte]
         programs = [compile_bytes(p)[0] for p in printed]
         outputs, statuses = run_programs(programs, tasks)
