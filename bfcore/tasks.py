@@ -346,6 +346,9 @@ MORE_TRAIN_TEMPLATES: dict[str, list[str]] = {
         "join {w} {w2}", "combine {w} {w2}", "merge {w} {w2} into one word", "stick together {w} {w2}",
         "{w} {w2} as a single word", "{w} + {w2} with no space", "put {w} {w2} together",
         "combine {w} and {w2} into one word", "write {w} {w2} with no gap",
+        # A verb that is also a noun ("tape", "pin") must not be taken for the first word.
+        "tape {w} and {w2} together", "tie {w} and {w2} together", "stitch {w} and {w2} together",
+        "paste {w} and {w2} together", "pin {w} to {w2}", "chain {w} and {w2} into one",
     ],
     "upper": [
         "yell {w}", "scream {w}", "say {w} loudly", "print {w} in capitals", "write {w} using capital letters",
@@ -463,7 +466,7 @@ def _templates(family: str, split: str) -> list[str]:
 _IMPERATIVE = set("print say display output write show echo type emit repeat produce give compute add subtract "
                   "multiply calculate sum take find work reverse spell flip concatenate join glue combine put "
                   "append merge uppercase convert make capitalize count tell pick return increase decrease "
-                  "remove shift change turn double".split())
+                  "remove shift change turn double tape tie stitch paste pin chain".split())
 _PREFIXES_ANY = ("hey, ", "ok, ", "now ", "quick: ", "task: ", "next: ", "hi! ", "so, ", "well, ", "bf: ")
 _PREFIXES_IMPERATIVE = ("please ", "can you ", "could you ", "i'd like you to ", "go ahead and ", "now please ",
                         "i want you to ", "would you ", "try to ", "your job: ")
