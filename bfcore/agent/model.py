@@ -153,7 +153,6 @@ class Policy(nn.Module):
         """Advance the GRU and score every action. Returns (h, logits [B, A], value [B])."""
         B, M = b["mask"].shape
         mem, H = ctx["mem"], self.cfg.hidden
-        has_pos = prev_pos >= 0
         # one-hot matmuls instead of gathers: their gradients are matmuls, not slow scatter-adds
         onehot = (mx.arange(M)[None, :] == prev_pos[:, None]).astype(mem.dtype)  # all-zero when no position
         gathered = (onehot[:, None, :] @ mem)[:, 0]
@@ -168,18 +167,12 @@ class Policy(nn.Module):
         hc = mx.concatenate([h, c], -1)
         q = mx.tanh(self.q(hc))
         qk = self.qk(q).reshape(B, K, H)
-        scale = 1 / math.sqrt(H)
         ptr = mem @ qk.transpose(0, 2, 1)  # [B, M, K]
         # small per-row tables for the step-dependent key parts, gathered to [B, M, K]
         rem_tab = (self.rem_emb.weight @ qk.transpose(0, 2, 1))  # [B, 6, K]
         rel_tab = (self.rel_emb.weight @ qk.transpose(0, 2, 1))  # [B, 4, K]
-        rel = mx.arange(M)[None, :] - prev_pos[:, None]
-        rel = mx.where(~has_pos[:, None], 0, mx.where(rel == 0, 1, mx.where(rel == 1, 2, mx.where(rel == -1, 3, 0))))
-        bucket = _rem_bucket(b["numval"], t)
-        # one-hot matmuls again: a gather here would back-propagate through a scatter-add
-        ptr = ptr + (bucket[..., None] == mx.arange(6)).astype(mem.dtype) @ rem_tab
-        ptr = ptr + (rel[..., None] == mx.arange(4)).astype(mem.dtype) @ rel_tab
-        ptr = mx.where(b["valid"], ptr * scale, NEG).reshape(B, M * K)
+        ptr = _pointer_logits(ptr, _rem_bucket(b["numval"], t), _relation(prev_pos, M), rem_tab, rel_tab,
+                              b["valid"], 1 / math.sqrt(H)).reshape(B, M * K)
         logits = mx.concatenate([ptr, self.gen(q)], -1)
         value = self.v2(mx.tanh(self.v1(hc)))[:, 0]
         return h, logits, value
@@ -201,7 +194,6 @@ class Policy(nn.Module):
         prev_pos = mx.full((B,), -1, mx.int32)
         alive = mx.ones((B,), mx.bool_)
         table = b["table"].reshape(B, M * 4)
-        gen_bytes = mx.array(GEN_BYTES)
         keys = mx.random.split(key, S) if key is not None else None
         out = {k: [] for k in ("actions", "logp", "entropy", "value", "byte", "alive")}
         for t in range(S):
@@ -214,15 +206,8 @@ class Policy(nn.Module):
                 a = mx.stop_gradient(a).astype(mx.int32)
             else:
                 a = actions[:, t]
-            logp_all = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
-            logp = mx.take_along_axis(logp_all, a[:, None], axis=-1)[:, 0]
-            ent = -(mx.exp(logp_all) * logp_all).sum(-1)
-            is_ptr = a < M * K
-            m_idx, k_idx = a // K, a % K
-            is_end = is_ptr & (k_idx == END_K)
-            ptr_byte = mx.take_along_axis(table, mx.clip(m_idx * 4 + mx.minimum(k_idx, 3), 0, M * 4 - 1)[:, None], axis=-1)[:, 0]
-            g_byte = gen_bytes[mx.clip(a - M * K, 0, N_GEN - 1)]
-            byte = mx.where(is_ptr, ptr_byte, g_byte)
+            logp, ent = _log_probs(logits, a)
+            is_ptr, m_idx, k_idx, is_end, byte = _decode(table, a, M)
             for k, v in (("actions", a), ("logp", logp), ("entropy", ent), ("value", value), ("alive", alive),
                          ("byte", mx.where(alive & ~is_end, byte, -1))):
                 out[k].append(v)
@@ -267,17 +252,11 @@ class Policy(nn.Module):
         ptr = (qk.reshape(B, S * K, H) @ mem.transpose(0, 2, 1)).reshape(B, S, K, M).transpose(0, 1, 3, 2)
         rem_tab = (qk @ self.rem_emb.weight.T).transpose(0, 1, 3, 2)  # [B, S, 6, K]
         rel_tab = (qk @ self.rel_emb.weight.T).transpose(0, 1, 3, 2)  # [B, S, 4, K]
-        rel = mx.arange(M) - prev_pos[..., None]  # [B, S, M]
-        rel = mx.where((prev_pos < 0)[..., None], 0,
-                       mx.where(rel == 0, 1, mx.where(rel == 1, 2, mx.where(rel == -1, 3, 0))))
-        bucket = _rem_bucket(b["numval"][:, None, :], mx.arange(S)[None, :, None])
-        ptr = ptr + (bucket[..., None] == mx.arange(6)).astype(mem.dtype) @ rem_tab
-        ptr = ptr + (rel[..., None] == mx.arange(4)).astype(mem.dtype) @ rel_tab
-        ptr = mx.where(b["valid"][:, None], ptr * (1 / math.sqrt(H)), NEG).reshape(B, S, M * K)
-        logits = mx.concatenate([ptr, self.gen(q)], -1)
-        logp_all = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
-        return {"actions": actions, "logp": mx.take_along_axis(logp_all, actions[..., None], axis=-1)[..., 0],
-                "entropy": -(mx.exp(logp_all) * logp_all).sum(-1), "value": self.v2(mx.tanh(self.v1(hc)))[..., 0],
+        bucket = _rem_bucket(b["numval"][:, None, :], mx.arange(S)[None, :, None])  # [B, S, M]
+        ptr = _pointer_logits(ptr, bucket, _relation(prev_pos, M), rem_tab, rel_tab, b["valid"][:, None],
+                              1 / math.sqrt(H)).reshape(B, S, M * K)
+        logp, ent = _log_probs(mx.concatenate([ptr, self.gen(q)], -1), actions)
+        return {"actions": actions, "logp": logp, "entropy": ent, "value": self.v2(mx.tanh(self.v1(hc)))[..., 0],
                 "byte": r["byte"], "alive": r["alive"]}
 
 
@@ -286,11 +265,7 @@ def _replay(table, actions, M: int) -> dict:
     transform and position), which steps are alive, and the bytes printed. Steps after END differ
     from a rollout's (they are dead there too, and every loss term skips them)."""
     B = actions.shape[0]
-    is_ptr = actions < M * K
-    m_idx, k_idx = actions // K, actions % K
-    is_end = is_ptr & (k_idx == END_K)
-    ptr_byte = mx.take_along_axis(table, mx.clip(m_idx * 4 + mx.minimum(k_idx, 3), 0, M * 4 - 1), axis=-1)
-    byte = mx.where(is_ptr, ptr_byte, mx.array(GEN_BYTES)[mx.clip(actions - M * K, 0, N_GEN - 1)])
+    is_ptr, m_idx, k_idx, is_end, byte = _decode(table, actions, M)
     ended = mx.cumsum(is_end.astype(mx.int32), axis=1)
     alive = mx.concatenate([mx.ones((B, 1), mx.bool_), ended[:, :-1] == 0], 1)
 
@@ -300,6 +275,41 @@ def _replay(table, actions, M: int) -> dict:
     return {"prev_byte": shift(byte, 256), "prev_tr": shift(mx.where(is_ptr, k_idx, GEN_TR), START_TR),
             "prev_pos": shift(mx.where(is_ptr, m_idx, -1), -1), "alive": alive,
             "byte": mx.where(alive & ~is_end, byte, -1)}
+
+
+def _decode(table, actions, M: int):
+    """What actions [B] or [B, S] mean: (is pointer, position m, transform k, is END, byte printed).
+    Pointer actions are ``m * K + k``; the generator's bytes follow from ``M * K``; ``table`` is [B, M * 4]."""
+    is_ptr = actions < M * K
+    m_idx, k_idx = actions // K, actions % K
+    idx = mx.clip(m_idx * 4 + mx.minimum(k_idx, 3), 0, M * 4 - 1)
+    ptr_byte = mx.take_along_axis(table, idx.reshape(idx.shape[0], -1), axis=-1).reshape(idx.shape)
+    byte = mx.where(is_ptr, ptr_byte, mx.array(GEN_BYTES)[mx.clip(actions - M * K, 0, N_GEN - 1)])
+    return is_ptr, m_idx, k_idx, is_ptr & (k_idx == END_K), byte
+
+
+def _relation(prev_pos, M: int):
+    """Each row's relation to the previously pointed position [...] -> [..., M]: 1 same, 2 next,
+    3 previous, 0 other or none yet."""
+    rel = mx.arange(M) - prev_pos[..., None]
+    near = mx.where(rel == 0, 1, mx.where(rel == 1, 2, mx.where(rel == -1, 3, 0)))
+    return mx.where((prev_pos < 0)[..., None], 0, near)
+
+
+def _pointer_logits(ptr, bucket, rel, rem_tab, rel_tab, valid, scale):
+    """Add the step-dependent key parts (remaining-count bucket, relation to the last position) to the
+    pointer scores [..., M, K], scale, and mask the actions that do not exist."""
+    # one-hot matmuls: a gather here would back-propagate through a scatter-add
+    ptr = ptr + (bucket[..., None] == mx.arange(6)).astype(ptr.dtype) @ rem_tab
+    ptr = ptr + (rel[..., None] == mx.arange(4)).astype(ptr.dtype) @ rel_tab
+    return mx.where(valid, ptr * scale, NEG)
+
+
+def _log_probs(logits, actions):
+    """Log-probabilities of the taken actions and the policy's entropy, over the last axis."""
+    logp_all = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
+    logp = mx.take_along_axis(logp_all, actions[..., None], axis=-1)[..., 0]
+    return logp, -(mx.exp(logp_all) * logp_all).sum(-1)
 
 
 def config_dict(cfg: ModelConfig) -> dict:
