@@ -32,6 +32,13 @@ def panel_of(app):
     return app._panel()
 
 
+async def run_to_cursor(pilot, panel, index: int) -> None:
+    """Put the editor cursor on instruction ``index``, press F4 and let the run stop."""
+    panel.editor.move_cursor(panel.editor.location_of(index))
+    await pilot.press("f4")
+    await settle(pilot, panel)
+
+
 @sync
 async def test_step_back_and_breakpoint(tmp_path):
     app = debug_app(HELLO, data_dir=tmp_path)
@@ -70,14 +77,10 @@ async def test_step_over_a_loop_and_run_to_cursor(tmp_path):
         await settle(pilot, panel)
         m = panel.machine
         assert (m.pc, m.tape[0], m.tape[1], panel.reason) == (10, 0, 6, "step over")
-        panel.editor.move_cursor(panel.editor.location_of(13))
-        await pilot.press("f4")
-        await settle(pilot, panel)
+        await run_to_cursor(pilot, panel, 13)
         assert (m.pc, m.output, panel.reason) == (13, b"\x06", "cursor")
         # behind the current instruction, outside any loop around it: not run to the end
-        panel.editor.move_cursor(panel.editor.location_of(0))
-        await pilot.press("f4")
-        await settle(pilot, panel)
+        await run_to_cursor(pilot, panel, 0)
         assert (m.pc, m.output) == (13, b"\x06")
         assert any("behind the current instruction" in n.message for n in app._notifications)
 
@@ -91,9 +94,7 @@ async def test_run_to_a_cursor_behind_inside_a_loop_comes_back_to_it(tmp_path):
         await pilot.press("f8", "f8", "f8", "f8", "f8")  # ++[>+ : pc 5, inside the loop
         m = panel.machine
         assert m.pc == 5
-        panel.editor.move_cursor(panel.editor.location_of(3))  # the '>' behind it, in the same loop
-        await pilot.press("f4")
-        await settle(pilot, panel)
+        await run_to_cursor(pilot, panel, 3)  # the '>' behind it, in the same loop
         assert (m.pc, m.tape[1], panel.reason) == (3, 1, "cursor")
 
 
