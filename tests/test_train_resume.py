@@ -97,10 +97,11 @@ def test_bad_configs_are_refused(tmp_path):
 
 
 def test_training_learns_a_single_family(tmp_path):
-    """RL against the interpreter moves the reward: add and max tasks from scratch."""
+    """RL against the interpreter moves the reward: add and max tasks from scratch. At lr 1e-3 the
+    return rose by 0.32-1.25 over seeds 3, 5, 6, 7 and 11; at 3e-3 (approx KL > 1) some seeds collapsed."""
     reports = []
     train(tiny(tmp_path / "l", families=["add", "max"], steps=30, batch_size=64, hidden=64, report_every=10,
-               curriculum=False, lr=3e-3), on_report=reports.append)
+               curriculum=False, lr=1e-3), on_report=reports.append)
     assert reports[-1]["episodic_return"] > reports[0]["episodic_return"] + 0.15
 
 
