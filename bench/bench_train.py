@@ -8,8 +8,10 @@ Baselines in the same run, as ratios: one trainer started from the shipped agent
 learning rate of 0 (so every variant sees the same policy and episode lengths; fresh trainers drift
 apart as they learn, which hid real differences) runs its updates alternating between the default and
 (a) random instead of size-bucketed minibatches (``bucket_rows`` off), (b) step-by-step scoring in the
-update, as the rollout computes it (``unroll(stepwise=True)``) instead of teacher-forced, (c) both, which
-is close to the trainer before either change. Also: the rollout alone, to show the update's share.
+update, as the rollout computes it (``unroll(stepwise=True)``) instead of teacher-forced, (c) separate
+exp passes over the action axis for log-probs, entropy and sampling (logsumexp, exp of the log-softmax,
+MLX's Gumbel-max categorical) instead of one shared pass, (d) all three, which is close to the trainer
+before these changes. Also: the rollout alone, to show the update's share.
 
 Fine-tuning: --finetune FAMILY [--minutes 5] evaluates the shipped agent on the family's test split
 (a family it never trained on, e.g. 'double'), fine-tunes it on the family's train split for that
@@ -24,13 +26,17 @@ import platform
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PARTS = ("time/rollout", "time/score", "time/optimize")
-VARIANTS = ("default", "random minibatches", "step-by-step scoring", "both (earlier trainer)")
+# each variant undoes some of the trainer's speed-ups: random minibatches, step-by-step scoring, and
+# separate exp passes (logsumexp, exp(log-softmax), Gumbel sampling) over the action axis
+VARIANTS = {"default": (), "random minibatches": ("random",), "step-by-step scoring": ("stepwise",),
+            "separate exp passes": ("exp",), "all three (earlier trainer)": ("random", "stepwise", "exp")}
 
 
 def main() -> int:
@@ -69,12 +75,14 @@ def main() -> int:
     totals = {name: [0, 0.0, dict.fromkeys(PARTS, 0.0)] for name in VARIANTS}
     for _ in range(args.updates):
         for name in VARIANTS:
-            fixed.cfg = replace(base_cfg, bucket_rows=name not in ("random minibatches", "both (earlier trainer)"))
+            undo = VARIANTS[name]
+            fixed.cfg = replace(base_cfg, bucket_rows="random" not in undo)
             pol.__dict__.pop("score", None)  # back to the class's teacher-forced score
-            if name in ("step-by-step scoring", "both (earlier trainer)"):
+            if "stepwise" in undo:
                 # the update's loss calls unroll(actions=...), which calls score
                 pol.score = lambda b, actions: type(pol).unroll(pol, b, actions=actions, stepwise=True)
-            e, d, p = timed(fixed, 1)
+            with separate_exp_passes("exp" in undo):
+                e, d, p = timed(fixed, 1)
             tot = totals[name]
             tot[0] += e
             tot[1] += d
@@ -87,6 +95,30 @@ def main() -> int:
         print(f"  {name:22s} {e / d:5.0f} episodes/s, optimize {p['time/optimize'] / e * 1000:.2f} ms/episode, "
               f"rollout {p['time/rollout'] / e * 1000:.2f} ms/episode; default is {(e0 / d0) / (e / d):.2f}x this")
     return 0
+
+
+@contextmanager
+def separate_exp_passes(on: bool):
+    """The policy's heads as they were: logsumexp for log-probs, exp(log-softmax) again for the
+    entropy, and MLX's Gumbel-max categorical for sampling (two logs an action)."""
+    from bfcore.agent import model
+    from bfcore.runtime import mx
+
+    def log_probs(logits, actions, norm=None):
+        logp_all = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
+        logp = mx.take_along_axis(logp_all, actions[..., None], axis=-1)[..., 0]
+        return logp, -(mx.exp(logp_all) * logp_all).sum(-1)
+
+    def sample(logits, norm, key, temperature):
+        return mx.random.categorical(logits / temperature, key=key)
+
+    saved = model._normalise, model._log_probs, model._sample
+    if on:
+        model._normalise, model._log_probs, model._sample = (lambda logits: None), log_probs, sample
+    try:
+        yield
+    finally:
+        model._normalise, model._log_probs, model._sample = saved
 
 
 def default_agent() -> Path:

@@ -129,3 +129,18 @@ def test_scoring_a_rollouts_actions_gives_its_log_probs_values_and_entropies(wit
         assert (np.array(scored["byte"]) == np.array(roll["byte"])).all()
         for k in ("logp", "value", "entropy"):
             np.testing.assert_allclose(np.array(scored[k])[alive], np.array(roll[k])[alive], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 2.0])
+def test_sampling_follows_the_tempered_softmax_and_never_picks_a_masked_action(temperature):
+    from bfcore.agent.model import NEG, _normalise, _sample
+    from bfcore.runtime import mx
+
+    probs = np.array([0.0, 0.5, 0.3, 0.0, 0.2])  # masked actions first, in the middle and nowhere at the end
+    row = np.where(probs > 0, np.log(np.maximum(probs, 1e-30)), NEG)
+    logits = mx.array(np.tile(row, (40000, 1)).astype(np.float32))
+    a = np.array(_sample(logits, _normalise(logits), mx.random.key(5), temperature))
+    freq = np.bincount(a, minlength=5) / len(a)
+    want = probs ** (1 / temperature) / (probs ** (1 / temperature)).sum()
+    assert freq[0] == 0 and freq[3] == 0
+    np.testing.assert_allclose(freq, want, atol=0.01)

@@ -198,15 +198,16 @@ class Policy(nn.Module):
         out = {k: [] for k in ("actions", "logp", "entropy", "value", "byte", "alive")}
         for t in range(S):
             h, logits, value = self.step(ctx, b, h, t, prev_byte, prev_tr, prev_pos)
+            norm = _normalise(logits)
             if actions is None:
                 if greedy:
                     a = mx.argmax(logits, axis=-1)
                 else:
-                    a = mx.random.categorical(logits / temperature, key=keys[t])
+                    a = _sample(logits, norm, keys[t], temperature)
                 a = mx.stop_gradient(a).astype(mx.int32)
             else:
                 a = actions[:, t]
-            logp, ent = _log_probs(logits, a)
+            logp, ent = _log_probs(logits, a, norm)
             is_ptr, m_idx, k_idx, is_end, byte = _decode(table, a, M)
             for k, v in (("actions", a), ("logp", logp), ("entropy", ent), ("value", value), ("alive", alive),
                          ("byte", mx.where(alive & ~is_end, byte, -1))):
@@ -305,11 +306,35 @@ def _pointer_logits(ptr, bucket, rel, rem_tab, rel_tab, valid, scale):
     return mx.where(valid, ptr * scale, NEG)
 
 
-def _log_probs(logits, actions):
-    """Log-probabilities of the taken actions and the policy's entropy, over the last axis."""
-    logp_all = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
-    logp = mx.take_along_axis(logp_all, actions[..., None], axis=-1)[..., 0]
-    return logp, -(mx.exp(logp_all) * logp_all).sum(-1)
+# MLX's CPU exp costs ~25 ns an element here (~7x numpy's), and the action axis is the widest one:
+# log-probs, entropy and sampling share one exp pass over it (logsumexp + exp(log-softmax) +
+# Gumbel sampling took four; bench/bench_train.py compares)
+def _normalise(logits):
+    """(exp(logits - max), its sum, log-sum-exp) over the last axis: one exp pass."""
+    top = mx.stop_gradient(logits.max(-1, keepdims=True))  # any constant works; its gradient cancels
+    e = mx.exp(logits - top)
+    total = e.sum(-1, keepdims=True)
+    return e, total, top + mx.log(total)
+
+
+def _log_probs(logits, actions, norm=None):
+    """Log-probabilities of the taken actions and the policy's entropy, over the last axis.
+    Masked actions (logit NEG) have e == 0, so they add nothing to the entropy."""
+    e, total, lse = norm if norm is not None else _normalise(logits)
+    logp = (mx.take_along_axis(logits, actions[..., None], axis=-1) - lse)[..., 0]
+    return logp, (lse - ((e / total) * logits).sum(-1, keepdims=True))[..., 0]
+
+
+def _sample(logits, norm, key, temperature: float):
+    """Actions [B] drawn from softmax(logits / temperature) by inverse CDF: the first action whose
+    cumulative mass passes u * total. Reuses ``norm``'s exp at temperature 1."""
+    e = norm[0] if temperature == 1 else _normalise(logits / temperature)[0]
+    cum = mx.cumsum(e, axis=-1)
+    u = mx.random.uniform(shape=(e.shape[0], 1), key=key)
+    a = mx.minimum((cum <= u * cum[:, -1:]).sum(-1), e.shape[-1] - 1).astype(mx.int32)
+    # u * total can round up to total: never return an action of zero mass (a masked one)
+    picked = mx.take_along_axis(e, a[:, None], axis=-1)[:, 0]
+    return mx.where(picked > 0, a, mx.argmax(logits, axis=-1).astype(mx.int32))
 
 
 def config_dict(cfg: ModelConfig) -> dict:
