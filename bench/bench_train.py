@@ -1,9 +1,10 @@
 """Training throughput: episodes/s (rollout + scoring + update) at the default TrainConfig.
 
-Run: .venv/bin/python bench/bench_train.py [--updates 12] [--no-encoder]
+Run: .venv/bin/python bench/bench_train.py [--updates 12] [--no-encoder] [--set FIELD=VALUE ...]
 
 The headline: a fresh trainer at the default config (as `bftui train` starts), at curriculum --level
-(3 = all targets, the slowest), after one warm-up update.
+(3 = all targets, the slowest), after one warm-up update; ``--set`` changes TrainConfig fields for it
+(and the same-policy comparison below is skipped).
 Baselines in the same run, as ratios: one trainer started from the shipped agent's weights with a
 learning rate of 0 (so every variant sees the same policy and episode lengths; fresh trainers drift
 apart as they learn, which hid real differences) runs its updates alternating between the default and
@@ -44,6 +45,8 @@ def main() -> int:
     ap.add_argument("--updates", type=int, default=12)
     ap.add_argument("--level", type=int, default=3, help="curriculum level to measure at (3 = all targets)")
     ap.add_argument("--no-encoder", action="store_true")
+    ap.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE",
+                    help="TrainConfig fields for the headline (JSON values), e.g. hidden=64 epochs=1")
     ap.add_argument("--finetune", metavar="FAMILY")
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--lr", type=float, default=None, help="fine-tune learning rate (default: FINETUNE_LR, what `bftui train --from` uses)")
@@ -54,7 +57,8 @@ def main() -> int:
     from bfcore.runtime import STATE, mx
     from bfcore.train import TrainConfig
 
-    cfg = TrainConfig(steps=args.updates, encoder_layers=0 if args.no_encoder else 4)
+    cfg = TrainConfig.from_dict({**TrainConfig(steps=args.updates, encoder_layers=0 if args.no_encoder else 4).to_dict(),
+                                 **dict(settings(args.set))})
     tr = trainer(cfg, args.level)
     eps, dt, parts = timed(tr, args.updates)
     t = time.perf_counter()
@@ -68,7 +72,9 @@ def main() -> int:
     print(f"train: {eps / dt:.0f} episodes/s (rollout + score + update; target >= 1000)")
     print("  split: " + ", ".join(f"{k[5:]} {v / dt:.0%}" for k, v in parts.items()))
     print(f"baseline rollout only: {eps / roll:.0f} episodes/s; train/rollout ratio {roll / dt:.2f}")
-    if args.no_encoder:
+    if args.set:
+        print(f"  with {' '.join(args.set)}")
+    if args.no_encoder or args.set:
         return 0
     fixed = trainer(replace(cfg, init_from=str(default_agent()), lr=0.0), args.level)
     base_cfg, pol = fixed.cfg, fixed.policy
@@ -95,6 +101,17 @@ def main() -> int:
         print(f"  {name:22s} {e / d:5.0f} episodes/s, optimize {p['time/optimize'] / e * 1000:.2f} ms/episode, "
               f"rollout {p['time/rollout'] / e * 1000:.2f} ms/episode; default is {(e0 / d0) / (e / d):.2f}x this")
     return 0
+
+
+def settings(pairs: list[str]):
+    import json
+
+    for pair in pairs:
+        field, _, value = pair.partition("=")
+        try:
+            yield field, json.loads(value)
+        except json.JSONDecodeError:
+            yield field, value
 
 
 @contextmanager
