@@ -183,9 +183,11 @@ class Agent:
         return gens
 
     def _pick(self, cands: list[Generation], expect: bytes | None) -> Generation:
-        from bfcore.fast import run_many
+        from bfcore.fast import run
 
-        results = run_many([g.program for g in cands])
+        # one by one, not run_many: a few short loop-free programs run in pure Python in well under
+        # a millisecond, and the first run_many of a fresh install waits ~14 s for numba to compile
+        results = [run(g.program) for g in cands]
         for g, r in zip(cands, results):
             g.output = r.output  # what the interpreter printed, not what the tokens meant
         if expect is None:
