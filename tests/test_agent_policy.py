@@ -144,3 +144,16 @@ def test_sampling_follows_the_tempered_softmax_and_never_picks_a_masked_action(t
     want = probs ** (1 / temperature) / (probs ** (1 / temperature)).sum()
     assert freq[0] == 0 and freq[3] == 0
     np.testing.assert_allclose(freq, want, atol=0.01)
+
+
+def test_generating_runs_the_programs_without_waiting_for_numba():
+    """A fresh install's first generation must not compile the batch interpreter (~14 s)."""
+    import subprocess
+    import sys
+
+    code = ("from bfcore import fast; from bfcore.agent import Agent; "
+            "g = Agent.load().generate('say hi', best_of=3, expect=b'hi'); "
+            "print(g.output.decode(), bool(fast._jit))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["hi", "False"]
