@@ -56,9 +56,10 @@ def generate(verbs: list[str], tokens: int = 10) -> int:
     from bfcore.runtime import mx
 
     path = gguf.default_path()
-    total = gguf.model_args(gguf.read_gguf(path)[1], None)[1]
+    meta = gguf.read_gguf(path)[1]
+    total = gguf.model_args(meta, None)[1]
     enc = load_encoder(None, layers=total, cache=False)
-    tok = tokenizer_from_gguf(gguf.read_gguf(path)[1], gguf.file_key(path), None)
+    tok = tokenizer_from_gguf(meta, gguf.file_key(path), None)
     reply = tok.encode("<|im_end|>\n<|im_start|>assistant\n").ids  # the ChatML turn the default model uses
     stop = tok.token_to_id("<|im_end|>")
     print(f"{path.name}, all {total} layers, greedy reply to '<verb> cat':")

@@ -1,6 +1,6 @@
 """Train in segments and keep the checkpoint that does best on the validation split.
 
-    .venv/bin/python scripts/train_select.py --config assets/agent/config.json --run runs/ft \
+    .venv/bin/python scripts/train_select.py --config assets/agent/stage2.json --run runs/ft \
         --segment 5 --minutes 40
 
 Each segment resumes the run for ``--segment`` more minutes of training, then evaluates the checkpoint
