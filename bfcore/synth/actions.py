@@ -1,0 +1,153 @@
+"""The instruction vocabulary: what one action of the synthesis agent writes.
+
+An action is one BF instruction or a run of one: ``+k`` / ``-k`` for k in RUNS, ``>k`` / ``<k`` for
+k in MOVES, ``[``, ``]``, ``,``, ``.``, END, and four *parameter runs* (``+n``, ``-n``, ``+c``,
+``-c``) whose length is a fact read from the prompt by plain code (:func:`prompt_params`): the first
+number, or the code of a quoted or named letter. A parameter run is still a plain ``+``/``-`` run in
+the program text; it only lets the agent say "add the k the user named" in one action.
+
+No action holds a loop: brackets are written one at a time. :class:`Grammar` masks the actions so
+that every finished program is valid BF (brackets balanced, END only at depth 0), no longer than
+``max_len`` actions, nested at most ``max_depth`` deep, and free of the trivially redundant forms
+(``[]``, two plain ``+``/``-`` runs in a row, two moves in a row) that would only make the same
+program reachable by many action sequences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+RUNS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 20, 24, 32, 48, 64)
+MOVES = (1, 2, 3)
+
+END = 0
+ACTIONS: list[str] = ["END"]
+ACTIONS += [f"+{k}" for k in RUNS] + [f"-{k}" for k in RUNS]
+ACTIONS += [f">{k}" for k in MOVES] + [f"<{k}" for k in MOVES]
+ACTIONS += ["[", "]", ",", "."]
+ACTIONS += ["+n", "-n", "+c", "-c"]
+INDEX = {a: i for i, a in enumerate(ACTIONS)}
+N_ACTIONS = len(ACTIONS)
+OPEN, CLOSE, READ, WRITE = INDEX["["], INDEX["]"], INDEX[","], INDEX["."]
+PARAM_ACTIONS = {INDEX["+n"]: ("+", "n"), INDEX["-n"]: ("-", "n"),
+                 INDEX["+c"]: ("+", "c"), INDEX["-c"]: ("-", "c")}
+ARITH = frozenset(i for i, a in enumerate(ACTIONS) if a[0] in "+-" and a[1:].isdigit())
+MOVE = frozenset(i for i, a in enumerate(ACTIONS) if a[0] in "<>")
+
+_NUM_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+              "fourteen fifteen sixteen seventeen eighteen nineteen twenty").split()
+_NUMBER = re.compile(r"\b(\d{1,3}|" + "|".join(_NUM_WORDS) + r")\b", re.IGNORECASE)
+# a letter the request is about: quoted ('e', "e", `e`), or a single character after "letter",
+# "character", "char" or "byte" ("remove the letter e", "count the character x")
+_QUOTED = re.compile(r"""['"`‘“](.)['"`’”]""")
+_NAMED = re.compile(r"\b(?:letter|character|char|byte|symbol)s?\s+(\S)(?=[\s,.;:!?'’s]|$)", re.I)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Facts read from a prompt: its first number (1..255) and a letter's code, None when absent."""
+
+    n: int | None = None
+    c: int | None = None
+
+
+def prompt_params(prompt: str) -> Params:
+    n = c = None
+    m = _NUMBER.search(prompt)
+    if m:
+        g = m.group(1).lower()
+        v = int(g) if g.isdigit() else _NUM_WORDS.index(g)
+        n = v if 1 <= v <= 255 else None
+    m = _QUOTED.search(prompt) or _NAMED.search(prompt)
+    if m and ord(m.group(1)) < 256:
+        c = ord(m.group(1))
+    return Params(n, c)
+
+
+def action_text(a: int, params: Params) -> str:
+    """The BF text of one action (END writes nothing)."""
+    if a in PARAM_ACTIONS:
+        sign, name = PARAM_ACTIONS[a]
+        return sign * (getattr(params, name) or 0)
+    s = ACTIONS[a]
+    if s == "END":
+        return ""
+    if s[1:].isdigit():
+        return s[0] * int(s[1:])
+    return s
+
+
+def to_program(actions, params: Params) -> tuple[str, list[tuple[int, int]]]:
+    """(BF text, source span of each action) for actions up to the first END."""
+    parts, spans, pos = [], [], 0
+    for a in actions:
+        a = int(a)
+        if a == END:
+            break
+        t = action_text(a, params)
+        parts.append(t)
+        spans.append((pos, pos + len(t)))
+        pos += len(t)
+    return "".join(parts), spans
+
+
+def tokenize(program: str, params: Params = Params()) -> list[int] | None:
+    """The action sequence that writes ``program`` (runs split greedily into RUNS), or None if it
+    cannot be written (characters other than the 8 instructions are ignored). For showing and
+    re-scoring programs only: the agent's own programs come from its actions."""
+    code = [ch for ch in program if ch in "+-<>[],."]
+    out, i = [], 0
+    while i < len(code):
+        ch, j = code[i], i
+        while j < len(code) and code[j] == ch and ch in "+-<>":
+            j += 1
+        if ch in "+-<>":
+            n = j - i
+            sizes = RUNS if ch in "+-" else MOVES
+            while n:
+                k = max(s for s in sizes if s <= n)
+                out.append(INDEX[f"{ch}{k}"])
+                n -= k
+            i = j
+        else:
+            out.append(INDEX[ch])
+            i += 1
+    out.append(END)
+    return out
+
+
+class Grammar:
+    """The action mask, advanced one action at a time; one per program being written."""
+
+    def __init__(self, params: Params, max_len: int = 32, max_depth: int = 3):
+        self.params, self.max_len, self.max_depth = params, max_len, max_depth
+        self.depth, self.length, self.prev, self.done = 0, 0, END, False
+        self._allowed_params = [a for a, (_, name) in PARAM_ACTIONS.items() if getattr(params, name)]
+
+    def allowed(self) -> list[int]:
+        if self.done:
+            return [END]
+        left = self.max_len - self.length  # actions still allowed, closing brackets included
+        if left <= self.depth:  # only the closing brackets fit
+            return [CLOSE] if self.depth else [END]
+        out = [] if self.depth else [END]
+        if self.depth and self.prev != OPEN:
+            out.append(CLOSE)
+        if self.depth < self.max_depth and left >= self.depth + 3:  # room for a body
+            out.append(OPEN)
+        out += [READ, WRITE]
+        if self.prev not in ARITH:
+            out += sorted(ARITH)
+        if self.prev not in MOVE:
+            out += sorted(MOVE)
+        out += self._allowed_params
+        return out
+
+    def push(self, a: int) -> None:
+        if a == END:
+            self.done = True
+            return
+        self.depth += (a == OPEN) - (a == CLOSE)
+        self.length += 1
+        self.prev = a

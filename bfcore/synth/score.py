@@ -1,0 +1,99 @@
+"""Scoring programs by running them on a task's tests.
+
+The reward of a program on a set of tests (``(input, expected output)`` pairs):
+
+* per test, 1 for the exact output, else a partial credit of at most 0.5: half for the share of
+  positions holding the expected byte, half for the per-byte distance (cyclic, so ``'A'`` is close
+  to ``'a'`` minus 32) with a penalty per missing or extra byte;
+* a bonus of 1 when every test passes (exactness matters more than closeness);
+* a penalty of 0.05 per test that errs or runs out of steps (a hang, a pointer off the tape);
+* a length penalty of 0.002 per action, so of two passing programs the shorter wins.
+
+The result is in [-0.05 - 0.002 * len, 2].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bfcore.program import Config
+
+STEP_LIMIT = 5000  # per test, as PQT's; agent programs are short, and a hang costs only this
+CONFIG = Config(max_steps=STEP_LIMIT, max_output=256)
+
+
+@dataclass(frozen=True)
+class Scored:
+    reward: float
+    passed: tuple[bool, ...]  # one per test
+    outputs: tuple[bytes, ...]
+    statuses: tuple[str, ...]
+
+    @property
+    def solved(self) -> bool:
+        return all(self.passed)
+
+
+def matches(out: bytes, want: bytes) -> float:
+    """Fraction of positions where the output has the expected byte, over the longer length."""
+    n = max(len(out), len(want))
+    return sum(a == b for a, b in zip(out, want)) / n if n else 1.0
+
+
+def closeness(out: bytes, want: bytes) -> float:
+    """1 for equal outputs, down to 0: the cyclic byte distance over the shared prefix plus the
+    worst distance (128) for every missing or extra byte, normalised by the target's length."""
+    if out == want:
+        return 1.0
+    d = 128 * abs(len(out) - len(want))
+    for a, b in zip(out, want):
+        x = abs(a - b)
+        d += min(x, 256 - x)
+    return max(0.0, 1.0 - d / (128 * max(len(want), 1)))
+
+
+def reward_of(outputs, statuses, tests, n_actions: int) -> Scored:
+    passed, r = [], 0.0
+    for out, st, (_, want) in zip(outputs, statuses, tests):
+        ok = st == "ok" and out == want
+        passed.append(ok)
+        if ok:
+            r += 1.0
+        else:
+            r += 0.25 * (matches(out, want) + closeness(out, want))
+            r -= 0.05 if st in ("error", "step_limit") else 0
+    r /= max(len(tests), 1)
+    if all(passed):
+        r += 1.0
+    return Scored(r - 0.002 * n_actions, tuple(passed), tuple(outputs), tuple(statuses))
+
+
+def score_programs(programs: list[str], tests_per_program: list, n_actions: list[int],
+                   config: Config = CONFIG) -> list[Scored]:
+    """Run every program on each of its tests in one batch (``run_many``) and score it."""
+    from bfcore.fast import run_many
+
+    srcs, inputs, where = [], [], []
+    for i, (p, tests) in enumerate(zip(programs, tests_per_program)):
+        for inp, _ in tests:
+            srcs.append(p)
+            inputs.append(inp)
+            where.append(i)
+    results = run_many(srcs, inputs, config) if srcs else []
+    outs = [[] for _ in programs]
+    sts = [[] for _ in programs]
+    for i, r in zip(where, results):
+        outs[i].append(r.output)
+        sts[i].append(r.status)
+    return [reward_of(o, s, t, n) for o, s, t, n in zip(outs, sts, tests_per_program, n_actions)]
+
+
+def score_one(program: str, tests, config: Config = CONFIG) -> Scored:
+    """The same score for one program, run one test at a time in plain Python (no numba compile:
+    for a handful of short runs at generation time)."""
+    from bfcore.fast import run
+
+    rs = [run(program, inp, config, jit_after=None) for inp, _ in tests]
+    from bfcore.synth.actions import tokenize
+
+    return reward_of([r.output for r in rs], [r.status for r in rs], tests, len(tokenize(program)) - 1)

@@ -1,0 +1,406 @@
+"""Training the synthesis agent: policy gradient plus a priority queue of the best programs found.
+
+Each update draws ``keys_per_batch`` tasks (a family and its parameters, e.g. "add" with k=3), one
+training phrasing each and *fresh* random test inputs, samples ``samples_per_key`` programs per
+task, runs them all on the tests (``run_many``) and learns from two signals:
+
+* REINFORCE with group-relative advantages (GRPO's baseline: each program's reward against the
+  other programs written for the same task), plus an entropy bonus;
+* PQT's priority queue: the best ``queue_size`` distinct programs found so far for each task are
+  imitated (maximum likelihood) under whatever phrasing the task is drawn with, so a program found
+  for "reverse the input" is also learned for "print the input backwards". Queue entries are
+  re-scored on every draw's fresh inputs, so a program that only fits earlier inputs sinks.
+
+NPE (programs executed, each on all its tests, as PQT counts) is logged with the usual metric names.
+The queue holds only what the agent itself wrote: no hand-written program enters it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class SynthTrainConfig:
+    run_dir: str = "runs/synth"
+    seed: int = 0
+    steps: int = 2000
+    minutes: float = 0.0            # stop after this much training time (0: no limit)
+    families: list[str] = field(default_factory=list)  # empty: every family
+    per_family: int = 200           # training tasks drawn per family (phrasings x parameters)
+    keys_per_batch: int = 16
+    samples_per_key: int = 16
+    n_tests: int = 6
+    lr: float = 1e-3
+    ent_coef: float = 0.02
+    pqt_weight: float = 1.0
+    queue_size: int = 10
+    queue_min_reward: float = 0.0   # only programs at least this good are imitated
+    imitate_top: int = 10           # how many of a task's queue entries are imitated per draw
+    temperature: float = 1.0
+    grad_clip: float = 1.0
+    report_every: int = 10
+    save_every: int = 100
+    hidden: int = 128
+    max_len: int = 32
+    observe: bool = True
+    init_from: str = ""             # a synth checkpoint to start from
+    resume: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SynthTrainConfig":
+        names = {f.name for f in fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+
+def task_key(task) -> str:
+    from bfcore.synth.families import task_params
+
+    return json.dumps([task.family, task_params(task)], sort_keys=True)
+
+
+class Queue:
+    """The best distinct programs per task key, by mean reward over every scoring so far."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: dict[str, dict[str, list]] = {}  # key -> program -> [actions, reward sum, n]
+
+    def add(self, key: str, program: str, actions, reward: float) -> None:
+        q = self.entries.setdefault(key, {})
+        e = q.get(program)
+        if e is None:
+            q[program] = [list(map(int, actions)), reward, 1]
+        else:
+            e[1] += reward
+            e[2] += 1
+        if len(q) > self.size:
+            worst = min(q, key=lambda p: q[p][1] / q[p][2])
+            del q[worst]
+
+    def best(self, key: str, min_reward: float) -> list[tuple[str, list[int], float]]:
+        q = self.entries.get(key, {})
+        out = [(p, e[0], e[1] / e[2]) for p, e in q.items() if e[1] / e[2] >= min_reward]
+        return sorted(out, key=lambda x: -x[2])
+
+    def state(self) -> dict:
+        return self.entries
+
+    def load(self, s: dict) -> None:
+        self.entries = {k: {p: list(e) for p, e in q.items()} for k, q in s.items()}
+
+
+class Embedder:
+    """Pooled prompt states from the frozen encoder, cached per prompt (numpy, thread-agnostic)."""
+
+    def __init__(self, encoder):
+        self.encoder, self.cache = encoder, {}
+
+    def __call__(self, prompts: list[str]) -> np.ndarray:
+        todo = list(dict.fromkeys(p for p in prompts if p not in self.cache))
+        for i in range(0, len(todo), 128):
+            chunk = todo[i:i + 128]
+            _, _, pooled = self.encoder.encode_batch(chunk)
+            for p, v in zip(chunk, np.array(pooled, np.float32)):
+                self.cache[p] = v
+        return np.stack([self.cache[p] for p in prompts])
+
+
+class SynthTrainer:
+    def __init__(self, cfg: SynthTrainConfig, encoder=None, tasks=None):
+        from bfcore.runtime import mx
+        import mlx.optimizers as optim
+
+        from bfcore.synth.policy import SynthConfig, SynthPolicy
+
+        self.cfg = cfg
+        self.rng = np.random.default_rng(cfg.seed)
+        self.pyrng = random.Random(cfg.seed)
+        mx.random.seed(cfg.seed)
+        if encoder is None:
+            from bfcore.encoder import load_encoder
+
+            encoder = load_encoder(None, layers=4)
+        self.encoder = encoder
+        self.embed = Embedder(encoder)
+        self.policy = SynthPolicy(SynthConfig(hidden=cfg.hidden, enc_dim=encoder.dim,
+                                              max_len=cfg.max_len, observe=cfg.observe))
+        if cfg.init_from:
+            self.policy.load_weights(str(Path(cfg.init_from) / "model.safetensors"))
+        mx.eval(self.policy.parameters())
+        self.opt = optim.Adam(learning_rate=cfg.lr)
+        self.queue = Queue(cfg.queue_size)
+        self.step, self.npe, self.elapsed = 0, 0, 0.0
+        self._set_tasks(tasks)
+
+    def _set_tasks(self, tasks) -> None:
+        from bfcore.synth.families import make_tasks
+
+        if tasks is None:
+            tasks = make_tasks("train", self.cfg.per_family, seed=self.cfg.seed,
+                               families=self.cfg.families or None, n_tests=self.cfg.n_tests)
+        self.by_key: dict[str, list] = {}
+        for t in tasks:
+            self.by_key.setdefault(task_key(t), []).append(t)
+        self.keys = sorted(self.by_key)
+        self.embed([t.problem for ts in self.by_key.values() for t in ts])
+
+    # ---------------------------------------------------------------- one update
+    def _draw(self):
+        from bfcore.synth.families import fresh_tests
+
+        n = self.cfg.keys_per_batch
+        # distinct keys while there are enough: one key drawn many times would be imitated many times
+        keys = [self.keys[i] for i in self.rng.choice(len(self.keys), n, replace=len(self.keys) < n)]
+        drawn = []
+        for k in keys:
+            task = self.pyrng.choice(self.by_key[k])
+            tests = fresh_tests(task, seed=int(self.rng.integers(1 << 31)), n=self.cfg.n_tests)
+            drawn.append((k, task.problem, tests))
+        return drawn
+
+    def update(self) -> dict:
+        from bfcore.runtime import mx
+        import mlx.nn as nn
+        from mlx.utils import tree_map
+
+        from bfcore.synth.actions import prompt_params
+        from bfcore.synth.policy import batch_arrays, replay, rollout
+        from bfcore.synth.score import score_programs
+
+        t0 = time.perf_counter()
+        cfg, S = self.cfg, self.cfg.samples_per_key
+        drawn = self._draw()
+        prompts = [p for _, p, _ in drawn for _ in range(S)]
+        params = [prompt_params(p) for p in prompts]
+        tests = [t for _, _, t in drawn for _ in range(S)]
+        pooled = self.embed(prompts)
+        eps = rollout(self.policy, pooled, params, [t[0][0] for t in tests], self.rng, cfg.temperature)
+        t_sample = time.perf_counter()
+        # the queue's programs for these tasks are re-scored on the same fresh inputs
+        q_items = []
+        for j, (k, p, ts) in enumerate(drawn):
+            for prog, acts, _ in self.queue.best(k, -1e9):
+                q_items.append((j, prog, acts))
+        progs = [e.program for e in eps] + [prog for _, prog, _ in q_items]
+        scored = score_programs(progs, tests + [drawn[j][2] for j, _, _ in q_items],
+                                [len(e.actions) - 1 for e in eps] + [len(a) - 1 for _, _, a in q_items])
+        self.npe += len(eps)
+        t_run = time.perf_counter()
+        rewards = np.array([s.reward for s in scored[:len(eps)]], np.float32)
+        for i, e in enumerate(eps):
+            self.queue.add(drawn[i // S][0], e.program, e.actions, float(rewards[i]))
+        for (j, prog, acts), s in zip(q_items, scored[len(eps):]):
+            self.queue.add(drawn[j][0], prog, acts, s.reward)
+        g = rewards.reshape(-1, S)
+        adv = ((g - g.mean(1, keepdims=True)) / (g.std(1, keepdims=True) + 1e-6)).reshape(-1)
+        # imitation targets: each drawn task's best programs, replayed under this draw's phrasing
+        imit, imit_rows = [], []
+        for j, (k, p, ts) in enumerate(drawn):
+            for prog, acts, r in self.queue.best(k, cfg.queue_min_reward)[:cfg.imitate_top]:
+                imit.append(replay(acts, prompt_params(p), ts[0][0], self.policy.cfg))
+                imit_rows.append(j * S)
+        all_eps = eps + imit
+        arrays = batch_arrays(all_eps)
+        pooled_all = mx.array(np.concatenate([pooled, pooled[imit_rows]]) if imit else pooled)
+        n_rl = len(eps)
+        adv_mx = mx.array(adv)
+
+        def loss_fn(model):
+            logp, ent = model.score(pooled_all, *arrays)
+            pg = -(adv_mx * logp[:n_rl]).mean()
+            loss = pg - cfg.ent_coef * ent[:n_rl].mean()
+            if imit:
+                loss = loss - cfg.pqt_weight * logp[n_rl:].mean()
+            return loss, (pg, ent[:n_rl].mean())
+
+        (loss, (pg, ent)), grads = nn.value_and_grad(self.policy, loss_fn)(self.policy)
+        grads, gnorm = _clip(grads, cfg.grad_clip)
+        self.opt.update(self.policy, grads)
+        mx.eval(self.policy.parameters(), self.opt.state, loss)
+        self.step += 1
+        t1 = time.perf_counter()
+        self.elapsed += t1 - t0
+        solved = np.array([s.solved for s in scored[:len(eps)]]).reshape(-1, S)
+        return {"episodic_return": float(rewards.mean()), "success_rate": float(solved.mean()),
+                "task_solved": float(solved.any(1).mean()), "loss": float(loss.item()),
+                "policy_loss": float(pg.item()), "entropy": float(ent.item()),
+                "unique": len({e.program for e in eps}) / len(eps),
+                "length": float(np.mean([len(e.actions) - 1 for e in eps])),
+                "grad_norm": float(gnorm), "imitated": len(imit),
+                "time_sample": t_sample - t0, "time_run": t_run - t_sample, "time_update": t1 - t_run}
+
+    # ---------------------------------------------------------------- checkpoints
+    def state(self) -> dict:
+        from bfcore.synth.policy import config_dict
+
+        return {"kind": "synth", "step": self.step, "npe": self.npe, "elapsed": self.elapsed,
+                "model": config_dict(self.policy.cfg), "config": self.cfg.to_dict(),
+                "encoder": {"model": self.encoder.identity[0] if isinstance(self.encoder.identity, tuple)
+                            else None, "layers": 4},
+                "rng": _np_state(self.rng), "pyrng": _py_state(self.pyrng),
+                "queue": self.queue.state()}
+
+    def save(self, run_dir: Path) -> None:
+        save_checkpoint(run_dir / "checkpoint", self.policy, self.opt, self.state())
+
+    def restore(self, ckpt: Path) -> None:
+        from bfcore.runtime import mx
+        from mlx.utils import tree_unflatten
+
+        st = json.loads((ckpt / "state.json").read_text())
+        self.policy.load_weights(str(ckpt / "model.safetensors"))
+        self.opt.state = tree_unflatten(list(mx.load(str(ckpt / "optimizer.safetensors")).items()))
+        self.step, self.npe, self.elapsed = st["step"], st["npe"], st["elapsed"]
+        self.rng.bit_generator.state = st["rng"]
+        self.pyrng.setstate(_py_unstate(st["pyrng"]))
+        self.queue.load(st["queue"])
+
+
+def _clip(grads, max_norm: float):
+    from bfcore.runtime import mx
+    from mlx.utils import tree_flatten, tree_map
+
+    total = mx.sqrt(sum((g * g).sum() for _, g in tree_flatten(grads)))
+    scale = mx.minimum(1.0, max_norm / (total + 1e-6))
+    return tree_map(lambda g: g * scale, grads), float(total.item())
+
+
+def _np_state(rng: np.random.Generator) -> dict:
+    return rng.bit_generator.state
+
+
+def _py_state(rng: random.Random):
+    v, internal, g = rng.getstate()
+    return [v, list(internal), g]
+
+
+def _py_unstate(s):
+    return (s[0], tuple(s[1]), s[2])
+
+
+def save_checkpoint(ckpt_dir: Path, policy, optimizer, state: dict) -> None:
+    """Write a whole new checkpoint directory, then swap it in: a reader sees the old checkpoint or
+    the new one, never weights from one step and state from another."""
+    from bfcore.runtime import mx
+    from mlx.utils import tree_flatten
+
+    ckpt_dir = Path(ckpt_dir)
+    new = ckpt_dir.with_name(f"{ckpt_dir.name}.new-{os.getpid()}")
+    old = ckpt_dir.with_name(f"{ckpt_dir.name}.old-{os.getpid()}")
+    shutil.rmtree(new, ignore_errors=True)
+    new.mkdir(parents=True)
+    mx.save_safetensors(str(new / "model.safetensors"), dict(tree_flatten(policy.parameters())))
+    if optimizer is not None:
+        mx.save_safetensors(str(new / "optimizer.safetensors"), dict(tree_flatten(optimizer.state)))
+    (new / "state.json").write_text(json.dumps(state))
+    for f in new.iterdir():
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+    if ckpt_dir.exists():
+        os.replace(ckpt_dir, old)
+    os.replace(new, ckpt_dir)
+    dfd = os.open(ckpt_dir.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def find_checkpoint(run_dir: Path) -> Path | None:
+    """The run's checkpoint, or the previous one when a save died between its two renames."""
+    ck = run_dir / "checkpoint"
+    if (ck / "state.json").is_file():
+        return ck
+    olds = sorted(run_dir.glob("checkpoint.old-*"))
+    return olds[-1] if olds and (olds[-1] / "state.json").is_file() else None
+
+
+def train(cfg: SynthTrainConfig, on_report=None, should_stop=None, encoder=None, tasks=None) -> Path:
+    """Train per ``cfg`` in ``cfg.run_dir``; metrics.jsonl gets one line per ``report_every``
+    updates. Resumable: ``cfg.resume`` continues from the checkpoint (Ctrl-C saves first)."""
+    from bfcore.train.checkpoint import atomic_write_text
+
+    run_dir = Path(cfg.run_dir)
+    ck = find_checkpoint(run_dir)
+    if cfg.resume and ck is None:
+        raise ValueError(f"{run_dir}: no checkpoint to resume from")
+    if not cfg.resume and ck is not None:
+        raise ValueError(f"{run_dir}: already holds a run (resume it, or name another run dir)")
+    trainer = SynthTrainer(cfg, encoder=encoder, tasks=tasks)
+    metrics = run_dir / "metrics.jsonl"
+    if cfg.resume:
+        trainer.restore(ck)
+        _trim(metrics, trainer.step)
+    elif metrics.exists():
+        metrics.unlink()  # a run killed before its first save: its metrics describe nothing kept
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "config.json", json.dumps(cfg.to_dict(), indent=1))
+    stats: list[dict] = []
+    try:
+        with open(metrics, "a", encoding="utf-8") as mf:
+            def report():
+                rep = {k: float(np.mean([s[k] for s in stats])) for k in stats[0]}
+                rep.update(step=trainer.step, npe=trainer.npe, time=round(trainer.elapsed, 2),
+                           sps=cfg.keys_per_batch * cfg.samples_per_key * len(stats)
+                           / max(sum(s["time_sample"] + s["time_run"] + s["time_update"]
+                                     for s in stats), 1e-9),
+                           queue_solved=_queue_solved(trainer.queue))
+                stats.clear()
+                mf.write(json.dumps(rep) + "\n")
+                mf.flush()
+                if on_report is not None:
+                    on_report(rep)
+
+            while trainer.step < cfg.steps:
+                if should_stop is not None and should_stop():
+                    break
+                if cfg.minutes and trainer.elapsed >= cfg.minutes * 60:
+                    break
+                stats.append(trainer.update())
+                if trainer.step % cfg.report_every == 0:
+                    report()
+                if trainer.step % cfg.save_every == 0:
+                    trainer.save(run_dir)
+            if stats:
+                report()
+    finally:
+        trainer.save(run_dir)
+    return run_dir
+
+
+def _queue_solved(queue: Queue) -> float:
+    """Fraction of task keys whose queue holds a program that passed every test it was run on."""
+    if not queue.entries:
+        return 0.0
+    return float(np.mean([any(e[1] / e[2] >= 1.0 for e in q.values()) for q in queue.entries.values()]))
+
+
+def _trim(path: Path, step: int) -> None:
+    from bfcore.train.checkpoint import atomic_write_text
+
+    if not path.is_file():
+        return
+    keep = []
+    for line in path.read_text().splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= step:
+                keep.append(line)
+        except ValueError:
+            continue
+    atomic_write_text(path, "".join(line + "\n" for line in keep))

@@ -1,0 +1,148 @@
+"""The synthesis agent's parts that need no language model: actions, grammar, tracer, policy, score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bfcore.fast import run
+from bfcore.program import Config, parse
+from bfcore.synth.actions import (ACTIONS, CLOSE, END, INDEX, OPEN, Grammar, Params, prompt_params,
+                                  to_program, tokenize)
+from bfcore.synth.observe import OBS_DIM, Tracer
+from bfcore.synth.score import reward_of, score_one
+
+
+def _random_program(seed: int, params=Params(3, 101), max_len=24, max_depth=3):
+    rng = np.random.default_rng(seed)
+    g = Grammar(params, max_len, max_depth)
+    acts = []
+    while not g.done:
+        a = int(rng.choice(g.allowed()))
+        acts.append(a)
+        g.push(a)
+    return acts
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(4, 40), st.integers(1, 4))
+def test_every_program_the_grammar_allows_is_valid_bf(seed, max_len, max_depth):
+    acts = _random_program(seed, max_len=max_len, max_depth=max_depth)
+    assert acts[-1] == END and len(acts) - 1 <= max_len
+    program, spans = to_program(acts, Params(3, 101))
+    parse(program)  # raises on unbalanced brackets
+    depth = deepest = 0
+    for a in acts:
+        depth += (a == OPEN) - (a == CLOSE)
+        deepest = max(deepest, depth)
+    assert deepest <= max_depth
+    assert "[]" not in program
+    assert "".join(program[a:b] for a, b in spans) == program
+
+
+def test_grammar_forbids_redundant_runs_and_unavailable_params():
+    g = Grammar(Params(None, None))
+    assert INDEX["+n"] not in g.allowed() and INDEX["+c"] not in g.allowed()
+    g.push(INDEX["+3"])
+    assert INDEX["+2"] not in g.allowed() and INDEX["-1"] not in g.allowed()
+    assert INDEX[">1"] in g.allowed()
+    g.push(INDEX["["])
+    assert CLOSE not in g.allowed() and END not in g.allowed()  # no "[]", no END inside a loop
+    assert INDEX["+n"] in Grammar(Params(4, None)).allowed()
+
+
+def test_prompt_params_reads_numbers_and_letters():
+    assert prompt_params("add 3 to every character") == Params(3, None)
+    assert prompt_params("add five to each byte").n == 5
+    assert prompt_params("remove the letter e from the input").c == ord("e")
+    assert prompt_params("count the 'x' characters").c == ord("x")
+    assert prompt_params("reverse the input") == Params(None, None)
+    assert to_program([INDEX["+n"], INDEX["."], END], Params(4, None))[0] == "++++."
+
+
+def test_tokenize_round_trips_programs():
+    for src in [",[.,]", ">,[>,]<[.<]", "+" * 70 + ".", "<<>>>>" + "-" * 33]:
+        acts = tokenize(src)
+        assert to_program(acts, Params())[0] == src
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.binary(min_size=0, max_size=6).filter(lambda b: 0 not in b))
+def test_tracer_agrees_with_the_interpreter(seed, inp):
+    acts = _random_program(seed, max_len=16)
+    params = Params(3, 101)
+    program, _ = to_program(acts, params)
+    tr = Tracer(inp, tape_len=30000, budget=5000)
+    for a in acts[:-1]:
+        from bfcore.synth.actions import action_text
+
+        tr.push(action_text(a, params), (a == OPEN) - (a == CLOSE))
+    ref = run(program, inp, Config(max_steps=5000), jit_after=None)
+    if ref.status == "ok":
+        assert not tr.fault and bytes(tr.out) == ref.output and tr.steps == ref.steps
+    else:
+        assert tr.fault
+
+
+def test_tracer_shows_the_loop_entry_state_until_the_loop_closes():
+    tr = Tracer(b"ab")
+    f = np.zeros(OBS_DIM, np.float32)
+    for text, o in [(",", 0), ("[", 1), (".", 0), (",", 0)]:
+        tr.push(text, o)
+    tr.features(f)
+    assert bytes(tr.out) == b"" and f[12] > 0  # inside the loop: nothing ran yet
+    tr.push("]", -1)
+    tr.features(f)
+    assert bytes(tr.out) == b"ab" and f[12] == 0 and f[10] == 1  # input exhausted
+
+
+def test_reward_prefers_exact_programs_and_penalises_hangs():
+    tests = ((b"ab", b"ba"), (b"xyz", b"zyx"))
+    exact = reward_of([b"ba", b"zyx"], ["ok", "ok"], tests, 10)
+    close = reward_of([b"b", b"zy"], ["ok", "ok"], tests, 4)
+    hang = reward_of([b"", b""], ["step_limit", "step_limit"], tests, 4)
+    assert exact.solved and not close.solved
+    assert exact.reward > 1.5 > close.reward > hang.reward
+    assert score_one(",[.,]", ((b"hi", b"hi"), (b"abc", b"abc"))).solved
+    assert not score_one(",.", ((b"hi", b"hi"),)).solved
+
+
+@pytest.fixture(scope="module")
+def policy():
+    from bfcore.runtime import mx
+    from bfcore.synth.policy import SynthConfig, SynthPolicy
+
+    mx.random.seed(0)
+    p = SynthPolicy(SynthConfig(enc_dim=16, hidden=32, max_len=20))
+    mx.eval(p.parameters())
+    return p
+
+
+def test_rollout_log_probs_match_teacher_forced_scoring(policy):
+    from bfcore.runtime import mx
+    from bfcore.synth.policy import batch_arrays, rollout
+
+    rng = np.random.default_rng(1)
+    pooled = rng.standard_normal((24, 16)).astype(np.float32)
+    eps = rollout(policy, pooled, [Params(2, 97)] * 24, [b"hey"] * 24, rng)
+    for e in eps:
+        parse(e.program)
+        assert all(e.masks[i, a] for i, a in enumerate(e.actions))  # never a masked action
+    logp, ent = policy.score(mx.array(pooled), *batch_arrays(eps))
+    np.testing.assert_allclose(np.array(logp), [sum(e.logp) for e in eps], rtol=1e-4, atol=1e-4)
+    assert np.all(np.array(ent) > 0)
+
+
+def test_greedy_rollout_is_deterministic_and_replay_recomputes_what_it_saw(policy):
+    from bfcore.synth.policy import replay, rollout
+
+    pooled = np.ones((2, 16), np.float32)
+    a, b = (rollout(policy, pooled, [Params()] * 2, [b"x"] * 2, np.random.default_rng(s), greedy=True)
+            for s in (0, 1))
+    assert a[0].actions == b[0].actions
+    r = replay(a[0].actions, Params(), b"x", policy.cfg)
+    np.testing.assert_array_equal(r.obs, a[0].obs)
+    np.testing.assert_array_equal(r.masks, a[0].masks)
+    assert ACTIONS[r.actions[-1]] == "END"
