@@ -127,11 +127,15 @@ class Writer:
                        program, spans)
 
 
-def replay(actions, params: Params, inp: bytes, cfg: SynthConfig) -> Episode:
-    """Re-derive what each step of a known action sequence saw (for training on the queue)."""
+def replay(actions, params: Params, inp: bytes, cfg: SynthConfig) -> Episode | None:
+    """Re-derive what each step of a known action sequence saw (for training on the queue); None
+    when the grammar forbids one of its actions under these params (e.g. a "+n" for a phrasing in
+    which no number was read)."""
     w = Writer(params, inp, cfg)
     for a in actions:
-        w.look()
+        _, mask = w.look()
+        if not mask[a]:
+            return None
         w.push(int(a))
         if a == END:
             break

@@ -45,6 +45,7 @@ class SynthTrainConfig:
     queue_size: int = 10
     queue_min_reward: float = 0.0   # only programs at least this good are imitated
     imitate_top: int = 10           # how many of a task's queue entries are imitated per draw
+    mutants_per_key: int = 16       # local-search edits of a task's best programs, per draw
     temperature: float = 1.0
     grad_clip: float = 1.0
     report_every: int = 10
@@ -178,7 +179,7 @@ class SynthTrainer:
         import mlx.nn as nn
         from mlx.utils import tree_map
 
-        from bfcore.synth.actions import prompt_params
+        from bfcore.synth.actions import prompt_params, to_program
         from bfcore.synth.policy import batch_arrays, replay, rollout
         from bfcore.synth.score import score_programs
 
@@ -191,15 +192,21 @@ class SynthTrainer:
         pooled = self.embed(prompts)
         eps = rollout(self.policy, pooled, params, [t[0][0] for t in tests], self.rng, cfg.temperature)
         t_sample = time.perf_counter()
-        # the queue's programs for these tasks are re-scored on the same fresh inputs
+        # the queue's programs for these tasks are re-scored on the same fresh inputs, beside
+        # edits of the best of them (local search)
         q_items = []
         for j, (k, p, ts) in enumerate(drawn):
-            for prog, acts, _ in self.queue.best(k, -1e9):
+            best = self.queue.best(k, -1e9)
+            for prog, acts, _ in best:
                 q_items.append((j, prog, acts))
+            q_items += self._mutants(j, p, best)
+        n_mut = sum(1 for _, prog, _ in q_items if prog is None)
+        q_items = [(j, prog if prog is not None else to_program(a, prompt_params(drawn[j][1]))[0], a)
+                   for j, prog, a in q_items]
         progs = [e.program for e in eps] + [prog for _, prog, _ in q_items]
         scored = score_programs(progs, tests + [drawn[j][2] for j, _, _ in q_items],
                                 [len(e.actions) - 1 for e in eps] + [len(a) - 1 for _, _, a in q_items])
-        self.npe += len(eps)
+        self.npe += len(eps) + n_mut
         t_run = time.perf_counter()
         rewards = np.array([s.reward for s in scored[:len(eps)]], np.float32)
         for i, e in enumerate(eps):
@@ -212,8 +219,10 @@ class SynthTrainer:
         imit, imit_rows = [], []
         for j, (k, p, ts) in enumerate(drawn):
             for prog, acts, r in self.queue.best(k, cfg.queue_min_reward)[:cfg.imitate_top]:
-                imit.append(replay(acts, prompt_params(p), ts[0][0], self.policy.cfg))
-                imit_rows.append(j * S)
+                ep = replay(acts, prompt_params(p), ts[0][0], self.policy.cfg)
+                if ep is not None:
+                    imit.append(ep)
+                    imit_rows.append(j * S)
         all_eps = eps + imit
         arrays = batch_arrays(all_eps)
         pooled_all = mx.array(np.concatenate([pooled, pooled[imit_rows]]) if imit else pooled)
@@ -243,6 +252,21 @@ class SynthTrainer:
                 "length": float(np.mean([len(e.actions) - 1 for e in eps])),
                 "grad_norm": float(gnorm), "imitated": len(imit),
                 "time_sample": t_sample - t0, "time_run": t_run - t_sample, "time_update": t1 - t_run}
+
+    def _mutants(self, j: int, prompt: str, best) -> list:
+        """(row, None, actions) for edits of the task's three best programs (None: not run yet)."""
+        from bfcore.synth.actions import prompt_params
+        from bfcore.synth.mutate import mutants
+
+        n = self.cfg.mutants_per_key
+        if not n or not best:
+            return []
+        params, out = prompt_params(prompt), []
+        parents = best[:3]
+        for i, (_, acts, _) in enumerate(parents):
+            k = n // len(parents) + (i < n % len(parents))
+            out += [(j, None, m) for m in mutants(acts, params, self.rng, k, self.cfg.max_len)]
+        return out
 
     # ---------------------------------------------------------------- checkpoints
     def state(self) -> dict:

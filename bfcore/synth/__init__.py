@@ -1,0 +1,1 @@
+"""Instruction-level program synthesis: the agent that writes real BF (loops, input)."""

@@ -1,0 +1,77 @@
+"""Local search around the best programs found: edits of action sequences.
+
+Sampling from the policy explores near what it already writes; a program one structural edit away
+(``,.,.`` -> ``,[.,]``: wrap a span in a loop) can stay unlikely for a long time. Each edit here
+inserts, deletes or replaces one action, wraps a span in brackets, or duplicates a span, and only
+edits the :class:`~bfcore.synth.actions.Grammar` accepts are kept, so every mutant is a program the
+policy itself could have written (and can be trained to write). No edit knows any task.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bfcore.synth.actions import CLOSE, END, N_ACTIONS, OPEN, Grammar, Params
+
+
+def accepts(actions: list[int], params: Params, max_len: int, max_depth: int) -> bool:
+    """Whether the grammar allows this action sequence (which must end with END)."""
+    g = Grammar(params, max_len, max_depth)
+    for a in actions:
+        if a not in g.allowed():
+            return False
+        g.push(a)
+    return g.done
+
+
+def mutants(actions: list[int], params: Params, rng: np.random.Generator, n: int, max_len: int = 32,
+            max_depth: int = 3, tries: int = 8) -> list[list[int]]:
+    """Up to ``n`` distinct valid edits of ``actions`` (END-terminated)."""
+    body = [a for a in actions if a != END]
+    out, seen = [], {tuple(body)}
+    for _ in range(n * tries):
+        if len(out) >= n:
+            break
+        b = list(body)
+        op = rng.integers(5)
+        L = len(b)
+        if op == 0 or L == 0:  # insert
+            b.insert(int(rng.integers(L + 1)), int(rng.integers(1, N_ACTIONS)))
+        elif op == 1:  # delete (a bracket takes its partner with it)
+            i = int(rng.integers(L))
+            j = _partner(b, i)
+            for k in sorted({i, j} - {None}, reverse=True):
+                del b[k]
+        elif op == 2:  # replace a non-bracket action
+            i = int(rng.integers(L))
+            if b[i] in (OPEN, CLOSE):
+                continue
+            b[i] = int(rng.integers(1, N_ACTIONS))
+        elif op == 3:  # wrap a span in a loop
+            i = int(rng.integers(L + 1))
+            j = int(rng.integers(i, L + 1))
+            b = b[:i] + [OPEN] + b[i:j] + [CLOSE] + b[j:]
+        else:  # duplicate a span in place
+            i = int(rng.integers(L))
+            j = int(rng.integers(i + 1, min(L, i + 6) + 1))
+            b = b[:j] + b[i:j] + b[j:]
+        t = tuple(b)
+        if t in seen:
+            continue
+        seen.add(t)
+        if accepts(b + [END], params, max_len, max_depth):
+            out.append(b + [END])
+    return out
+
+
+def _partner(b: list[int], i: int):
+    if b[i] not in (OPEN, CLOSE):
+        return None
+    step = 1 if b[i] == OPEN else -1
+    depth, k = 0, i
+    while 0 <= k < len(b):
+        depth += ((b[k] == OPEN) - (b[k] == CLOSE)) * step
+        if depth == 0:
+            return k
+        k += step
+    return None
