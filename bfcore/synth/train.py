@@ -69,40 +69,48 @@ class SynthTrainConfig:
 
 
 def task_key(task) -> str:
-    from bfcore.synth.families import task_params
+    """The queue a task's programs go to. A family that reads input has one program for every
+    parameter value (its parameter runs read k or the letter from the prompt), so it shares one
+    queue; a constant family's answer depends on its values, so each combination has its own."""
+    from bfcore.synth.families import FAMILIES, task_params
 
+    if task.family not in FAMILIES:  # a user's task: its own tests, its own queue
+        return json.dumps(["custom", task.problem])
+    if FAMILIES[task.family].reads_input:
+        return json.dumps([task.family])
     return json.dumps([task.family, task_params(task)], sort_keys=True)
 
 
 class Queue:
-    """The best distinct programs per task key, by mean reward over every scoring so far."""
+    """The best distinct action sequences per task key, by mean reward over every scoring so far
+    (a sequence is scored under the phrasing and the inputs of each draw it is re-run on)."""
 
     def __init__(self, size: int):
         self.size = size
-        self.entries: dict[str, dict[str, list]] = {}  # key -> program -> [actions, reward sum, n]
+        self.entries: dict[str, dict[tuple, list]] = {}  # key -> actions -> [reward sum, n]
 
-    def add(self, key: str, program: str, actions, reward: float) -> None:
+    def add(self, key: str, actions, reward: float) -> None:
         q = self.entries.setdefault(key, {})
-        e = q.get(program)
+        acts = tuple(map(int, actions))
+        e = q.get(acts)
         if e is None:
-            q[program] = [list(map(int, actions)), reward, 1]
+            q[acts] = [reward, 1]
         else:
-            e[1] += reward
-            e[2] += 1
+            e[0] += reward
+            e[1] += 1
         if len(q) > self.size:
-            worst = min(q, key=lambda p: q[p][1] / q[p][2])
-            del q[worst]
+            del q[min(q, key=lambda a: q[a][0] / q[a][1])]
 
-    def best(self, key: str, min_reward: float) -> list[tuple[str, list[int], float]]:
+    def best(self, key: str, min_reward: float = -1e9) -> list[tuple[list[int], float]]:
         q = self.entries.get(key, {})
-        out = [(p, e[0], e[1] / e[2]) for p, e in q.items() if e[1] / e[2] >= min_reward]
-        return sorted(out, key=lambda x: -x[2])
+        out = [(list(a), e[0] / e[1]) for a, e in q.items() if e[0] / e[1] >= min_reward]
+        return sorted(out, key=lambda x: -x[1])
 
     def state(self) -> dict:
-        return self.entries
+        return {k: [[list(a), e[0], e[1]] for a, e in q.items()] for k, q in self.entries.items()}
 
     def load(self, s: dict) -> None:
-        self.entries = {k: {p: list(e) for p, e in q.items()} for k, q in s.items()}
+        self.entries = {k: {tuple(a): [r, n] for a, r, n in q} for k, q in s.items()}
 
 
 class Embedder:
@@ -146,6 +154,7 @@ class SynthTrainer:
         self.opt = optim.Adam(learning_rate=cfg.lr)
         self.queue = Queue(cfg.queue_size)
         self.step, self.npe, self.elapsed = 0, 0, 0.0
+        self.found: dict[str, str] = {}  # key -> the first program that passed a draw's tests
         self._set_tasks(tasks)
 
     def _set_tasks(self, tasks) -> None:
@@ -158,19 +167,31 @@ class SynthTrainer:
         for t in tasks:
             self.by_key.setdefault(task_key(t), []).append(t)
         self.keys = sorted(self.by_key)
+        self.family_keys: dict[str, list[str]] = {}
+        for k in self.keys:
+            self.family_keys.setdefault(json.loads(k)[0], []).append(k)
+        self.family_names = sorted(self.family_keys)
         self.embed([t.problem for ts in self.by_key.values() for t in ts])
 
     # ---------------------------------------------------------------- one update
     def _draw(self):
-        from bfcore.synth.families import fresh_tests
+        from bfcore.synth.families import FAMILIES, fresh_tests
 
-        n = self.cfg.keys_per_batch
-        # distinct keys while there are enough: one key drawn many times would be imitated many times
-        keys = [self.keys[i] for i in self.rng.choice(len(self.keys), n, replace=len(self.keys) < n)]
+        n, fams = self.cfg.keys_per_batch, self.family_names
+        # families uniformly (a constant family has a key per value, an input family one), distinct
+        # while there are enough: one key drawn many times in a batch would be imitated many times
+        picked = self.rng.choice(len(fams), n, replace=len(fams) < n)
+        keys = []
+        for f in picked:
+            ks = self.family_keys[fams[f]]
+            keys.append(ks[int(self.rng.integers(len(ks)))])
         drawn = []
         for k in keys:
             task = self.pyrng.choice(self.by_key[k])
-            tests = fresh_tests(task, seed=int(self.rng.integers(1 << 31)), n=self.cfg.n_tests)
+            if task.family in FAMILIES:
+                tests = fresh_tests(task, seed=int(self.rng.integers(1 << 31)), n=self.cfg.n_tests)
+            else:
+                tests = task.tests  # a user's task has only the tests it came with
             drawn.append((k, task.problem, tests))
         return drawn
 
@@ -194,31 +215,33 @@ class SynthTrainer:
         t_sample = time.perf_counter()
         # the queue's programs for these tasks are re-scored on the same fresh inputs, beside
         # edits of the best of them (local search)
-        q_items = []
+        q_items, n_mut = [], 0
         for j, (k, p, ts) in enumerate(drawn):
-            best = self.queue.best(k, -1e9)
-            for prog, acts, _ in best:
-                q_items.append((j, prog, acts))
-            q_items += self._mutants(j, p, best)
-        n_mut = sum(1 for _, prog, _ in q_items if prog is None)
-        q_items = [(j, prog if prog is not None else to_program(a, prompt_params(drawn[j][1]))[0], a)
-                   for j, prog, a in q_items]
-        progs = [e.program for e in eps] + [prog for _, prog, _ in q_items]
-        scored = score_programs(progs, tests + [drawn[j][2] for j, _, _ in q_items],
-                                [len(e.actions) - 1 for e in eps] + [len(a) - 1 for _, _, a in q_items])
+            best = self.queue.best(k)
+            muts = self._mutants(p, best)
+            n_mut += len(muts)
+            q_items += [(j, acts) for acts, _ in best] + [(j, m) for m in muts]
+        q_progs = [to_program(a, prompt_params(drawn[j][1]))[0] for j, a in q_items]
+        progs = [e.program for e in eps] + q_progs
+        scored = score_programs(progs, tests + [drawn[j][2] for j, _ in q_items],
+                                [len(e.actions) - 1 for e in eps] + [len(a) - 1 for _, a in q_items])
         self.npe += len(eps) + n_mut
         t_run = time.perf_counter()
         rewards = np.array([s.reward for s in scored[:len(eps)]], np.float32)
         for i, e in enumerate(eps):
-            self.queue.add(drawn[i // S][0], e.program, e.actions, float(rewards[i]))
-        for (j, prog, acts), s in zip(q_items, scored[len(eps):]):
-            self.queue.add(drawn[j][0], prog, acts, s.reward)
+            self.queue.add(drawn[i // S][0], e.actions, float(rewards[i]))
+        for (j, acts), s in zip(q_items, scored[len(eps):]):
+            self.queue.add(drawn[j][0], acts, s.reward)
+        for i, s in enumerate(scored):
+            j = i // S if i < len(eps) else q_items[i - len(eps)][0]
+            if s.solved and drawn[j][0] not in self.found:
+                self.found[drawn[j][0]] = progs[i]
         g = rewards.reshape(-1, S)
         adv = ((g - g.mean(1, keepdims=True)) / (g.std(1, keepdims=True) + 1e-6)).reshape(-1)
         # imitation targets: each drawn task's best programs, replayed under this draw's phrasing
         imit, imit_rows = [], []
         for j, (k, p, ts) in enumerate(drawn):
-            for prog, acts, r in self.queue.best(k, cfg.queue_min_reward)[:cfg.imitate_top]:
+            for acts, r in self.queue.best(k, cfg.queue_min_reward)[:cfg.imitate_top]:
                 ep = replay(acts, prompt_params(p), ts[0][0], self.policy.cfg)
                 if ep is not None:
                     imit.append(ep)
@@ -253,8 +276,8 @@ class SynthTrainer:
                 "grad_norm": float(gnorm), "imitated": len(imit),
                 "time_sample": t_sample - t0, "time_run": t_run - t_sample, "time_update": t1 - t_run}
 
-    def _mutants(self, j: int, prompt: str, best) -> list:
-        """(row, None, actions) for edits of the task's three best programs (None: not run yet)."""
+    def _mutants(self, prompt: str, best) -> list[list[int]]:
+        """Edits of the task's three best programs."""
         from bfcore.synth.actions import prompt_params
         from bfcore.synth.mutate import mutants
 
@@ -263,9 +286,9 @@ class SynthTrainer:
             return []
         params, out = prompt_params(prompt), []
         parents = best[:3]
-        for i, (_, acts, _) in enumerate(parents):
+        for i, (acts, _) in enumerate(parents):
             k = n // len(parents) + (i < n % len(parents))
-            out += [(j, None, m) for m in mutants(acts, params, self.rng, k, self.cfg.max_len)]
+            out += mutants(acts, params, self.rng, k, self.cfg.max_len)
         return out
 
     # ---------------------------------------------------------------- checkpoints
@@ -412,7 +435,7 @@ def _queue_solved(queue: Queue) -> float:
     """Fraction of task keys whose queue holds a program that passed every test it was run on."""
     if not queue.entries:
         return 0.0
-    return float(np.mean([any(e[1] / e[2] >= 1.0 for e in q.values()) for q in queue.entries.values()]))
+    return float(np.mean([any(e[0] / e[1] >= 1.0 for e in q.values()) for q in queue.entries.values()]))
 
 
 def _trim(path: Path, step: int) -> None:

@@ -1,0 +1,50 @@
+"""Scoring the synthesis agent: per family, the share of tasks whose program passes every test.
+
+Each task is judged on *fresh* inputs (:func:`~bfcore.synth.families.fresh_tests` with a seed of the
+evaluation's own), so a score says the program works, not that an output was remembered. The
+tracer's example input is the first of those tests' inputs, as a user's first example would be.
+With ``budget > 1`` the agent may also search: it sees ``n_examples`` of the tests as examples and
+is judged on the rest.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def evaluate(agent, tasks, seed: int = 12345, n_tests: int = 6, budget: int = 1,
+             n_examples: int = 2, fresh: bool = True) -> dict:
+    """{"overall": share of all tasks solved, "<family>": share solved, "worst_family": the lowest
+    family score, "n": tasks, "npe": mean programs executed per task}."""
+    from bfcore.synth.families import fresh_tests
+    from bfcore.synth.score import score_programs
+
+    rng = np.random.default_rng(seed)
+    per: dict[str, list[bool]] = {}
+    npes = []
+    if budget <= 1:
+        tests = [fresh_tests(t, int(rng.integers(1 << 31)), n_tests) if fresh else t.tests
+                 for t in tasks]
+        eps = []
+        for i in range(0, len(tasks), 256):
+            eps += agent.write([t.problem for t in tasks[i:i + 256]],
+                               [ts[0][0] for ts in tests[i:i + 256]], greedy=True)
+        scored = score_programs([e.program for e in eps], tests, [len(e.actions) - 1 for e in eps])
+        for t, s in zip(tasks, scored):
+            per.setdefault(t.family, []).append(s.solved)
+        npes = [1] * len(tasks)
+    else:
+        for t in tasks:
+            ts = fresh_tests(t, int(rng.integers(1 << 31)), n_tests + n_examples) if fresh else t.tests
+            examples, hidden = ts[:n_examples], ts[n_examples:] or ts
+            res = agent.search(t.problem, examples, budget=budget, seed=int(rng.integers(1 << 31)))
+            ok = score_programs([res.best.program], [hidden], [0])[0].solved
+            per.setdefault(t.family, []).append(res.solved and ok)
+            npes.append(res.npe)
+    out = {f: float(np.mean(v)) for f, v in sorted(per.items())}
+    allv = [x for v in per.values() for x in v]
+    result = {"overall": float(np.mean(allv)) if allv else 0.0, **out}
+    result["worst_family"] = min(out.values()) if out else 0.0
+    result["n"] = len(tasks)
+    result["npe"] = float(np.mean(npes)) if npes else 0.0
+    return result

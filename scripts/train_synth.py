@@ -1,0 +1,64 @@
+"""Train the synthesis agent in resumable segments.
+
+    .venv/bin/python scripts/train_synth.py RUN_DIR --minutes 10 [--set FIELD=VALUE ...]
+
+A first call starts RUN_DIR; each later call resumes it for another segment (Ctrl-C saves). One
+line of metrics per report is printed as it is written to RUN_DIR/metrics.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bfcore.synth.train import SynthTrainConfig, find_checkpoint, train  # noqa: E402
+
+
+def parse_set(items: list[str]) -> dict:
+    types = {f.name: f.type for f in fields(SynthTrainConfig)}
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if name not in types:
+            sys.exit(f"--set {item}: no config field {name!r}")
+        out[name] = json.loads(value) if value[:1] in "[{0123456789-tf" else value
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("run_dir")
+    ap.add_argument("--minutes", type=float, default=10.0, help="training time of this segment")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
+    a = ap.parse_args()
+    run = Path(a.run_dir)
+    if find_checkpoint(run):
+        cfg = SynthTrainConfig.from_dict(json.loads((run / "config.json").read_text()))
+        st = json.loads((find_checkpoint(run) / "state.json").read_text())
+        cfg.resume, cfg.minutes = True, st["elapsed"] / 60 + a.minutes
+    else:
+        cfg = SynthTrainConfig(run_dir=str(run), minutes=a.minutes, steps=10**9)
+    for k, v in parse_set(a.set).items():
+        setattr(cfg, k, v)
+
+    def report(r: dict) -> None:
+        keys = ("step", "npe", "time", "episodic_return", "success_rate", "task_solved",
+                "queue_solved", "entropy", "unique", "length", "sps")
+        print(json.dumps({k: round(r[k], 3) if isinstance(r[k], float) else r[k] for k in keys}),
+              flush=True)
+
+    try:
+        train(cfg, on_report=report)
+    except KeyboardInterrupt:
+        print("interrupted: saved", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
