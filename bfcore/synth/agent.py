@@ -109,6 +109,19 @@ class SynthAgent:
         conf = float(np.exp(np.mean(ep.logp))) if ep.logp else 0.0
         return SynthGeneration(prompt, ep.program, names, probs, list(ep.spans), conf)
 
+    def _scored_episode(self, prompt: str, actions):
+        from bfcore.runtime import mx
+
+        from bfcore.synth.actions import prompt_params
+        from bfcore.synth.policy import batch_arrays, replay
+
+        ep = replay(actions, prompt_params(prompt), PROBE_INPUT, self.policy.cfg)
+        prev, obs, masks, acts, _ = batch_arrays([ep])
+        logits = self.policy.forced_logits(mx.array(self.embed([prompt])), prev, obs, masks)
+        lp = np.array(logits - mx.logsumexp(logits, axis=-1, keepdims=True))[0]
+        ep.logp = np.take_along_axis(lp, np.array(acts[0])[:, None], 1)[:, 0].tolist()
+        return ep
+
     def generate(self, prompt: str, examples=None) -> SynthGeneration:
         """The greedy program; with ``examples`` ([(input, output)]) it is also run on them."""
         from bfcore.synth.score import score_one
@@ -124,43 +137,56 @@ class SynthAgent:
 
     def search(self, prompt: str, examples, budget: int = 1000, batch: int = 64,
                temperature: float = 1.0, seed: int | None = None) -> SearchResult:
-        """Greedy, then samples, until a program passes every example or ``budget`` distinct
+        """Greedy, then rounds of samples and of local edits (:mod:`bfcore.synth.mutate`) of the
+        best programs so far, until a program passes every example or ``budget`` distinct
         programs have run. The best program found (by reward) comes back either way."""
+        from bfcore.synth.actions import prompt_params, to_program
+        from bfcore.synth.mutate import mutants
         from bfcore.synth.score import score_programs
 
         t0 = time.perf_counter()
         rng = np.random.default_rng(seed)
-        probe = examples[0][0]
-        seen: dict[str, object] = {}
-        best, best_r = None, -1e9
+        params, probe, cfg = prompt_params(prompt), examples[0][0], self.policy.cfg
+        seen: set[str] = set()
+        pool: list[tuple[float, list[int]]] = []  # (reward, actions), best first
+        best = None
         greedy, stalled = True, 0
-        while len(seen) < budget and stalled < 50:  # a collapsed policy may never write a new one
-            eps = self.write([prompt] * (1 if greedy else batch), [probe] * (1 if greedy else batch),
-                             greedy=greedy, temperature=temperature, rng=rng)
+        while len(seen) < budget and stalled < 50:  # a collapsed policy may write nothing new
+            n = 1 if greedy else batch
+            cands = [(e.actions, e) for e in self.write([prompt] * n, [probe] * n, greedy=greedy,
+                                                        temperature=temperature, rng=rng)]
             greedy = False
+            for _, acts in pool[:3]:
+                cands += [(m, None) for m in mutants(acts, params, rng, batch // 6, cfg.max_len,
+                                                      cfg.max_depth)]
             new = []
-            for e in eps:
-                if e.program not in seen and len(seen) + len(new) < budget:
-                    new.append(e)
-                    seen[e.program] = None
+            for acts, e in cands:
+                prog = e.program if e is not None else to_program(acts, params)[0]
+                if prog not in seen and len(seen) < budget:
+                    seen.add(prog)
+                    new.append((acts, e, prog))
             if not new:
                 stalled += 1
                 continue
             stalled = 0
-            scored = score_programs([e.program for e in new], [examples] * len(new),
-                                    [len(e.actions) - 1 for e in new])
-            for e, s in zip(new, scored):
-                if s.reward > best_r:
-                    best, best_r = (e, s), s.reward
-                if s.solved:
-                    return self._result(prompt, e, s, len(seen), t0, True)
+            scored = score_programs([p for _, _, p in new], [examples] * len(new),
+                                    [len(a) - 1 for a, _, _ in new])
+            for (acts, e, prog), sc in zip(new, scored):
+                pool.append((sc.reward, list(acts)))
+                if best is None or sc.reward > best[2].reward:
+                    best = (acts, e, sc)
+                if sc.solved:
+                    return self._result(prompt, acts, e, sc, len(seen), t0, True)
+            pool.sort(key=lambda x: -x[0])
+            del pool[16:]
         if best is None:  # budget 0
             e = self.write([prompt], [probe], greedy=True)[0]
-            s = score_programs([e.program], [examples], [len(e.actions) - 1])[0]
-            best = (e, s)
-        return self._result(prompt, best[0], best[1], len(seen), t0, False)
+            best = (e.actions, e, score_programs([e.program], [examples], [len(e.actions) - 1])[0])
+        return self._result(prompt, best[0], best[1], best[2], len(seen), t0, False)
 
-    def _result(self, prompt, ep, s, npe, t0, solved) -> SearchResult:
+    def _result(self, prompt, actions, ep, s, npe, t0, solved) -> SearchResult:
+        if ep is None:  # a local edit: what the policy thinks of it, teacher-forced
+            ep = self._scored_episode(prompt, actions)
         g = self._generation(prompt, ep)
         g.passed, g.outputs, g.npe = s.passed, s.outputs, npe
         g.seconds = time.perf_counter() - t0

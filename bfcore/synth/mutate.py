@@ -33,28 +33,8 @@ def mutants(actions: list[int], params: Params, rng: np.random.Generator, n: int
         if len(out) >= n:
             break
         b = list(body)
-        op = rng.integers(5)
-        L = len(b)
-        if op == 0 or L == 0:  # insert
-            b.insert(int(rng.integers(L + 1)), int(rng.integers(1, N_ACTIONS)))
-        elif op == 1:  # delete (a bracket takes its partner with it)
-            i = int(rng.integers(L))
-            j = _partner(b, i)
-            for k in sorted({i, j} - {None}, reverse=True):
-                del b[k]
-        elif op == 2:  # replace a non-bracket action
-            i = int(rng.integers(L))
-            if b[i] in (OPEN, CLOSE):
-                continue
-            b[i] = int(rng.integers(1, N_ACTIONS))
-        elif op == 3:  # wrap a span in a loop
-            i = int(rng.integers(L + 1))
-            j = int(rng.integers(i, L + 1))
-            b = b[:i] + [OPEN] + b[i:j] + [CLOSE] + b[j:]
-        else:  # duplicate a span in place
-            i = int(rng.integers(L))
-            j = int(rng.integers(i + 1, min(L, i + 6) + 1))
-            b = b[:j] + b[i:j] + b[j:]
+        for _ in range(1 + min(int(rng.geometric(0.5)) - 1, 2)):  # 1 edit, sometimes 2 or 3
+            b = _edit(b, rng)
         t = tuple(b)
         if t in seen:
             continue
@@ -62,6 +42,31 @@ def mutants(actions: list[int], params: Params, rng: np.random.Generator, n: int
         if accepts(b + [END], params, max_len, max_depth):
             out.append(b + [END])
     return out
+
+
+def _edit(b: list[int], rng: np.random.Generator) -> list[int]:
+    b, L = list(b), len(b)
+    op = rng.integers(5)
+    if op == 0 or L == 0:  # insert
+        b.insert(int(rng.integers(L + 1)), int(rng.integers(1, N_ACTIONS)))
+    elif op == 1:  # delete (a bracket takes its partner with it)
+        i = int(rng.integers(L))
+        j = _partner(b, i)
+        for k in sorted({i, j} - {None}, reverse=True):
+            del b[k]
+    elif op == 2:  # replace a non-bracket action
+        i = int(rng.integers(L))
+        if b[i] not in (OPEN, CLOSE):
+            b[i] = int(rng.integers(1, N_ACTIONS))
+    elif op == 3:  # wrap a span in a loop
+        i = int(rng.integers(L + 1))
+        j = int(rng.integers(i, L + 1))
+        b = b[:i] + [OPEN] + b[i:j] + [CLOSE] + b[j:]
+    else:  # duplicate a span in place
+        i = int(rng.integers(L))
+        j = int(rng.integers(i + 1, min(L, i + 6) + 1))
+        b = b[:j] + b[i:j] + b[j:]
+    return b
 
 
 def _partner(b: list[int], i: int):

@@ -67,18 +67,22 @@ class SynthPolicy(nn.Module):
         h = self.cell(self._inputs(prev, obs, t), h)
         return h, self._logits(h, t)
 
-    def score(self, pooled, prev, obs, masks, actions, valid):
-        """(sum of log-probs [B], mean entropy [B]) of recorded episodes, teacher-forced."""
+    def forced_logits(self, pooled, prev, obs, masks):
+        """Masked logits [B, T, A] of every step of recorded episodes, teacher-forced: only the
+        GRU recurrence runs step by step."""
         t, h = self.start(pooled)
-        B, T = actions.shape
+        B, T = prev.shape
         tt = mx.broadcast_to(t[:, None, :], (B, T, t.shape[-1]))
         gx = self.cell.wx(self._inputs(prev, obs, tt))
         hs = []
         for i in range(T):
             h = self.cell.recur(gx[:, i], h)
             hs.append(h)
-        logits = mx.where(masks, self._logits(mx.stack(hs, axis=1), tt), NEG)
-        logp, ent = _log_probs(logits, actions)
+        return mx.where(masks, self._logits(mx.stack(hs, axis=1), tt), NEG)
+
+    def score(self, pooled, prev, obs, masks, actions, valid):
+        """(sum of log-probs [B], mean entropy [B]) of recorded episodes, teacher-forced."""
+        logp, ent = _log_probs(self.forced_logits(pooled, prev, obs, masks), actions)
         n = mx.maximum(valid.sum(1), 1)
         return (logp * valid).sum(1), (ent * valid).sum(1) / n
 

@@ -1,0 +1,136 @@
+"""The synthesis trainer, search and solve, on a small stand-in encoder (no language model load)."""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+import numpy as np
+import pytest
+
+from bfcore.fast import run
+from bfcore.program import parse
+from bfcore.synth.actions import Params, tokenize, to_program
+from bfcore.synth.examples import ExampleError, decode_escapes, load_tests
+from bfcore.synth.mutate import accepts, mutants
+from bfcore.tasks import Task
+
+
+class TinyEncoder:
+    """Pooled vectors that depend only on the prompt's text: enough to tell tasks apart."""
+
+    dim = 16
+    identity = ("tiny", 0)
+
+    def encode_batch(self, prompts):
+        from bfcore.runtime import mx
+
+        rows = [np.random.default_rng(zlib.crc32(p.encode())).standard_normal(self.dim) for p in prompts]
+        return None, None, mx.array(np.array(rows, np.float32))
+
+
+def _cfg(tmp_path, **kw):
+    from bfcore.synth.train import SynthTrainConfig
+
+    base = dict(run_dir=str(tmp_path / "run"), seed=3, steps=6, keys_per_batch=2, samples_per_key=16,
+                mutants_per_key=16, hidden=32, max_len=16, report_every=2, save_every=3,
+                families=["echo", "first"], per_family=6)
+    base.update(kw)
+    return SynthTrainConfig(**base)
+
+
+def test_mutants_are_valid_distinct_programs():
+    rng = np.random.default_rng(0)
+    parent = tokenize(">,[>,]<[.<]")
+    ms = mutants(parent, Params(), rng, 40, max_len=16, max_depth=3)
+    assert len(ms) >= 30 and len({tuple(m) for m in ms}) == len(ms)
+    for m in ms:
+        assert accepts(m, Params(), 16, 3) and m != parent
+        parse(to_program(m, Params())[0])
+    # a structural edit is among them: some mutant has a loop the parent's text does not
+    assert any(to_program(m, Params())[0].count("[") != 2 for m in ms)
+
+
+def test_examples_are_binary_safe_and_bad_ones_get_one_line():
+    assert decode_escapes(r"a\n\x00\xff\\") == b"a\n\x00\xff\\"
+    assert decode_escapes("é") == "é".encode()
+    assert decode_escapes("say \udcff") == b"say \xff"  # a non-UTF-8 byte from the shell
+    with pytest.raises(ExampleError, match=r"unknown escape '\\\\q' at column 2"):
+        decode_escapes(r"a\q")
+
+
+def test_tests_file_errors_name_the_line(tmp_path):
+    f = tmp_path / "t.jsonl"
+    f.write_text('{"input": "ab", "output": "ba"}\n{"input": "x"}\n')
+    with pytest.raises(ExampleError, match=r"t.jsonl:2: expected"):
+        load_tests(f)
+    f.write_text('{"input": "\\u0000\\u00ff", "output": "ok"}\n')
+    assert load_tests(f) == ((b"\x00\xff", b"ok"),)
+    f.write_text('{"input": "a", "output": "\\u20ac"}\n')
+    with pytest.raises(ExampleError, match=r":1: 'output' has character"):
+        load_tests(f)
+
+
+def test_training_finds_echo_and_resumes_exactly(tmp_path):
+    from bfcore.synth.train import find_checkpoint, train
+
+    enc = TinyEncoder()
+    reports = []
+    run_dir = train(_cfg(tmp_path, steps=30), on_report=reports.append, encoder=enc)
+    st = json.loads((find_checkpoint(run_dir) / "state.json").read_text())
+    assert st["step"] == 30 and st["npe"] > 30 * 32
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["step"] for x in lines] == list(range(2, 31, 2))
+    for key in ("episodic_return", "success_rate", "entropy", "npe", "sps", "queue_solved"):
+        assert key in json.loads(lines[-1])
+    # the queue found a program that echoes: check it on inputs of our own
+    q = st["queue"][json.dumps(["echo"])]
+    best = max(q, key=lambda e: e[1] / e[2])
+    prog = to_program(best[0], Params())[0]
+    for inp in (b"xyz", b"hello world", b"q"):
+        assert run(prog, inp).output == inp
+    assert reports[-1]["queue_solved"] > 0
+
+    # resume: 3 + 3 steps equal 6 straight
+    a = train(_cfg(tmp_path, run_dir=str(tmp_path / "a"), steps=6), encoder=enc)
+    train(_cfg(tmp_path, run_dir=str(tmp_path / "b"), steps=3), encoder=enc)
+    b = train(_cfg(tmp_path, run_dir=str(tmp_path / "b"), steps=6, resume=True), encoder=enc)
+    wa = (a / "checkpoint" / "model.safetensors").read_bytes()
+    wb = (b / "checkpoint" / "model.safetensors").read_bytes()
+    assert wa == wb
+    with pytest.raises(ValueError, match="already holds a run"):
+        train(_cfg(tmp_path, run_dir=str(b), steps=6), encoder=enc)
+
+
+def test_search_and_solve_find_a_program_for_examples(tmp_path):
+    from bfcore.synth.agent import SynthAgent
+    from bfcore.synth.solve import solve
+    from bfcore.synth.train import train
+
+    enc = TinyEncoder()
+    run_dir = train(_cfg(tmp_path, steps=2), encoder=enc)
+    agent = SynthAgent.load(run_dir, encoder=enc)
+    examples = ((b"abc", b"abc"), (b"hi", b"hi"), (b"x", b"x"))
+    res = agent.search("copy what I type", examples, budget=3000, seed=1)
+    # an untrained policy plus local edits: echo is a few edits from most short programs
+    assert res.npe <= 3000
+    if res.solved:
+        assert all(run(res.best.program, i).output == o for i, o in examples)
+    assert len(res.best.passed) == 3
+    rep = solve(agent, Task("copy what I type", examples, "custom"), budget=6000, search_budget=500,
+                seed=2)
+    assert rep.solved, rep
+    assert rep.npe <= 6000 + 200  # the budget is checked between updates
+    for inp in (b"never seen", b"zz"):
+        assert run(rep.program, inp).output == inp
+
+
+def test_loading_a_non_synth_checkpoint_is_one_line(tmp_path):
+    from bfcore.synth.agent import SynthAgent, SynthAgentError
+
+    (tmp_path / "state.json").write_text('{"kind": "print"}')
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    with pytest.raises(SynthAgentError, match="not a synthesis agent"):
+        SynthAgent.load(tmp_path, encoder=TinyEncoder())
+    with pytest.raises(SynthAgentError, match="missing"):
+        SynthAgent.load(tmp_path / "nowhere", encoder=TinyEncoder())
