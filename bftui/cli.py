@@ -17,6 +17,7 @@ COMMANDS = {
     "run": "run a Brainfuck program and print its output",
     "debug": "open the step debugger on a program file",
     "gen": "generate a program from a plain-English prompt",
+    "solve": "search (and fine-tune) until a program passes each task's tests",
     "eval": "evaluate an agent on a task set",
     "train": "train an agent (--watch for a live dashboard)",
     "watch": "follow a training run's metrics.jsonl in a dashboard",

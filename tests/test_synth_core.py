@@ -12,6 +12,7 @@ from bfcore.program import Config, parse
 from bfcore.synth.actions import (ACTIONS, CLOSE, END, INDEX, OPEN, Grammar, Params, prompt_params,
                                   to_program, tokenize)
 from bfcore.synth.observe import OBS_DIM, Tracer
+from bfcore.synth.mutate import accepts
 from bfcore.synth.score import reward_of, score_one
 
 
@@ -46,7 +47,10 @@ def test_grammar_forbids_redundant_runs_and_unavailable_params():
     g = Grammar(Params(None, None))
     assert INDEX["+n"] not in g.allowed() and INDEX["+c"] not in g.allowed()
     g.push(INDEX["+3"])
-    assert INDEX["+2"] not in g.allowed() and INDEX["-1"] not in g.allowed()
+    assert INDEX["+4"] not in g.allowed() and INDEX["+3"] not in g.allowed()
+    assert INDEX["-1"] not in g.allowed() and INDEX["+2"] in g.allowed()
+    assert tokenize("+" * 120) == [INDEX["+64"], INDEX["+48"], INDEX["+8"], END]
+    assert all(accepts(tokenize(p), Params(), 32, 3) for p in ("+" * 120 + ".", "-" * 77))
     assert INDEX[">1"] in g.allowed()
     g.push(INDEX["["])
     assert CLOSE not in g.allowed() and END not in g.allowed()  # no "[]", no END inside a loop

@@ -9,8 +9,8 @@ the program text; it only lets the agent say "add the k the user named" in one a
 No action holds a loop: brackets are written one at a time. :class:`Grammar` masks the actions so
 that every finished program is valid BF (brackets balanced, END only at depth 0), no longer than
 ``max_len`` actions, nested at most ``max_depth`` deep, and free of the trivially redundant forms
-(``[]``, two plain ``+``/``-`` runs in a row, two moves in a row) that would only make the same
-program reachable by many action sequences.
+(``[]``, ``+`` then ``-``, a run followed by a larger or equal one of the same sign, two moves in a
+row) that would only make the same program reachable by many action sequences.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ PARAM_ACTIONS = {INDEX["+n"]: ("+", "n"), INDEX["-n"]: ("-", "n"),
                  INDEX["+c"]: ("+", "c"), INDEX["-c"]: ("-", "c")}
 ARITH = frozenset(i for i, a in enumerate(ACTIONS) if a[0] in "+-" and a[1:].isdigit())
 MOVE = frozenset(i for i, a in enumerate(ACTIONS) if a[0] in "<>")
+_SMALLER = {i: [j for j in sorted(ARITH) if ACTIONS[j][0] == ACTIONS[i][0]
+                and int(ACTIONS[j][1:]) < int(ACTIONS[i][1:])] for i in ARITH}
 
 _NUM_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
               "fourteen fifteen sixteen seventeen eighteen nineteen twenty").split()
@@ -139,6 +141,8 @@ class Grammar:
         out += [READ, WRITE]
         if self.prev not in ARITH:
             out += sorted(ARITH)
+        else:  # a longer run is written largest part first ("+64 +48 +8"), each part smaller
+            out += _SMALLER[self.prev]
         if self.prev not in MOVE:
             out += sorted(MOVE)
         out += self._allowed_params

@@ -173,10 +173,10 @@ class SynthAgent:
                                     [len(a) - 1 for a, _, _ in new])
             for (acts, e, prog), sc in zip(new, scored):
                 pool.append((sc.reward, list(acts)))
-                if best is None or sc.reward > best[2].reward:
+                if best is None or sc.reward > best[2].reward:  # (shorter wins among solved)
                     best = (acts, e, sc)
-                if sc.solved:
-                    return self._result(prompt, acts, e, sc, len(seen), t0, True)
+            if best[2].solved:
+                return self._result(prompt, best[0], best[1], best[2], len(seen), t0, True)
             pool.sort(key=lambda x: -x[0])
             del pool[16:]
         if best is None:  # budget 0

@@ -10,6 +10,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", metavar="DIR", help="checkpoint or run directory (default: the shipped agent)")
     parser.add_argument("--json", metavar="OUT", help="also write the full report (every task) as JSON")
     parser.add_argument("--limit", type=int, default=0, metavar="N", help="only the first N tasks")
+    parser.add_argument("--synth", nargs="?", const="", default=None, metavar="DIR",
+                        help="evaluate the synthesis agent (DIR, default the shipped one) on its "
+                        "families: every program is judged on fresh inputs")
+    parser.add_argument("--split", choices=("val", "test", "outside"), default="test",
+                        help="with --synth: held-out phrasings and values (val/test) or the "
+                        "hand-written outside set (default test)")
+    parser.add_argument("--per-family", type=int, default=20, metavar="N",
+                        help="with --synth: tasks per family (default 20)")
+    parser.add_argument("--budget", type=int, default=1, metavar="N",
+                        help="with --synth: search up to N programs per task on 2 examples, judged "
+                        "on the other tests (default 1: greedy)")
 
 
 def main(args) -> int:
@@ -20,6 +31,8 @@ def main(args) -> int:
     from bfcore.agent.evaluate import evaluate, format_table
     from bfcore.tasks import TaskFormatError, default_task_file, load_tasks
 
+    if args.synth is not None:
+        return _synth(args)
     path = args.tasks or default_task_file("test")
     try:
         tasks = load_tasks(path)
@@ -33,6 +46,51 @@ def main(args) -> int:
     if args.json:
         from bfcore.train.checkpoint import atomic_write_text
         from pathlib import Path
+
+        try:
+            atomic_write_text(Path(args.json), json.dumps(report, indent=1))
+        except OSError as exc:
+            raise UserError(f"{args.json}: cannot write ({exc.strerror or exc})") from None
+    return 0
+
+
+def _synth(args) -> int:
+    from bftui.cli import UserError
+    from bftui.commands.gen import load_synth
+    from bfcore.synth.evaluate import evaluate
+    from bfcore.tasks import TaskFormatError, load_tasks
+
+    if args.budget < 1:
+        raise UserError(f"--budget must be >= 1, got {args.budget}")
+    if args.tasks or args.split == "outside":
+        from bfcore.tasks import assets_dir
+
+        path = args.tasks or assets_dir() / "tasks" / "synth_outside.jsonl"
+        try:
+            tasks = load_tasks(path)
+        except TaskFormatError as exc:
+            raise UserError(str(exc)) from None
+        fresh = False  # a file's tests are the judgement (the outside set's were written by hand)
+    else:
+        from bfcore.synth.families import make_tasks
+
+        tasks = make_tasks(args.split, args.per_family, seed=7)
+        fresh = True
+    if args.limit:
+        tasks = tasks[: args.limit]
+    agent = load_synth(args.synth or None)
+    report = evaluate(agent, tasks, budget=args.budget, fresh=fresh)
+    fams = [k for k in report if k not in ("overall", "worst_family", "n", "npe")]
+    print(f"{'family':14s} solved")
+    for f in fams:
+        print(f"{f:14s} {100 * report[f]:5.1f}%")
+    print(f"{'overall':14s} {100 * report['overall']:5.1f}%  ({report['n']} tasks, worst family "
+          f"{100 * report['worst_family']:.1f}%, mean NPE {report['npe']:.1f})")
+    if args.json:
+        import json
+        from pathlib import Path
+
+        from bfcore.train.checkpoint import atomic_write_text
 
         try:
             atomic_write_text(Path(args.json), json.dumps(report, indent=1))
