@@ -11,7 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from bfcore.synth.actions import CLOSE, END, N_ACTIONS, OPEN, Grammar, Params
+from bfcore.synth.actions import CLOSE, END, INDEX, N_ACTIONS, OPEN, Grammar, Params
+
+# what an inserted or replacing action is drawn from: half the mass on BF's eight instructions
+# (single steps), half spread over every action; most programs are mostly single steps
+_BASIC = [INDEX[a] for a in ("+1", "-1", ">1", "<1", ",", ".", "[", "]")]
+_PRIOR = np.full(N_ACTIONS, 0.5 / (N_ACTIONS - 1))
+_PRIOR[0] = 0.0  # never END
+_PRIOR[_BASIC] += 0.5 / len(_BASIC)
+_PRIOR /= _PRIOR.sum()
+
+
+def _action(rng: np.random.Generator) -> int:
+    return int(rng.choice(N_ACTIONS, p=_PRIOR))
 
 
 def accepts(actions: list[int], params: Params, max_len: int, max_depth: int) -> bool:
@@ -48,7 +60,7 @@ def _edit(b: list[int], rng: np.random.Generator) -> list[int]:
     b, L = list(b), len(b)
     op = rng.integers(5)
     if op == 0 or L == 0:  # insert
-        b.insert(int(rng.integers(L + 1)), int(rng.integers(1, N_ACTIONS)))
+        b.insert(int(rng.integers(L + 1)), _action(rng))
     elif op == 1:  # delete (a bracket takes its partner with it)
         i = int(rng.integers(L))
         j = _partner(b, i)
@@ -57,7 +69,7 @@ def _edit(b: list[int], rng: np.random.Generator) -> list[int]:
     elif op == 2:  # replace a non-bracket action
         i = int(rng.integers(L))
         if b[i] not in (OPEN, CLOSE):
-            b[i] = int(rng.integers(1, N_ACTIONS))
+            b[i] = _action(rng)
     elif op == 3:  # wrap a span in a loop
         i = int(rng.integers(L + 1))
         j = int(rng.integers(i, L + 1))

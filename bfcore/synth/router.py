@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 
 _ENCODER = None
+# a request goes to the synthesis agent only when the router is this sure: sending a constant
+# request there costs the print agent's 93% on it, so doubt keeps it with the print agent
+THRESHOLD = 0.7
 
 
 def shared_encoder():
@@ -72,4 +75,4 @@ def routes_to_synth(prompt: str, synth_dir=None) -> bool:
     if not path.is_file():
         return False
     _, _, pooled = shared_encoder().encode_batch([prompt])
-    return bool(Router(path).p_synth(np.array(pooled, np.float64))[0] > 0.5)
+    return bool(Router(path).p_synth(np.array(pooled, np.float64))[0] > THRESHOLD)

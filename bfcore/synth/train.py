@@ -37,15 +37,15 @@ class SynthTrainConfig:
     families: list[str] = field(default_factory=list)  # empty: every family
     per_family: int = 200           # training tasks drawn per family (phrasings x parameters)
     keys_per_batch: int = 16
-    samples_per_key: int = 16
+    samples_per_key: int = 32
     n_tests: int = 6
     lr: float = 1e-3
-    ent_coef: float = 0.02
+    ent_coef: float = 0.05
     pqt_weight: float = 1.0
     queue_size: int = 10
     queue_min_reward: float = 0.0   # only programs at least this good are imitated
     imitate_top: int = 10           # how many of a task's queue entries are imitated per draw
-    mutants_per_key: int = 16       # local-search edits of a task's best programs, per draw
+    mutants_per_key: int = 128      # local-search edits of a task's best programs, per draw
     temperature: float = 1.0
     grad_clip: float = 1.0
     report_every: int = 10
@@ -230,10 +230,9 @@ class SynthTrainer:
         self.npe += len(eps) + n_mut
         t_run = time.perf_counter()
         rewards = np.array([s.reward for s in scored[:len(eps)]], np.float32)
-        for i, e in enumerate(eps):
-            self.queue.add(drawn[i // S][0], e.actions, float(rewards[i]))
-        for (j, acts), s in zip(q_items, scored[len(eps):]):
-            self.queue.add(drawn[j][0], acts, s.reward)
+        rows = [i // S for i in range(len(eps))] + [j for j, _ in q_items]
+        all_acts = [e.actions for e in eps] + [a for _, a in q_items]
+        self._enqueue(drawn, rows, all_acts, scored)
         for i, s in enumerate(scored):
             j = i // S if i < len(eps) else q_items[i - len(eps)][0]
             if s.solved and drawn[j][0] not in self.found:
@@ -277,6 +276,24 @@ class SynthTrainer:
                 "length": float(np.mean([len(e.actions) - 1 for e in eps])),
                 "grad_norm": float(gnorm), "imitated": len(imit),
                 "time_sample": t_sample - t0, "time_run": t_run - t_sample, "time_update": t1 - t_run}
+
+    def _enqueue(self, drawn, rows, all_acts, scored) -> None:
+        """Queue this update's programs, one per behaviour: of the programs that printed the same
+        outputs on a draw's tests only the best (the shortest) goes in, and the others leave the
+        queue, so its entries stay distinct programs rather than one program with junk around it
+        (which starved local search of anything new to edit)."""
+        groups: dict[tuple, tuple] = {}
+        for j, acts, s in zip(rows, all_acts, scored):
+            sig = (j, s.outputs, s.statuses)
+            if sig not in groups or s.reward > groups[sig][1].reward:
+                groups[sig] = (acts, s)
+        winners = {(j, tuple(map(int, a))) for (j, *_), (a, _) in groups.items()}
+        for j, acts, s in zip(rows, all_acts, scored):
+            key, t = drawn[j][0], tuple(map(int, acts))
+            if (j, t) in winners:
+                self.queue.add(key, acts, s.reward)
+            else:
+                self.queue.entries.get(key, {}).pop(t, None)
 
     def _mutants(self, prompt: str, best) -> list[list[int]]:
         """Edits of the task's three best programs."""
