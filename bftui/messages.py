@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
@@ -30,6 +30,7 @@ class GenerationReady(Message):
     generation: Any
     expected: bytes | None
     seconds: float
+    examples: list = field(default_factory=list)  # (input, output) pairs given to the search
 
 
 @dataclass

@@ -35,6 +35,9 @@ HELP = {
     ":debug": ":debug             open the step debugger on the last program",
     ":gen": ":gen PROMPT        ask the agent for a program (same as a plain line)",
     ":expect": ":expect [TEXT]     expected output for the next prompts (\\n escapes); no TEXT clears",
+    ":example": ":example IN OUT    add an example (quote with spaces; \\n \\0 \\xNN): prompts then search for a\n"
+                "                   program (loops, input) that passes every example; no IN OUT clears",
+    ":input": ":input [TEXT]      the input programs read with ',' (\\n escapes); no TEXT clears",
     ":train": ":train [STEPS|stop] fine-tune on this session's prompts that had an :expect",
     ":model": ":model [PATH]      show the agent in use, or load another checkpoint",
     ":help": ":help              this list",
@@ -152,6 +155,9 @@ class Repl:
         self.pairs: list[Pair] = []
         self.failures = 0  # lines that ended in an error, for the piped exit code
         self.trainer: TrainJob | None = None
+        self.examples: list[tuple[bytes, bytes]] = []
+        self.input = b""
+        self.synth = None
 
     # -- dispatch --------------------------------------------------------------------------------
 
@@ -183,6 +189,8 @@ class Repl:
             ":debug": self.cmd_debug,
             ":gen": self.cmd_gen,
             ":expect": self.cmd_expect,
+            ":example": self.cmd_example,
+            ":input": self.cmd_input,
             ":train": self.cmd_train,
             ":model": self.cmd_model,
             ":help": self.cmd_help,
@@ -198,7 +206,7 @@ class Repl:
         from bfcore.fast import run
 
         self.last_program = source
-        result = run(source)
+        result = run(source, self.input)
         if result.output or result.ok:
             self.out.data(result.output)
         if not result.ok:
@@ -243,7 +251,58 @@ class Repl:
             return False
         return self.agent
 
+    def _wants_synth(self, text: str) -> bool:
+        if self.examples:
+            return True
+        if self.expect is not None or self.model is not None:
+            return False
+        from bfcore.synth.router import routes_to_synth
+
+        return routes_to_synth(text)
+
+    def _load_synth(self):
+        if self.synth is None:
+            from bfcore.synth.agent import SynthAgent
+            from bfcore.synth.router import shared_encoder
+
+            self.out.line(("class:label", "loading the synthesis agent..."))
+            try:
+                self.synth = SynthAgent.load(None, encoder=shared_encoder())
+            except (OSError, ValueError) as exc:
+                self._fail(f"could not load the synthesis agent: {exc}")
+                return None
+        return self.synth
+
+    def synth_prompt(self, text: str) -> None:
+        agent = self._load_synth()
+        if agent is None:
+            return
+        if not self.examples:
+            g = agent.generate(text)
+            self.last_program = g.program
+            self.out.program("program: ", g.program)
+            self.out.line(("class:label", "confidence: "), f"{g.confidence:.2f}",
+                          ("class:label", "  (add :example IN OUT to check it and search)"))
+            return
+        res = agent.search(text, tuple(self.examples), budget=1000)
+        g = res.best
+        self.last_program = g.program
+        self.out.program("program: ", g.program)
+        style = "class:ok" if res.solved else "class:warn"
+        self.out.line(("class:label", "examples: "), (style, f"{sum(g.passed)}/{len(g.passed)} passed"),
+                      ("class:label", f"  (npe {res.npe}, {res.seconds:.2f} s)"))
+        for (inp, want), ok, out in zip(self.examples, g.passed, g.outputs):
+            if not ok:
+                self.out.line(("class:warn", f"first failing: input {show_bytes(inp)} gave "
+                               f"{show_bytes(out)}, expected {show_bytes(want)}"))
+                break
+        if not res.solved:
+            self.failures += 1
+
     def prompt(self, text: str) -> None:
+        if self._wants_synth(text):
+            self.synth_prompt(text)
+            return
         agent = self._load_agent()
         if agent is False:
             return
@@ -280,6 +339,42 @@ class Repl:
             return
         self.expect = decode_escapes(arg).encode("utf-8")
         self.out.line(("class:label", "expecting "), show_bytes(self.expect))
+
+    def cmd_example(self, arg: str) -> None:
+        import shlex
+
+        from bfcore.synth.examples import ExampleError, decode_escapes as decode_bytes
+
+        if not arg:
+            self.examples = []
+            self.out.line(("class:label", "examples cleared"))
+            return
+        try:
+            parts = shlex.split(arg)
+        except ValueError as exc:
+            self._fail(f":example: {exc}")
+            return
+        if len(parts) != 2:
+            self._fail(":example takes two texts, IN and OUT (quote a text with spaces)")
+            return
+        try:
+            pair = (decode_bytes(parts[0], ":example IN"), decode_bytes(parts[1], ":example OUT"))
+        except ExampleError as exc:
+            self._fail(str(exc))
+            return
+        self.examples.append(pair)
+        self.out.line(("class:label", f"example {len(self.examples)}: "), show_bytes(pair[0]),
+                      ("class:label", " -> "), show_bytes(pair[1]))
+
+    def cmd_input(self, arg: str) -> None:
+        from bfcore.synth.examples import ExampleError, decode_escapes as decode_bytes
+
+        try:
+            self.input = decode_bytes(arg, ":input") if arg else b""
+        except ExampleError as exc:
+            self._fail(str(exc))
+            return
+        self.out.line(("class:label", "input: "), show_bytes(self.input) if arg else "(none)")
 
     def cmd_model(self, arg: str) -> None:
         if not arg:

@@ -19,14 +19,18 @@ class AgentHost:
         self._path = path
         self._pending_path: str | None = None  # newer weights, loaded before the next generation
         self._agent = None
+        self._synth = None
         self.info = "not loaded"
 
     def load(self) -> Future:
         return self._pool.submit(self._ensure_loaded)
 
     def generate(self, prompt: str, *, greedy: bool, temperature: float, best_of: int,
-                 expected: bytes | None) -> Future:
-        return self._pool.submit(self._generate, prompt, greedy, temperature, best_of, expected)
+                 expected: bytes | None, examples=()) -> Future:
+        """The print agent's Generation, or, with ``examples`` or for a request the router sends
+        there, the synthesis agent's SynthGeneration (its program reads input and loops)."""
+        return self._pool.submit(self._generate, prompt, greedy, temperature, best_of, expected,
+                                 tuple(examples))
 
     def use_weights(self, path: str | Path) -> None:
         """Switch to the weights at ``path`` at the next request (after training saved them)."""
@@ -57,13 +61,38 @@ class AgentHost:
             self.info = self._path or "default agent"
         return self.info
 
-    def _generate(self, prompt, greedy, temperature, best_of, expected):
+    def _generate(self, prompt, greedy, temperature, best_of, expected, examples=()):
+        if examples or (expected is None and self._path is None and _routes_to_synth(prompt)):
+            return self._synthesize(prompt, examples)
         agent = self._agent if self._pending_path is None and self._agent else None
         if agent is None:
             self._ensure_loaded()
             agent = self._agent
         return agent.generate(prompt, greedy=greedy, temperature=temperature, best_of=best_of,
                               expect=expected)
+
+
+    def _synthesize(self, prompt, examples):
+        if self._synth is None:
+            from bfcore.synth.agent import SynthAgent
+            from bfcore.synth.router import shared_encoder
+
+            try:
+                self._synth = SynthAgent.load(None, encoder=shared_encoder())
+            except (ValueError, OSError) as exc:
+                raise AgentMissing(f"no synthesis agent: {exc}") from None
+        if examples:
+            return self._synth.search(prompt, examples, budget=1000).best
+        return self._synth.generate(prompt)
+
+
+def _routes_to_synth(prompt: str) -> bool:
+    from bfcore.synth.router import routes_to_synth
+
+    try:
+        return routes_to_synth(prompt)
+    except (ValueError, OSError):
+        return False  # no router or encoder: the print agent answers, as before
 
 
 def _load_agent(path: str | None):

@@ -39,6 +39,20 @@ def parse_expected(text: str) -> bytes | None:
         return text.encode("utf-8")
 
 
+def parse_examples(text: str) -> list[tuple[bytes, bytes]] | None:
+    r"""Examples typed in the expect box, ``IN -> OUT`` separated by ``;`` (``hi -> ih; abc -> cba``):
+    the synthesis agent then searches for a program passing them all. None when the box holds no
+    ``->`` (a plain expected output)."""
+    if " -> " not in text:
+        return None
+    pairs = []
+    for part in text.split(";"):
+        if part.strip():
+            inp, _, out = part.strip().partition(" -> ")
+            pairs.append((parse_expected(inp) or b"", parse_expected(out) or b""))
+    return pairs
+
+
 def init_settings(agent_dir: Path | None) -> dict:
     """TrainConfig fields that make a run start from the agent at ``agent_dir`` (its model shape
     and encoder depth must match for ``init_from``); empty when there is no such agent."""
@@ -94,7 +108,7 @@ class MainScreen(Screen):
                 yield Label("ask›", id="ask-label")
                 yield PromptInput(history=self._history, id="prompt", compact=True,
                                   placeholder="say hi   (Enter generates, F1 help)")
-                yield Input(id="expect", compact=True, placeholder="expect (optional)")
+                yield Input(id="expect", compact=True, placeholder="expect, or examples: in -> out; in -> out")
                 yield Label(self.options.summary(), id="gen-options")
             side = Vertical(Curve("reward", placeholder="train: ctrl+t", id="reward"),
                             Static("", id="train-info"), id="side")
@@ -168,15 +182,19 @@ class MainScreen(Screen):
             self.notify("type a request first, e.g. 'say hi'", severity="warning")
             return
         self.query_one("#prompt", PromptInput).remember(prompt)
-        expected = parse_expected(self.query_one("#expect", Input).value)
+        box = self.query_one("#expect", Input).value
+        examples = parse_examples(box)
+        expected = None if examples else parse_expected(box)
         self.panel.query_one("#program").border_title = f"program: generating for {prompt!r}…"
-        self.generate(prompt, expected, self.options)
+        self.generate(prompt, expected, self.options, examples or [])
 
     @work(thread=True, exclusive=True, group="generate")
-    def generate(self, prompt: str, expected: bytes | None, options: GenOptions) -> None:
+    def generate(self, prompt: str, expected: bytes | None, options: GenOptions,
+                 examples: list | None = None) -> None:
         began = time.perf_counter()
         future = self.host.generate(prompt, greedy=options.greedy, temperature=options.temperature,
-                                    best_of=options.best_of, expected=expected)
+                                    best_of=options.best_of, expected=expected,
+                                    examples=examples or [])
         try:
             result = self._wait(future)
         except Exception as exc:  # the agent's own failure: report it, keep the app alive
@@ -185,12 +203,16 @@ class MainScreen(Screen):
         if isinstance(result, AgentUnavailable):
             self.post_message(GenerationFailed(prompt, result.reason))
         elif result is not None:
-            self.post_message(GenerationReady(prompt, result, expected, time.perf_counter() - began))
+            self.post_message(GenerationReady(prompt, result, expected, time.perf_counter() - began,
+                                              examples or []))
 
     def on_generation_ready(self, message: GenerationReady) -> None:
         g = message.generation
         self.last_generation = g
         panel = self.panel
+        if hasattr(g, "passed"):  # the synthesis agent: its program reads input
+            self._show_synth(g, message)
+            return
         panel.load(g.program, expected=message.expected)
         panel.editor.show_confidence(list(g.spans), list(g.token_probs))
         reward = "" if g.reward is None else f" reward {g.reward:.2f}"
@@ -198,6 +220,33 @@ class MainScreen(Screen):
         panel.editor.border_title = f"program for {message.prompt!r}{reward}{ok}"
         panel.editor.border_subtitle = f"{len(g.program)} chars, {message.seconds:.2f}s"
         panel.run()  # show the output at once; F2 resets to step through it
+
+    def _show_synth(self, g, message: GenerationReady) -> None:
+        from bfcore.synth.agent import PROBE_INPUT
+        from bfcore.synth.examples import show
+
+        examples = message.examples
+        inp, want = examples[0] if examples else (PROBE_INPUT, None)
+        panel = self.panel
+        panel.load(g.program, input=inp, expected=want)
+        panel.editor.show_confidence(list(g.spans), list(g.token_probs))
+        if examples:
+            verdict = f"examples {sum(g.passed)}/{len(g.passed)} " + ("✓" if g.solved else "✗")
+            failing = [(i, o) for (i, _), ok, o in zip(examples, g.passed, g.outputs) if not ok]
+            if failing:
+                self.notify(f"first failing input {show(failing[0][0])!r} gave {show(failing[0][1])!r}",
+                            title="not every example passes", severity="warning", timeout=6)
+            extra = f", npe {g.npe}"
+        else:
+            verdict = f"confidence {g.confidence:.2f}, run on {show(inp)!r}"
+            extra = ""
+            if g.confidence < 0.3:
+                self.notify("this request looks unlike what the agent was trained on; give examples "
+                            "in the expect box (in -> out; in -> out) so it can search",
+                            title="low confidence", severity="warning", timeout=6)
+        panel.editor.border_title = f"program for {message.prompt!r}: {verdict}"
+        panel.editor.border_subtitle = f"{len(g.program)} chars, {message.seconds:.2f}s{extra}"
+        panel.run()
 
     def on_generation_failed(self, message: GenerationFailed) -> None:
         self.panel.editor.border_title = "program (generation failed)"

@@ -1,0 +1,68 @@
+"""bftui gen --example / solve / eval --synth through the CLI, with the shipped synthesis agent."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bfcore.fast import run
+from bftui.cli import main
+
+
+def test_bad_examples_get_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["gen", "reverse it", "--example", r"a\q", "b"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--example 1 input: unknown escape" in err
+    f = tmp_path / "t.jsonl"
+    f.write_text('{"input": "ab", "output": "ba"}\nnot json\n')
+    assert main(["gen", "reverse it", "--tests", str(f)]) == 2
+    assert "t.jsonl:2: not JSON" in capsys.readouterr().err
+    assert main(["gen", "print many", "--example", "", "x" * 300]) == 2
+    assert "expects 300 output bytes" in capsys.readouterr().err
+    assert main(["gen", "reverse it", "--example", "a", "a", "--budget", "0"]) == 2
+    assert "--budget must be >= 1" in capsys.readouterr().err
+    assert main(["gen", "say \udcff"]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_solve_reports_bad_task_files_by_line(tmp_path, capsys):
+    f = tmp_path / "tasks.jsonl"
+    f.write_text('{"problem": "echo", "tests": [{"input": "a", "output": "a"}]}\n{"problem": 3}\n')
+    assert main(["solve", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "tasks.jsonl:2" in err and err.count("\n") == 1
+
+
+def test_gen_with_examples_searches_and_reports_tests(capsys):
+    rc = main(["gen", "copy the input to the output", "--example", "hello", "hello",
+               "--example", "bf", "bf", "--example", r"a\x01b", r"a\x01b", "--seed", "0"])
+    out = capsys.readouterr().out
+    program = out.splitlines()[0]
+    assert rc == 0 and "examples: 3/3 passed" in out and "npe " in out
+    for inp in (b"never seen before", b"\x7fz"):  # a program, not a remembered answer
+        assert run(program, inp).output == inp
+
+
+def test_gen_reports_the_first_failing_example(capsys):
+    # no program of at most 32 actions prints these (the outputs are unrelated random bytes)
+    rc = main(["gen", "do something", "--example", "ab", "q9z", "--example", "cd", "Lk", "--budget", "50"])
+    out = capsys.readouterr().out
+    assert rc == 1 and "examples: " in out and "first failing: input" in out
+
+
+def test_solve_solves_a_user_task(tmp_path, capsys):
+    f = tmp_path / "tasks.jsonl"
+    tests = [{"input": x, "output": x.upper()} for x in ("abc", "hello", "z", "brainfuck")]
+    f.write_text(json.dumps({"problem": "shout what I type", "tests": tests}) + "\n")
+    rc = main(["solve", str(f), "--budget", "4000", "--seed", "0"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "solved 1/1" in out
+    program = out.splitlines()[1].strip()
+    assert run(program, b"quiet").output == b"QUIET"
+
+
+def test_eval_synth_prints_a_family_table(capsys):
+    assert main(["eval", "--synth", "--split", "val", "--per-family", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "echo" in out and "overall" in out and "worst family" in out
