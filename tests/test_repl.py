@@ -190,8 +190,10 @@ def test_completer_offers_commands_and_their_arguments():
     def complete(text):
         return [c.text for c in make_completer().get_completions(Document(text), CompleteEvent())]
 
-    assert complete(":ex") == [":expect"]
-    assert set(complete(":")) >= {":run", ":debug", ":gen", ":expect", ":train", ":model", ":help", ":quit"}
+    assert complete(":exp") == [":expect"]
+    assert complete(":exa") == [":example"]
+    assert set(complete(":")) >= {":run", ":debug", ":gen", ":expect", ":example", ":input", ":train",
+                                  ":model", ":help", ":quit"}
     assert complete(":train s") == ["stop"]
     assert complete(":help tr") == ["train"]
     assert complete("+++") == []
