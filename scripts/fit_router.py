@@ -9,7 +9,6 @@ on the hand-written outside sets, none of which it saw. Writes OUT_DIR/router.js
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 

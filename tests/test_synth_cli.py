@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from bfcore.fast import run
 from bftui.cli import main
 

@@ -199,7 +199,6 @@ class SynthTrainer:
     def update(self) -> dict:
         from bfcore.runtime import mx
         import mlx.nn as nn
-        from mlx.utils import tree_map
 
         from bfcore.synth.actions import prompt_params, to_program
         from bfcore.synth.policy import batch_arrays, replay, rollout
@@ -413,6 +412,7 @@ def train(cfg: SynthTrainConfig, on_report=None, should_stop=None, encoder=None,
     """Train per ``cfg`` in ``cfg.run_dir``; metrics.jsonl gets one line per ``report_every``
     updates. Resumable: ``cfg.resume`` continues from the checkpoint (Ctrl-C saves first)."""
     from bfcore.train.checkpoint import atomic_write_text
+    from bfcore.train.loop import _trim_metrics
 
     run_dir = Path(cfg.run_dir)
     ck = find_checkpoint(run_dir)
@@ -424,7 +424,7 @@ def train(cfg: SynthTrainConfig, on_report=None, should_stop=None, encoder=None,
     metrics = run_dir / "metrics.jsonl"
     if cfg.resume:
         trainer.restore(ck)
-        _trim(metrics, trainer.step)
+        _trim_metrics(metrics, trainer.step)
     elif metrics.exists():
         metrics.unlink()  # a run killed before its first save: its metrics describe nothing kept
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -469,18 +469,3 @@ def _queue_solved(queue: Queue) -> float:
     for k, q in queue.entries.items():
         per.setdefault(json.loads(k)[0], []).append(any(e[0] / e[1] >= 1.5 for e in q.values()))
     return float(np.mean([np.mean(v) for v in per.values()])) if per else 0.0
-
-
-def _trim(path: Path, step: int) -> None:
-    from bfcore.train.checkpoint import atomic_write_text
-
-    if not path.is_file():
-        return
-    keep = []
-    for line in path.read_text().splitlines():
-        try:
-            if json.loads(line).get("step", 0) <= step:
-                keep.append(line)
-        except ValueError:
-            continue
-    atomic_write_text(path, "".join(line + "\n" for line in keep))

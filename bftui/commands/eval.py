@@ -24,7 +24,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args) -> int:
-    import json
 
     from bftui.cli import UserError
     from bftui.commands.gen import load_agent
@@ -44,14 +43,21 @@ def main(args) -> int:
     report = evaluate(agent, tasks)
     print(format_table(report))
     if args.json:
-        from bfcore.train.checkpoint import atomic_write_text
-        from pathlib import Path
-
-        try:
-            atomic_write_text(Path(args.json), json.dumps(report, indent=1))
-        except OSError as exc:
-            raise UserError(f"{args.json}: cannot write ({exc.strerror or exc})") from None
+        _write_json(args.json, report)
     return 0
+
+
+def _write_json(path: str, report: dict) -> None:
+    import json
+    from pathlib import Path
+
+    from bftui.cli import UserError
+    from bfcore.train.checkpoint import atomic_write_text
+
+    try:
+        atomic_write_text(Path(path), json.dumps(report, indent=1))
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
 def _synth(args) -> int:
@@ -87,13 +93,5 @@ def _synth(args) -> int:
     print(f"{'overall':14s} {100 * report['overall']:5.1f}%  ({report['n']} tasks, worst family "
           f"{100 * report['worst_family']:.1f}%, mean NPE {report['npe']:.1f})")
     if args.json:
-        import json
-        from pathlib import Path
-
-        from bfcore.train.checkpoint import atomic_write_text
-
-        try:
-            atomic_write_text(Path(args.json), json.dumps(report, indent=1))
-        except OSError as exc:
-            raise UserError(f"{args.json}: cannot write ({exc.strerror or exc})") from None
+        _write_json(args.json, report)
     return 0
