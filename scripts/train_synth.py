@@ -42,7 +42,7 @@ def main() -> int:
         st = json.loads((find_checkpoint(run) / "state.json").read_text())
         cfg.resume, cfg.minutes = True, st["elapsed"] / 60 + a.minutes
     else:
-        cfg = SynthTrainConfig(run_dir=str(run), minutes=a.minutes, steps=10**9)
+        cfg = SynthTrainConfig(run_dir=str(run), minutes=a.minutes, steps=0)
     for k, v in parse_set(a.set).items():
         setattr(cfg, k, v)
 

@@ -32,6 +32,7 @@ class SynthGeneration:
     confidence: float = 0.0                 # geometric mean of the token probabilities
     passed: tuple[bool, ...] = ()           # per example, when examples were given
     outputs: tuple[bytes, ...] = ()
+    statuses: tuple[str, ...] = ()          # per example: "ok", "error", "step_limit"...
     npe: int = 1                            # programs executed to find it
     seconds: float = 0.0
 
@@ -131,7 +132,7 @@ class SynthAgent:
         g = self._generation(prompt, self.write([prompt], [probe], greedy=True)[0])
         if examples:
             s = score_one(g.program, examples)
-            g.passed, g.outputs = s.passed, s.outputs
+            g.passed, g.outputs, g.statuses = s.passed, s.outputs, s.statuses
         g.seconds = time.perf_counter() - t0
         return g
 
@@ -188,6 +189,6 @@ class SynthAgent:
         if ep is None:  # a local edit: what the policy thinks of it, teacher-forced
             ep = self._scored_episode(prompt, actions)
         g = self._generation(prompt, ep)
-        g.passed, g.outputs, g.npe = s.passed, s.outputs, npe
+        g.passed, g.outputs, g.statuses, g.npe = s.passed, s.outputs, s.statuses, npe
         g.seconds = time.perf_counter() - t0
         return SearchResult(g, solved, npe, g.seconds)

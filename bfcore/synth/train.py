@@ -32,7 +32,7 @@ import numpy as np
 class SynthTrainConfig:
     run_dir: str = "runs/synth"
     seed: int = 0
-    steps: int = 2000
+    steps: int = 2000               # updates (0: no limit; minutes then ends the run)
     minutes: float = 0.0            # stop after this much training time (0: no limit)
     families: list[str] = field(default_factory=list)  # empty: every family
     per_family: int = 200           # training tasks drawn per family (phrasings x parameters)
@@ -153,7 +153,7 @@ class SynthTrainer:
         mx.eval(self.policy.parameters())
         self.opt = optim.Adam(learning_rate=cfg.lr)
         self.queue = Queue(cfg.queue_size)
-        self.step, self.npe, self.elapsed = 0, 0, 0.0
+        self.step, self.npe, self.elapsed, self.episodes = 0, 0, 0.0, 0
         self.found: dict[str, str] = {}
         self._lib = None  # key -> the first program that passed a draw's tests
         self._set_tasks(tasks)
@@ -227,6 +227,7 @@ class SynthTrainer:
         scored = score_programs(progs, tests + [drawn[j][2] for j, _ in q_items],
                                 [len(e.actions) - 1 for e in eps] + [len(a) - 1 for _, a in q_items])
         self.npe += len(eps) + n_mut
+        self.episodes += len(eps)
         t_run = time.perf_counter()
         rewards = np.array([s.reward for s in scored[:len(eps)]], np.float32)
         rows = [i // S for i in range(len(eps))] + [j for j, _ in q_items]
@@ -326,6 +327,7 @@ class SynthTrainer:
         from bfcore.synth.policy import config_dict
 
         return {"kind": "synth", "step": self.step, "npe": self.npe, "elapsed": self.elapsed,
+                "episodes": self.episodes,
                 "model": config_dict(self.policy.cfg), "config": self.cfg.to_dict(),
                 "encoder": {"model": self.encoder.identity[0] if isinstance(self.encoder.identity, tuple)
                             else None, "layers": 4},
@@ -343,6 +345,8 @@ class SynthTrainer:
         self.policy.load_weights(str(ckpt / "model.safetensors"))
         self.opt.state = tree_unflatten(list(mx.load(str(ckpt / "optimizer.safetensors")).items()))
         self.step, self.npe, self.elapsed = st["step"], st["npe"], st["elapsed"]
+        self.episodes = st.get("episodes", self.step * self.cfg.keys_per_batch
+                               * self.cfg.samples_per_key)  # runs saved before it was counted
         self.rng.bit_generator.state = st["rng"]
         self.pyrng.setstate(_py_unstate(st["pyrng"]))
         self.queue.load(st["queue"])
@@ -434,7 +438,8 @@ def train(cfg: SynthTrainConfig, on_report=None, should_stop=None, encoder=None,
         with open(metrics, "a", encoding="utf-8") as mf:
             def report():
                 rep = {k: float(np.mean([s[k] for s in stats])) for k in stats[0]}
-                rep.update(step=trainer.step, npe=trainer.npe, time=round(trainer.elapsed, 2),
+                rep.update(step=trainer.step, npe=trainer.npe, episodes=trainer.episodes,
+                           time=round(trainer.elapsed, 2),
                            sps=cfg.keys_per_batch * cfg.samples_per_key * len(stats)
                            / max(sum(s["time_sample"] + s["time_run"] + s["time_update"]
                                      for s in stats), 1e-9),
@@ -445,7 +450,7 @@ def train(cfg: SynthTrainConfig, on_report=None, should_stop=None, encoder=None,
                 if on_report is not None:
                     on_report(rep)
 
-            while trainer.step < cfg.steps:
+            while not cfg.steps or trainer.step < cfg.steps:
                 if should_stop is not None and should_stop():
                     break
                 if cfg.minutes and trainer.elapsed >= cfg.minutes * 60:

@@ -123,6 +123,7 @@ def load_synth(path):
 
 def _synth_main(args, examples) -> int:
     from bfcore.synth.examples import show
+    from bfcore.synth.score import STEP_LIMIT
 
     agent = load_synth(args.synth)
     if not examples:
@@ -133,7 +134,7 @@ def _synth_main(args, examples) -> int:
         from bfcore.synth.score import CONFIG
 
         r = run(g.program, PROBE_INPUT, CONFIG, jit_after=None)
-        print(f"on input {show(PROBE_INPUT)!r}: {show(r.output)!r} ({r.status})")
+        print(f"on input '{show(PROBE_INPUT)}': '{show(r.output)}' ({r.status})")
         print(f"confidence: {g.confidence:.2f}  (give --example IN OUT to check it and search)")
         if g.confidence < 0.3:
             print("low confidence: this request looks unlike what the agent was trained on")
@@ -144,9 +145,12 @@ def _synth_main(args, examples) -> int:
     print(g.program)
     n_ok = sum(g.passed)
     print(f"examples: {n_ok}/{len(examples)} passed  (npe {res.npe}, {res.seconds:.2f} s)")
-    for (inp, want), ok, out in zip(examples, g.passed, g.outputs):
+    for (inp, want), ok, out, st in zip(examples, g.passed, g.outputs, g.statuses):
         if not ok:
-            print(f"first failing: input {show(inp)!r} -> {show(out)!r}, expected {show(want)!r}")
+            why = {"step_limit": f" (stopped at the {STEP_LIMIT}-step limit: a hang?)",
+                   "error": " (a run error: the pointer left the tape)",
+                   "output_limit": " (too much output)"}.get(st, "")
+            print(f"first failing: input '{show(inp)}' -> '{show(out)}', expected '{show(want)}'{why}")
             break
     _print_tokens(args, g)
     sys.stdout.flush()

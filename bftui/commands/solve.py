@@ -57,7 +57,7 @@ def main(args) -> int:
         print(f"   {rep.program}")
         for (inp, want), ok, in zip(t.tests, rep.passed):
             if not ok:
-                print(f"   first failing input: {show(inp)!r} (expected {show(want)!r})")
+                print(f"   first failing input: '{show(inp)}' (expected '{show(want)}')")
                 break
     print(f"solved {n_ok}/{len(tasks)}")
     return 0 if n_ok == len(tasks) else 1

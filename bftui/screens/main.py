@@ -234,11 +234,11 @@ class MainScreen(Screen):
             verdict = f"examples {sum(g.passed)}/{len(g.passed)} " + ("✓" if g.solved else "✗")
             failing = [(i, o) for (i, _), ok, o in zip(examples, g.passed, g.outputs) if not ok]
             if failing:
-                self.notify(f"first failing input {show(failing[0][0])!r} gave {show(failing[0][1])!r}",
+                self.notify(f"first failing input '{show(failing[0][0])}' gave '{show(failing[0][1])}'",
                             title="not every example passes", severity="warning", timeout=6)
             extra = f", npe {g.npe}"
         else:
-            verdict = f"confidence {g.confidence:.2f}, run on {show(inp)!r}"
+            verdict = f"confidence {g.confidence:.2f}, run on '{show(inp)}'"
             extra = ""
             if g.confidence < 0.3:
                 self.notify("this request looks unlike what the agent was trained on; give examples "
