@@ -7,7 +7,7 @@ import asyncio
 import functools
 
 from bftui.app import main_app
-from bftui.screens.main import parse_expected
+from bftui.screens.main import parse_examples, parse_expected
 from bftui.widgets.curve import Curve
 
 TINY = {"steps": 3, "report_every": 1, "save_every": 1, "batch_size": 8, "hidden": 16,
@@ -36,6 +36,12 @@ def test_parse_expected_understands_escapes():
     assert parse_expected("") is None
     assert parse_expected("hi") == b"hi"
     assert parse_expected(r"a\nb\x00") == b"a\nb\x00"
+
+
+def test_parse_examples_reads_in_arrow_out_pairs():
+    assert parse_examples("hello") is None  # a plain expected output
+    assert parse_examples(r"abc -> cba; a\x00b -> b\x00a;") == [(b"abc", b"cba"), (b"a\x00b", b"b\x00a")]
+    assert parse_examples(" -> hi") == [(b"", b"hi")]
 
 
 @sync

@@ -43,12 +43,15 @@ def parse_examples(text: str) -> list[tuple[bytes, bytes]] | None:
     r"""Examples typed in the expect box, ``IN -> OUT`` separated by ``;`` (``hi -> ih; abc -> cba``):
     the synthesis agent then searches for a program passing them all. None when the box holds no
     ``->`` (a plain expected output)."""
-    if " -> " not in text:
+    if "->" not in text:
         return None
     pairs = []
     for part in text.split(";"):
         if part.strip():
-            inp, _, out = part.strip().partition(" -> ")
+            inp, _, out = part.partition("->")
+            # one space on each side belongs to the arrow; others are data
+            inp = inp.lstrip()[:-1] if inp.endswith(" ") else inp.lstrip()
+            out = out.rstrip()[1:] if out.startswith(" ") else out.rstrip()
             pairs.append((parse_expected(inp) or b"", parse_expected(out) or b""))
     return pairs
 
