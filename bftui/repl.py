@@ -278,9 +278,17 @@ class Repl:
         if agent is None:
             return
         if not self.examples:
-            g = agent.generate(text)
+            from bfcore.fast import run
+            from bfcore.synth.agent import PROBE_INPUT
+            from bfcore.synth.score import CONFIG
+
+            probe = self.input or PROBE_INPUT
+            g = agent.generate(text, probe=probe)
             self.last_program = g.program
             self.out.program("program: ", g.program)
+            r = run(g.program, probe, CONFIG, jit_after=None)
+            self.out.line(("class:label", f"on input {show_bytes(probe)}: "), show_bytes(r.output),
+                          ("class:label", f" ({r.status})"))
             self.out.line(("class:label", "confidence: "), f"{g.confidence:.2f}",
                           ("class:label", "  (add :example IN OUT to check it and search)"))
             return

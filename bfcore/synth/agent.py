@@ -123,12 +123,14 @@ class SynthAgent:
         ep.logp = np.take_along_axis(lp, np.array(acts[0])[:, None], 1)[:, 0].tolist()
         return ep
 
-    def generate(self, prompt: str, examples=None) -> SynthGeneration:
-        """The greedy program; with ``examples`` ([(input, output)]) it is also run on them."""
+    def generate(self, prompt: str, examples=None, probe: bytes | None = None) -> SynthGeneration:
+        """The greedy program; with ``examples`` ([(input, output)]) it is also run on them. The
+        tracer runs it on ``probe``, else the first example's input, else PROBE_INPUT."""
         from bfcore.synth.score import score_one
 
         t0 = time.perf_counter()
-        probe = examples[0][0] if examples else PROBE_INPUT
+        if probe is None:
+            probe = examples[0][0] if examples else PROBE_INPUT
         g = self._generation(prompt, self.write([prompt], [probe], greedy=True)[0])
         if examples:
             s = score_one(g.program, examples)
