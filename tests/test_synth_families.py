@@ -130,7 +130,7 @@ def test_splits_keep_their_phrasings_and_values_apart():
 
 def _template_of(fam, split, problem):
     for t in fam.phrasings[split]:
-        if F._regex(fam, t).fullmatch(problem):
+        if F._compiled(fam.name, t).fullmatch(problem):
             return t
     raise AssertionError(f"{problem!r} is not a {split} phrasing of {fam.name}")
 

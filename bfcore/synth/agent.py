@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +43,19 @@ class SynthGeneration:
 
 @dataclass
 class SearchResult:
-    best: SynthGeneration
-    solved: bool
-    npe: int
-    seconds: float
-    tried: list[str] = field(default_factory=list)
+    best: SynthGeneration  # the first program that passed every example, else the best found
+
+    @property
+    def solved(self) -> bool:
+        return all(self.best.passed)
+
+    @property
+    def npe(self) -> int:
+        return self.best.npe
+
+    @property
+    def seconds(self) -> float:
+        return self.best.seconds
 
 
 def default_synth_dir() -> Path:
@@ -110,13 +118,15 @@ class SynthAgent:
         conf = float(np.exp(np.mean(ep.logp))) if ep.logp else 0.0
         return SynthGeneration(prompt, ep.program, names, probs, list(ep.spans), conf)
 
-    def _scored_episode(self, prompt: str, actions):
+    def _scored_episode(self, prompt: str, actions, probe: bytes):
+        """The episode of a known action sequence, with the policy's log-probabilities of it when
+        the tracer runs on ``probe`` (the input the search's own samples were written on)."""
         from bfcore.runtime import mx
 
         from bfcore.synth.actions import prompt_params
         from bfcore.synth.policy import batch_arrays, replay
 
-        ep = replay(actions, prompt_params(prompt), PROBE_INPUT, self.policy.cfg)
+        ep = replay(actions, prompt_params(prompt), probe, self.policy.cfg)
         prev, obs, masks, acts, _ = batch_arrays([ep])
         logits = self.policy.forced_logits(mx.array(self.embed([prompt])), prev, obs, masks)
         lp = np.array(logits - mx.logsumexp(logits, axis=-1, keepdims=True))[0]
@@ -179,18 +189,18 @@ class SynthAgent:
                 if best is None or sc.reward > best[2].reward:  # (shorter wins among solved)
                     best = (acts, e, sc)
             if best[2].solved:
-                return self._result(prompt, best[0], best[1], best[2], len(seen), t0, True)
+                return self._result(prompt, probe, *best, len(seen), t0)
             pool.sort(key=lambda x: -x[0])
             del pool[16:]
         if best is None:  # budget 0
             e = self.write([prompt], [probe], greedy=True)[0]
             best = (e.actions, e, score_programs([e.program], [examples], [len(e.actions) - 1])[0])
-        return self._result(prompt, best[0], best[1], best[2], len(seen), t0, False)
+        return self._result(prompt, probe, *best, len(seen), t0)
 
-    def _result(self, prompt, actions, ep, s, npe, t0, solved) -> SearchResult:
+    def _result(self, prompt, probe, actions, ep, s, npe, t0) -> SearchResult:
         if ep is None:  # a local edit: what the policy thinks of it, teacher-forced
-            ep = self._scored_episode(prompt, actions)
+            ep = self._scored_episode(prompt, actions, probe)
         g = self._generation(prompt, ep)
         g.passed, g.outputs, g.statuses, g.npe = s.passed, s.outputs, s.statuses, npe
         g.seconds = time.perf_counter() - t0
-        return SearchResult(g, solved, npe, g.seconds)
+        return SearchResult(g)

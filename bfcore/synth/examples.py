@@ -76,8 +76,13 @@ def load_tests(path) -> tuple[tuple[bytes, bytes], ...]:
     return tuple(tests)
 
 
-def check_reachable(tests, max_output: int = 256) -> None:
-    """Refuse tests no program of the agent can meet (outputs longer than the run's cap)."""
+def check_reachable(tests, max_output: int | None = None) -> None:
+    """Refuse tests no program of the agent can meet (outputs longer than the run's cap, by
+    default the scorer's)."""
+    if max_output is None:
+        from bfcore.synth.score import CONFIG
+
+        max_output = CONFIG.max_output
     for i, (_, out) in enumerate(tests, 1):
         if len(out) > max_output:
             raise ExampleError(f"test {i}: expects {len(out)} output bytes; the search caps "

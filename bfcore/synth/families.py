@@ -532,26 +532,22 @@ def _remember(family: str, problem: str, vals: dict) -> None:
         raise ValueError(f"{family}: {problem!r} stands for both {old} and {vals} (ambiguous phrasing)")
 
 
-def _regex(fam: Family, template: str) -> re.Pattern:
-    return _compiled(fam.name, template)
-
-
 @functools.lru_cache(maxsize=None)
 def _compiled(name: str, template: str) -> re.Pattern:
     fam = FAMILIES[name]
     number = "|".join([r"\d+"] + list(SMALL_NUMBER_WORDS))
     out, seen = [], set()
-    for lit, name, _, _ in string.Formatter().parse(template):
+    for lit, param, _, _ in string.Formatter().parse(template):
         out.append(re.escape(lit))
-        if name is None:
+        if param is None:
             continue
-        if name in seen:
-            out.append(f"(?P={name})")
+        if param in seen:
+            out.append(f"(?P={param})")
             continue
-        seen.add(name)
-        spec = fam.values[name]
+        seen.add(param)
+        spec = fam.values[param]
         pat = number if "range" in spec else ("." if "chars" in spec else r"[A-Za-z]+")
-        out.append(f"(?P<{name}>{pat})")
+        out.append(f"(?P<{param}>{pat})")
     return re.compile("".join(out))
 
 
@@ -561,7 +557,7 @@ def parse_problem(family: str, problem: str) -> dict | None:
     fam = FAMILIES[family]
     for split in SPLITS:
         for t in fam.phrasings[split]:
-            m = _regex(fam, t).fullmatch(problem)
+            m = _compiled(family, t).fullmatch(problem)
             if not m:
                 continue
             vals = dict(fam.defaults)

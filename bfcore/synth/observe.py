@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from bfcore.synth.score import STEP_LIMIT
+
 OBS_DIM = 14
 _MATCH_CACHE: dict[str, list[int]] = {}
 
@@ -39,7 +41,7 @@ class Tracer:
 
     __slots__ = ("tape", "ptr", "inp", "ip", "out", "pending", "depth", "fault", "steps", "budget")
 
-    def __init__(self, inp: bytes, tape_len: int = 64, budget: int = 5000):
+    def __init__(self, inp: bytes, tape_len: int = 64, budget: int = STEP_LIMIT):
         self.tape, self.ptr, self.inp, self.ip = bytearray(tape_len), 0, inp, 0
         self.out, self.pending, self.depth, self.fault = bytearray(), [], 0, False
         self.steps, self.budget = 0, budget

@@ -12,7 +12,7 @@ only the GRU recurrence sequential.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,13 +20,14 @@ from bfcore.runtime import mx  # first: it sets up BLAS before anything imports 
 
 import mlx.nn as nn  # noqa: E402
 
-from bfcore.agent.model import GRUCell, _log_probs  # noqa: E402
+from bfcore.agent.model import GRUCell, _log_probs, config_dict  # noqa: E402,F401 (config_dict: re-exported)
 from bfcore.synth.actions import (CLOSE, END, N_ACTIONS, OPEN, Grammar, Params,  # noqa: E402
                                   action_text, to_program)
 from bfcore.synth.observe import OBS_DIM, Tracer  # noqa: E402
 
 NEG = -1e9
 START = N_ACTIONS  # the "previous action" of the first step
+_FINISHED = (np.zeros(OBS_DIM, np.float32), np.eye(N_ACTIONS, dtype=bool)[END])  # a written row
 
 
 @dataclass
@@ -156,8 +157,7 @@ def rollout(policy: SynthPolicy, pooled: np.ndarray, params: list[Params], input
     prev = np.full(B, START, np.int32)
     alive = np.ones(B, bool)
     for _ in range(cfg.max_len + 1):
-        looks = [w.look() if alive[i] else (np.zeros(OBS_DIM, np.float32), np.eye(N_ACTIONS, dtype=bool)[END])
-                 for i, w in enumerate(writers)]
+        looks = [w.look() if alive[i] else _FINISHED for i, w in enumerate(writers)]
         obs = np.stack([o for o, _ in looks])
         mask = np.stack([m for _, m in looks])
         h, logits = policy.step(t, h, mx.array(prev), mx.array(obs))
@@ -201,6 +201,3 @@ def batch_arrays(episodes: list[Episode]):
         valid[i, :n] = 1
     return tuple(mx.array(a) for a in (prev, obs, masks, acts, valid))
 
-
-def config_dict(cfg: SynthConfig) -> dict:
-    return asdict(cfg)

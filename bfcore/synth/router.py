@@ -8,6 +8,7 @@ agents' val and test phrasings (``scripts/fit_router.py``).
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -54,6 +55,12 @@ def save(path: Path, w, b, mean, scale, report: dict) -> None:
 
 
 class Router:
+    @classmethod
+    @functools.lru_cache(maxsize=4)
+    def cached(cls, path: Path) -> "Router":
+        """One read of router.json per process (the app and the REPL ask on every request)."""
+        return cls(path)
+
     def __init__(self, path: Path):
         d = json.loads(path.read_text())
         self.w, self.b = np.array(d["w"]), float(d["b"])
@@ -75,4 +82,4 @@ def routes_to_synth(prompt: str, synth_dir=None) -> bool:
     if not path.is_file():
         return False
     _, _, pooled = shared_encoder().encode_batch([prompt])
-    return bool(Router(path).p_synth(np.array(pooled, np.float64))[0] > THRESHOLD)
+    return bool(Router.cached(path).p_synth(np.array(pooled, np.float64))[0] > THRESHOLD)

@@ -81,6 +81,11 @@ def task_key(task) -> str:
     return json.dumps([task.family, task_params(task)], sort_keys=True)
 
 
+# a queue entry whose mean reward is this high passed (nearly) every test it was run on: an exact
+# pass scores 1 + the all-pass bonus 1 - the length penalty (score.py)
+SOLVED_REWARD = 1.5
+
+
 class Queue:
     """The best distinct action sequences per task key, by mean reward over every scoring so far
     (a sequence is scored under the phrasing and the inputs of each draw it is re-run on)."""
@@ -154,8 +159,8 @@ class SynthTrainer:
         self.opt = optim.Adam(learning_rate=cfg.lr)
         self.queue = Queue(cfg.queue_size)
         self.step, self.npe, self.elapsed, self.episodes = 0, 0, 0.0, 0
-        self.found: dict[str, str] = {}
-        self._lib = None  # key -> the first program that passed a draw's tests
+        self.found: dict[str, str] = {}  # key -> the first program that passed a draw's tests
+        self._lib = None
         self._set_tasks(tasks)
 
     def _set_tasks(self, tasks) -> None:
@@ -167,9 +172,8 @@ class SynthTrainer:
         self.by_key: dict[str, list] = {}
         for t in tasks:
             self.by_key.setdefault(task_key(t), []).append(t)
-        self.keys = sorted(self.by_key)
         self.family_keys: dict[str, list[str]] = {}
-        for k in self.keys:
+        for k in sorted(self.by_key):
             self.family_keys.setdefault(json.loads(k)[0], []).append(k)
         self.family_names = sorted(self.family_keys)
         self.embed([t.problem for ts in self.by_key.values() for t in ts])
@@ -199,6 +203,7 @@ class SynthTrainer:
     def update(self) -> dict:
         from bfcore.runtime import mx
         import mlx.nn as nn
+        import mlx.optimizers as optim
 
         from bfcore.synth.actions import prompt_params, to_program
         from bfcore.synth.policy import batch_arrays, replay, rollout
@@ -208,8 +213,9 @@ class SynthTrainer:
         self._lib = None  # the solved-program library, gathered once per update when needed
         cfg, S = self.cfg, self.cfg.samples_per_key
         drawn = self._draw()
+        dparams = [prompt_params(p) for _, p, _ in drawn]  # one per drawn task
         prompts = [p for _, p, _ in drawn for _ in range(S)]
-        params = [prompt_params(p) for p in prompts]
+        params = [dp for dp in dparams for _ in range(S)]
         tests = [t for _, _, t in drawn for _ in range(S)]
         pooled = self.embed(prompts)
         eps = rollout(self.policy, pooled, params, [t[0][0] for t in tests], self.rng, cfg.temperature)
@@ -217,12 +223,12 @@ class SynthTrainer:
         # the queue's programs for these tasks are re-scored on the same fresh inputs, beside
         # edits of the best of them (local search)
         q_items, n_mut = [], 0
-        for j, (k, p, ts) in enumerate(drawn):
+        for j, (k, _, _) in enumerate(drawn):
             best = self.queue.best(k)
-            muts = self._mutants(p, best)
+            muts = self._mutants(dparams[j], best)
             n_mut += len(muts)
             q_items += [(j, acts) for acts, _ in best] + [(j, m) for m in muts]
-        q_progs = [to_program(a, prompt_params(drawn[j][1]))[0] for j, a in q_items]
+        q_progs = [to_program(a, dparams[j])[0] for j, a in q_items]
         progs = [e.program for e in eps] + q_progs
         scored = score_programs(progs, tests + [drawn[j][2] for j, _ in q_items],
                                 [len(e.actions) - 1 for e in eps] + [len(a) - 1 for _, a in q_items])
@@ -241,9 +247,9 @@ class SynthTrainer:
         adv = ((g - g.mean(1, keepdims=True)) / (g.std(1, keepdims=True) + 1e-6)).reshape(-1)
         # imitation targets: each drawn task's best programs, replayed under this draw's phrasing
         imit, imit_rows = [], []
-        for j, (k, p, ts) in enumerate(drawn):
+        for j, (k, _, ts) in enumerate(drawn):
             for acts, r in self.queue.best(k, cfg.queue_min_reward)[:cfg.imitate_top]:
-                ep = replay(acts, prompt_params(p), ts[0][0], self.policy.cfg)
+                ep = replay(acts, dparams[j], ts[0][0], self.policy.cfg)
                 if ep is not None:
                     imit.append(ep)
                     imit_rows.append(j * S)
@@ -262,7 +268,7 @@ class SynthTrainer:
             return loss, (pg, ent[:n_rl].mean())
 
         (loss, (pg, ent)), grads = nn.value_and_grad(self.policy, loss_fn)(self.policy)
-        grads, gnorm = _clip(grads, cfg.grad_clip)
+        grads, gnorm = optim.clip_grad_norm(grads, cfg.grad_clip)
         self.opt.update(self.policy, grads)
         mx.eval(self.policy.parameters(), self.opt.state, loss)
         self.step += 1
@@ -274,7 +280,7 @@ class SynthTrainer:
                 "policy_loss": float(pg.item()), "entropy": float(ent.item()),
                 "unique": len({e.program for e in eps}) / len(eps),
                 "length": float(np.mean([len(e.actions) - 1 for e in eps])),
-                "grad_norm": float(gnorm), "imitated": len(imit),
+                "grad_norm": float(gnorm.item()), "imitated": len(imit),
                 "time_sample": t_sample - t0, "time_run": t_run - t_sample, "time_update": t1 - t_run}
 
     def _enqueue(self, drawn, rows, all_acts, scored) -> None:
@@ -295,15 +301,14 @@ class SynthTrainer:
             else:
                 self.queue.entries.get(key, {}).pop(t, None)
 
-    def _mutants(self, prompt: str, best) -> list[list[int]]:
-        """Edits of the task's three best programs."""
-        from bfcore.synth.actions import prompt_params
+    def _mutants(self, params, best) -> list[list[int]]:
+        """Edits of the task's three best programs and of two that solved other tasks."""
         from bfcore.synth.mutate import mutants
 
         n = self.cfg.mutants_per_key
         if not n or not best:
             return []
-        params, out = prompt_params(prompt), []
+        out = []
         parents = best[:3]
         # and programs that solved other tasks: "print the last byte" is a few edits from
         # "echo", and the agent's own finds are the best starting points it has
@@ -314,24 +319,25 @@ class SynthTrainer:
             parents.append((lib[int(i)], 0.0))
         for i, (acts, _) in enumerate(parents):
             k = n // len(parents) + (i < n % len(parents))
-            out += mutants(acts, params, self.rng, k, self.cfg.max_len)
+            out += mutants(acts, params, self.rng, k, self.cfg.max_len, self.policy.cfg.max_depth)
         return out
 
     def _library(self) -> list[list[int]]:
         """Every queued program that passed (nearly) all its tests, for any task."""
         return [list(a) for q in self.queue.entries.values() for a, e in q.items()
-                if e[0] / e[1] >= 1.5]
+                if e[0] / e[1] >= SOLVED_REWARD]
 
     # ---------------------------------------------------------------- checkpoints
     def state(self) -> dict:
         from bfcore.synth.policy import config_dict
+        from bfcore.train.loop import _py_state
 
         return {"kind": "synth", "step": self.step, "npe": self.npe, "elapsed": self.elapsed,
                 "episodes": self.episodes,
                 "model": config_dict(self.policy.cfg), "config": self.cfg.to_dict(),
                 "encoder": {"model": self.encoder.identity[0] if isinstance(self.encoder.identity, tuple)
                             else None, "layers": 4},
-                "rng": _np_state(self.rng), "pyrng": _py_state(self.pyrng),
+                "rng": self.rng.bit_generator.state, "pyrng": _py_state(self.pyrng),
                 "queue": self.queue.state()}
 
     def save(self, run_dir: Path) -> None:
@@ -340,6 +346,8 @@ class SynthTrainer:
     def restore(self, ckpt: Path) -> None:
         from bfcore.runtime import mx
         from mlx.utils import tree_unflatten
+
+        from bfcore.train.loop import _py_unstate
 
         st = json.loads((ckpt / "state.json").read_text())
         self.policy.load_weights(str(ckpt / "model.safetensors"))
@@ -350,28 +358,6 @@ class SynthTrainer:
         self.rng.bit_generator.state = st["rng"]
         self.pyrng.setstate(_py_unstate(st["pyrng"]))
         self.queue.load(st["queue"])
-
-
-def _clip(grads, max_norm: float):
-    from bfcore.runtime import mx
-    from mlx.utils import tree_flatten, tree_map
-
-    total = mx.sqrt(sum((g * g).sum() for _, g in tree_flatten(grads)))
-    scale = mx.minimum(1.0, max_norm / (total + 1e-6))
-    return tree_map(lambda g: g * scale, grads), float(total.item())
-
-
-def _np_state(rng: np.random.Generator) -> dict:
-    return rng.bit_generator.state
-
-
-def _py_state(rng: random.Random):
-    v, internal, g = rng.getstate()
-    return [v, list(internal), g]
-
-
-def _py_unstate(s):
-    return (s[0], tuple(s[1]), s[2])
 
 
 def save_checkpoint(ckpt_dir: Path, policy, optimizer, state: dict) -> None:
@@ -472,5 +458,5 @@ def _queue_solved(queue: Queue) -> float:
     test it was run on (a constant family counts as the share of its keys that have one)."""
     per: dict[str, list[bool]] = {}
     for k, q in queue.entries.items():
-        per.setdefault(json.loads(k)[0], []).append(any(e[0] / e[1] >= 1.5 for e in q.values()))
+        per.setdefault(json.loads(k)[0], []).append(any(e[0] / e[1] >= SOLVED_REWARD for e in q.values()))
     return float(np.mean([np.mean(v) for v in per.values()])) if per else 0.0
