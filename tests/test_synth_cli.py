@@ -64,3 +64,17 @@ def test_eval_synth_prints_a_family_table(capsys):
     assert main(["eval", "--synth", "--split", "val", "--per-family", "1"]) == 0
     out = capsys.readouterr().out
     assert "echo" in out and "overall" in out and "worst family" in out
+
+
+def test_checking_the_greedy_program_on_examples_does_not_wait_for_numba():
+    """A fresh install's first `gen --example` must not compile the batch interpreter (~14 s)
+    when the greedy program already passes: a handful of runs go through plain Python."""
+    import subprocess
+    import sys
+
+    code = ("from bfcore import fast; from bfcore.synth.agent import SynthAgent; "
+            "r = SynthAgent.load().search('copy the input to the output', ((b'abc', b'abc'), (b'hi', b'hi'))); "
+            "print(r.solved, r.npe, bool(fast._jit))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "1", "False"]

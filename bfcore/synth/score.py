@@ -68,10 +68,15 @@ def reward_of(outputs, statuses, tests, n_actions: int) -> Scored:
     return Scored(r - 0.002 * n_actions, tuple(passed), tuple(outputs), tuple(statuses))
 
 
+SMALL_BATCH = 16  # runs this few go one by one in plain Python: no numba compile for them
+
+
 def score_programs(programs: list[str], tests_per_program: list, n_actions: list[int],
                    config: Config = CONFIG) -> list[Scored]:
-    """Run every program on each of its tests in one batch (``run_many``) and score it."""
-    from bfcore.fast import run_many
+    """Run every program on each of its tests and score it: in one ``run_many`` batch, or, for a
+    handful of runs (a greedy program checked on a user's examples), one by one in plain Python,
+    so that a fresh install's first check does not wait ~14 s for numba to compile."""
+    from bfcore.fast import run, run_many
 
     srcs, inputs, where = [], [], []
     for i, (p, tests) in enumerate(zip(programs, tests_per_program)):
@@ -79,7 +84,10 @@ def score_programs(programs: list[str], tests_per_program: list, n_actions: list
             srcs.append(p)
             inputs.append(inp)
             where.append(i)
-    results = run_many(srcs, inputs, config) if srcs else []
+    if len(srcs) <= SMALL_BATCH:
+        results = [run(p, inp, config, jit_after=None) for p, inp in zip(srcs, inputs)]
+    else:
+        results = run_many(srcs, inputs, config)
     outs = [[] for _ in programs]
     sts = [[] for _ in programs]
     for i, r in zip(where, results):
@@ -89,11 +97,7 @@ def score_programs(programs: list[str], tests_per_program: list, n_actions: list
 
 
 def score_one(program: str, tests, config: Config = CONFIG) -> Scored:
-    """The same score for one program, run one test at a time in plain Python (no numba compile:
-    for a handful of short runs at generation time)."""
-    from bfcore.fast import run
-
-    rs = [run(program, inp, config, jit_after=None) for inp, _ in tests]
+    """The same score for one program (its length counted in actions, as the agent writes it)."""
     from bfcore.synth.actions import tokenize
 
-    return reward_of([r.output for r in rs], [r.status for r in rs], tests, len(tokenize(program)) - 1)
+    return score_programs([program], [tests], [len(tokenize(program)) - 1], config)[0]
