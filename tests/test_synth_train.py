@@ -34,7 +34,7 @@ def _cfg(tmp_path, **kw):
 
     base = dict(run_dir=str(tmp_path / "run"), seed=3, steps=6, keys_per_batch=2, samples_per_key=16,
                 mutants_per_key=16, hidden=32, max_len=16, report_every=2, save_every=3,
-                families=["echo", "first"], per_family=6)
+                families=["echo", "first"], per_family=6, enum_every=0)
     base.update(kw)
     return SynthTrainConfig(**base)
 

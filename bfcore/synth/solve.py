@@ -39,7 +39,8 @@ def solve(agent, task: Task, budget: int = 10_000, search_budget: int = 1_000,
     from bfcore.synth.train import SynthTrainConfig, SynthTrainer
 
     cfg = SynthTrainConfig(run_dir="", seed=seed, keys_per_batch=1, samples_per_key=64,
-                           mutants_per_key=64, hidden=agent.policy.cfg.hidden,
+                           mutants_per_key=64, enum_every=0,  # its millions of NPE: not here
+                           hidden=agent.policy.cfg.hidden,
                            max_len=agent.policy.cfg.max_len, observe=agent.policy.cfg.observe,
                            lr=3e-4, init_from=str(agent.path) if agent.path else "")
     trainer = SynthTrainer(cfg, encoder=agent.embed.encoder,

@@ -46,6 +46,9 @@ class SynthTrainConfig:
     queue_min_reward: float = 0.0   # only programs at least this good are imitated
     imitate_top: int = 10           # how many of a task's queue entries are imitated per draw
     mutants_per_key: int = 128      # local-search edits of a task's best programs, per draw
+    enum_every: int = 10            # updates between enumerative searches (0: none)
+    enum_seconds: float = 10.0      # time cap of one enumerative search
+    enum_beam: int = 2000           # states kept per level of it
     temperature: float = 1.0
     grad_clip: float = 1.0
     report_every: int = 10
@@ -160,6 +163,7 @@ class SynthTrainer:
         self.queue = Queue(cfg.queue_size)
         self.step, self.npe, self.elapsed, self.episodes = 0, 0, 0.0, 0
         self.found: dict[str, str] = {}  # key -> the first program that passed a draw's tests
+        self.enum_npe, self.enum_found = 0, 0
         self._lib = None
         self._set_tasks(tasks)
 
@@ -273,15 +277,59 @@ class SynthTrainer:
         mx.eval(self.policy.parameters(), self.opt.state, loss)
         self.step += 1
         t1 = time.perf_counter()
-        self.elapsed += t1 - t0
+        enum = self.discover() if cfg.enum_every and self.step % cfg.enum_every == 0 else 0.0
+        self.elapsed += time.perf_counter() - t0
         solved = np.array([s.solved for s in scored[:len(eps)]]).reshape(-1, S)
-        return {"episodic_return": float(rewards.mean()), "success_rate": float(solved.mean()),
+        return {"enum_found": self.enum_found, "time_enum": enum,
+                "episodic_return": float(rewards.mean()), "success_rate": float(solved.mean()),
                 "task_solved": float(solved.any(1).mean()), "loss": float(loss.item()),
                 "policy_loss": float(pg.item()), "entropy": float(ent.item()),
                 "unique": len({e.program for e in eps}) / len(eps),
                 "length": float(np.mean([len(e.actions) - 1 for e in eps])),
                 "grad_norm": float(gnorm.item()), "imitated": len(imit),
                 "time_sample": t_sample - t0, "time_run": t_run - t_sample, "time_update": t1 - t_run}
+
+    def discover(self) -> float:
+        """One enumerative search (:mod:`bfcore.synth.enumerate`) on a task no queue entry solves
+        yet, on fresh tests; a program it finds joins that task's queue like a sampled one, to be
+        imitated. Sampling and edits earn partial credit on the way to most programs; this finds
+        the needles (``,[>,]<.`` for "the last byte") that nothing on the way to them earns.
+        Returns the seconds it took."""
+        from bfcore.synth.actions import prompt_params
+        from bfcore.synth.enumerate import enumerate_search
+        from bfcore.synth.families import FAMILIES, fresh_tests
+        from bfcore.synth.policy import replay
+        from bfcore.synth.score import score_programs
+
+        t0 = time.perf_counter()
+        unsolved: dict[str, list[str]] = {}
+        for f, keys in self.family_keys.items():
+            ks = [k for k in keys if not any(r >= SOLVED_REWARD for _, r in self.queue.best(k))]
+            if ks:
+                unsolved[f] = ks
+        if not unsolved:
+            return 0.0
+        fams = sorted(unsolved)
+        keys = unsolved[fams[int(self.rng.integers(len(fams)))]]
+        key = keys[int(self.rng.integers(len(keys)))]
+        task = self.pyrng.choice(self.by_key[key])
+        tests = (fresh_tests(task, seed=int(self.rng.integers(1 << 31)), n=self.cfg.n_tests)
+                 if task.family in FAMILIES else task.tests)
+        params = prompt_params(task.problem)
+        r = enumerate_search(tests, params, beam=self.cfg.enum_beam, max_len=self.cfg.max_len,
+                             seconds=self.cfg.enum_seconds, rng=self.rng)
+        self.npe += r.npe
+        self.enum_npe += r.npe
+        if r.actions is not None and replay(r.actions, params, tests[0][0], self.policy.cfg):
+            from bfcore.synth.actions import to_program
+
+            prog = to_program(r.actions, params)[0]
+            s = score_programs([prog], [tests], [len(r.actions) - 1])[0]
+            self.queue.add(key, r.actions, s.reward)
+            if s.solved:
+                self.enum_found += 1
+                self.found.setdefault(key, prog)
+        return time.perf_counter() - t0
 
     def _enqueue(self, drawn, rows, all_acts, scored) -> None:
         """Queue this update's programs, one per behaviour: of the programs that printed the same
@@ -333,7 +381,7 @@ class SynthTrainer:
         from bfcore.train.loop import _py_state
 
         return {"kind": "synth", "step": self.step, "npe": self.npe, "elapsed": self.elapsed,
-                "episodes": self.episodes,
+                "episodes": self.episodes, "enum_npe": self.enum_npe, "enum_found": self.enum_found,
                 "model": config_dict(self.policy.cfg), "config": self.cfg.to_dict(),
                 "encoder": {"model": self.encoder.identity[0] if isinstance(self.encoder.identity, tuple)
                             else None, "layers": 4},
@@ -355,6 +403,7 @@ class SynthTrainer:
         self.step, self.npe, self.elapsed = st["step"], st["npe"], st["elapsed"]
         self.episodes = st.get("episodes", self.step * self.cfg.keys_per_batch
                                * self.cfg.samples_per_key)  # runs saved before it was counted
+        self.enum_npe, self.enum_found = st.get("enum_npe", 0), st.get("enum_found", 0)
         self.rng.bit_generator.state = st["rng"]
         self.pyrng.setstate(_py_unstate(st["pyrng"]))
         self.queue.load(st["queue"])
@@ -425,6 +474,7 @@ def train(cfg: SynthTrainConfig, on_report=None, should_stop=None, encoder=None,
             def report():
                 rep = {k: float(np.mean([s[k] for s in stats])) for k in stats[0]}
                 rep.update(step=trainer.step, npe=trainer.npe, episodes=trainer.episodes,
+                           enum_npe=trainer.enum_npe,
                            time=round(trainer.elapsed, 2),
                            sps=cfg.keys_per_batch * cfg.samples_per_key * len(stats)
                            / max(sum(s["time_sample"] + s["time_run"] + s["time_update"]

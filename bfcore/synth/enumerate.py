@@ -1,0 +1,320 @@
+"""Enumerative search: the shortest programs for a set of tests, block by block, with
+observational-equivalence pruning (as in bottom-up synthesisers such as Transit and EUSolver).
+
+A program is written as a sequence of *blocks*: one action (``+k``, ``>k``, ``,``, ``.``, a
+parameter run) or a whole loop ``[ body ]`` whose body is a few actions. After a whole block the
+machine state on every test (tape window, pointer, input read, output length) is defined, so two
+prefixes that leave the same state on every test behave the same under any continuation: only the
+first (shortest) is kept. Output is append-only, so a prefix whose output is not a prefix of every
+expected output is dead, and a loop that runs out of steps or moves the pointer off the window is
+dropped. A prefix whose output is complete on every test is a solution.
+
+Levels are kept to ``beam`` states, the ones that have written and read the most first (ties
+broken at random), so the search is not complete; it finds needles such as ``,[>,]<.`` that no
+sampled program earns partial credit towards. It knows no task: only the tests it is given. Each
+block run from a state counts as one program executed (NPE), a conservative count.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from itertools import product
+
+import numpy as np
+
+from bfcore.synth.actions import (ACTIONS, ARITH, CLOSE, END, INDEX, MOVE, N_ACTIONS, OPEN,
+                                  PARAM_ACTIONS, READ, WRITE, Params, _SMALLER)
+
+WINDOW = 24        # tape cells a prefix may use; a pointer past them drops the prefix
+BLOCK_STEPS = 2000  # per block and test
+
+# kernel op codes
+_ADD, _MOVE, _READ, _WRITE, _OPEN, _CLOSE = range(6)
+
+
+@dataclass
+class EnumResult:
+    actions: list[int] | None  # the solution's actions (END last), or None
+    npe: int
+    seconds: float
+    levels: int                # blocks in the solution, or levels searched
+
+
+def _follows() -> np.ndarray:
+    """follows[prev, a]: whether the grammar lets action ``a`` come right after ``prev`` (the
+    local rules only: no run after a larger-or-equal one of its sign, no two moves in a row)."""
+    ok = np.ones((N_ACTIONS + 1, N_ACTIONS), bool)
+    for p in range(N_ACTIONS + 1):
+        for a in range(N_ACTIONS):
+            if p in ARITH and a in ARITH and a not in _SMALLER[p]:
+                ok[p, a] = False
+            if p in MOVE and a in MOVE:
+                ok[p, a] = False
+            if p == OPEN and a == CLOSE:
+                ok[p, a] = False
+    return ok
+
+
+FOLLOWS = _follows()
+_BODY = [INDEX[a] for a in ("+1", "-1", ">1", "<1", ",", ".")]
+_BODY_PARAMS = {"c": [INDEX["+c"], INDEX["-c"]], "n": [INDEX["+n"], INDEX["-n"]]}
+
+
+def blocks(params: Params, body_len: int = 4) -> list[list[int]]:
+    """Every block: each action but END and brackets (parameter runs only where the prompt gave
+    the fact), then each loop whose body is ``body_len`` or fewer single steps (and the parameter
+    runs the prompt gave), consecutive actions obeying the grammar's local rules."""
+    atoms = [a for a in range(1, N_ACTIONS) if a not in (OPEN, CLOSE)
+             and (a not in PARAM_ACTIONS or getattr(params, PARAM_ACTIONS[a][1]))]
+    body = _BODY + [a for fact, acts in _BODY_PARAMS.items() if getattr(params, fact) for a in acts]
+    out = [[a] for a in atoms]
+    for n in range(1, body_len + 1):
+        for seq in product(body, repeat=n):
+            if all(FOLLOWS[x, y] for x, y in zip(seq, seq[1:])):
+                out.append([OPEN, *seq, CLOSE])
+    return out
+
+
+def _compile(blks: list[list[int]], params: Params):
+    ops, args, jmp, start, end = [], [], [], [], []
+    for b in blks:
+        start.append(len(ops))
+        stack = []
+        for a in b:
+            name = ACTIONS[a]
+            if a == OPEN:
+                stack.append(len(ops))
+                ops.append(_OPEN), args.append(0), jmp.append(0)
+            elif a == CLOSE:
+                o = stack.pop()
+                jmp[o] = len(ops)
+                ops.append(_CLOSE), args.append(0), jmp.append(o)
+            elif a == READ:
+                ops.append(_READ), args.append(0), jmp.append(0)
+            elif a == WRITE:
+                ops.append(_WRITE), args.append(0), jmp.append(0)
+            elif a in PARAM_ACTIONS:
+                sign, fact = PARAM_ACTIONS[a]
+                v = getattr(params, fact) or 0
+                ops.append(_ADD), args.append(v if sign == "+" else -v), jmp.append(0)
+            elif a in MOVE:
+                k = int(name[1:])
+                ops.append(_MOVE), args.append(k if name[0] == ">" else -k), jmp.append(0)
+            else:  # a run
+                k = int(name[1:])
+                ops.append(_ADD), args.append(k if name[0] == "+" else -k), jmp.append(0)
+        end.append(len(ops))
+    as_arr = lambda x: np.array(x, np.int32)  # noqa: E731
+    return as_arr(ops), as_arr(args), as_arr(jmp), as_arr(start), as_arr(end)
+
+
+_KERNELS = None
+
+
+def _kernels():
+    global _KERNELS
+    if _KERNELS is not None:
+        return _KERNELS
+    from numba import njit
+
+    @njit(cache=True)
+    def run_block(tape, ptr, inp, olen, ops, args, jmp, s, t, inputs, in_len, targets, t_len, cap):
+        E, W = tape.shape
+        for e in range(E):
+            p, ip, ol = ptr[e], inp[e], olen[e]
+            pc, steps = s, 0
+            while pc < t:
+                op = ops[pc]
+                if op == 0:
+                    tape[e, p] = (tape[e, p] + args[pc]) & 255
+                elif op == 1:
+                    p += args[pc]
+                    if p < 0 or p >= W:
+                        return False
+                elif op == 2:
+                    if ip < in_len[e]:
+                        tape[e, p] = inputs[e, ip]
+                        ip += 1
+                    else:
+                        tape[e, p] = 0
+                        ip = in_len[e] + 1  # "read the end": a state of its own
+                elif op == 3:
+                    if ol >= t_len[e] or targets[e, ol] != tape[e, p]:
+                        return False
+                    ol += 1
+                elif op == 4:
+                    if tape[e, p] == 0:
+                        pc = jmp[pc]
+                elif op == 5:
+                    if tape[e, p] != 0:
+                        pc = jmp[pc]
+                pc += 1
+                steps += 1
+                if steps > cap:
+                    return False
+            ptr[e], inp[e], olen[e] = p, ip, ol
+        return True
+
+    @njit(cache=True)
+    def state_hash(tape, ptr, inp, olen):
+        h = np.uint64(1469598103934665603)
+        m = np.uint64(1099511628211)
+        E, W = tape.shape
+        for e in range(E):
+            for j in range(W):
+                h = (h ^ np.uint64(tape[e, j])) * m
+            h = (h ^ np.uint64(ptr[e] + 1000 * inp[e] + 1000000 * olen[e])) * m
+        return h
+
+    @njit(cache=True)
+    def expand(tapes, ptrs, inps, olens, lasts, lens, firsts, blens, follows, max_actions,
+               ops, args, jmp, bstart, bend, inputs, in_len, targets, t_len, cap,
+               out_hash, out_prio, out_done):
+        """Run every block from every state; hash 0 marks a dropped pair."""
+        N, E, W = tapes.shape
+        nb = bstart.shape[0]
+        tape = np.empty((E, W), np.uint8)
+        ptr = np.empty(E, np.int32)
+        inp = np.empty(E, np.int32)
+        olen = np.empty(E, np.int32)
+        runs = 0
+        for i in range(N):
+            for b in range(nb):
+                k = i * nb + b
+                out_hash[k] = 0
+                if not follows[lasts[i], firsts[b]] or lens[i] + blens[b] > max_actions:
+                    continue
+                tape[:, :] = tapes[i]
+                ptr[:] = ptrs[i]
+                inp[:] = inps[i]
+                olen[:] = olens[i]
+                runs += 1
+                if not run_block(tape, ptr, inp, olen, ops, args, jmp, bstart[b], bend[b],
+                                 inputs, in_len, targets, t_len, cap):
+                    continue
+                h = state_hash(tape, ptr, inp, olen)
+                out_hash[k] = h if h != 0 else 1
+                done = True
+                pr = 0
+                for e in range(E):
+                    pr += 64 * olen[e] + inp[e]
+                    if olen[e] != t_len[e]:
+                        done = False
+                # the next byte every test wants is the cell under the pointer plus one constant
+                # (a count or a digit sum before its "+48"): a prefix one short run from output
+                if not done:
+                    same, d0 = True, -1
+                    for e in range(E):
+                        if olen[e] < t_len[e]:
+                            d = (targets[e, olen[e]] - tape[e, ptr[e]]) & 255
+                            if d0 < 0:
+                                d0 = d
+                            elif d != d0:
+                                same = False
+                    if same and d0 >= 0:
+                        pr += 32 * E
+                    else:  # or some other cell is (a sum moved aside, a copy kept)
+                        for j in range(W):
+                            same, d0 = True, -1
+                            for e in range(E):
+                                if olen[e] < t_len[e]:
+                                    d = (targets[e, olen[e]] - tape[e, j]) & 255
+                                    if d0 < 0:
+                                        d0 = d
+                                    elif d != d0:
+                                        same = False
+                                        break
+                            if same and d0 >= 0:
+                                pr += 8 * E
+                                break
+                out_prio[k] = pr
+                out_done[k] = done
+        return runs
+
+    @njit(cache=True)
+    def materialize(tapes, ptrs, inps, olens, parent, block, ops, args, jmp, bstart, bend,
+                    inputs, in_len, targets, t_len, cap, nt, np_, ni, no):
+        for j in range(parent.shape[0]):
+            i, b = parent[j], block[j]
+            nt[j] = tapes[i]
+            np_[j] = ptrs[i]
+            ni[j] = inps[i]
+            no[j] = olens[i]
+            run_block(nt[j], np_[j], ni[j], no[j], ops, args, jmp, bstart[b], bend[b],
+                      inputs, in_len, targets, t_len, cap)
+
+    _KERNELS = (expand, materialize)
+    return _KERNELS
+
+
+def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam: int = 2000,
+                     body_len: int = 4, max_len: int = 32, seconds: float = 30.0,
+                     rng: np.random.Generator | None = None) -> EnumResult:
+    """The first program found that prints every test's expected output, level by level (a level
+    is one more block), within ``seconds``. ``tests`` are ``(input, output)`` pairs."""
+    expand, materialize = _kernels()
+    rng = rng if rng is not None else np.random.default_rng(0)
+    t0 = time.perf_counter()
+    blks = blocks(params, body_len)
+    ops, args, jmp, bstart, bend = _compile(blks, params)
+    firsts = np.array([b[0] for b in blks], np.int32)
+    blens = np.array([len(b) for b in blks], np.int32)
+    E = len(tests)
+    L = max(1, max(len(i) for i, _ in tests))
+    T = max(1, max(len(o) for _, o in tests))
+    inputs = np.zeros((E, L), np.uint8)
+    targets = np.zeros((E, T), np.uint8)
+    for e, (i, o) in enumerate(tests):
+        inputs[e, :len(i)] = np.frombuffer(i, np.uint8)
+        targets[e, :len(o)] = np.frombuffer(o, np.uint8)
+    in_len = np.array([len(i) for i, _ in tests], np.int32)
+    t_len = np.array([len(o) for _, o in tests], np.int32)
+    if not t_len.any():
+        return EnumResult([END], 0, time.perf_counter() - t0, 0)
+    # level 0: the empty program
+    tapes = np.zeros((1, E, WINDOW), np.uint8)
+    ptrs = np.zeros((1, E), np.int32)
+    inps = np.zeros((1, E), np.int32)
+    olens = np.zeros((1, E), np.int32)
+    lasts = np.array([N_ACTIONS], np.int32)  # START: anything may come first
+    lens = np.zeros(1, np.int32)
+    progs: list[list[int]] = [[]]
+    seen: set[int] = set()
+    npe = 0
+    kern = (ops, args, jmp, bstart, bend, inputs, in_len, targets, t_len, BLOCK_STEPS)
+    for level in range(1, max_blocks + 1):
+        n = len(progs) * len(blks)
+        out_hash = np.zeros(n, np.uint64)
+        out_prio = np.zeros(n, np.int64)
+        out_done = np.zeros(n, np.bool_)
+        npe += expand(tapes, ptrs, inps, olens, lasts, lens, firsts, blens, FOLLOWS, max_len - 1,
+                      *kern, out_hash, out_prio, out_done)
+        live = np.flatnonzero(out_hash)
+        done = live[out_done[live]]
+        if done.size:
+            k = int(done[np.argmin(lens[done // len(blks)] + blens[done % len(blks)])])
+            acts = progs[k // len(blks)] + blks[k % len(blks)] + [END]
+            return EnumResult(acts, npe, time.perf_counter() - t0, level)
+        if not live.size or time.perf_counter() - t0 > seconds or level == max_blocks:
+            return EnumResult(None, npe, time.perf_counter() - t0, level)
+        # one state per hash (the first pair that reached it), none seen at an earlier level
+        _, first = np.unique(out_hash[live], return_index=True)
+        cand = live[first]
+        cand = cand[[int(h) not in seen for h in out_hash[cand]]]
+        seen.update(int(h) for h in out_hash[cand])
+        order = np.lexsort((rng.random(cand.size), -out_prio[cand]))
+        cand = cand[order[:beam]]
+        parent = (cand // len(blks)).astype(np.int64)
+        block = (cand % len(blks)).astype(np.int64)
+        m = cand.size
+        nt = np.empty((m, E, WINDOW), np.uint8)
+        np_ = np.empty((m, E), np.int32)
+        ni = np.empty((m, E), np.int32)
+        no = np.empty((m, E), np.int32)
+        materialize(tapes, ptrs, inps, olens, parent, block, *kern, nt, np_, ni, no)
+        tapes, ptrs, inps, olens = nt, np_, ni, no
+        lasts = np.array([blks[b][-1] for b in block], np.int32)
+        lens = lens[parent] + blens[block]
+        progs = [progs[p] + blks[b] for p, b in zip(parent, block)]
+    return EnumResult(None, npe, time.perf_counter() - t0, max_blocks)

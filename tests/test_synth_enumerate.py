@@ -1,0 +1,93 @@
+"""The enumerative search: what it finds passes the tests under the real interpreter, and it
+finds the short programs sampling never reaches."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from bfcore.fast import run
+from bfcore.synth.actions import Params, to_program
+from bfcore.synth.enumerate import enumerate_search
+from bfcore.synth.mutate import accepts
+from bfcore.synth.score import CONFIG
+
+
+def _words(rng, n):
+    return [bytes(rng.integers(33, 127, int(rng.integers(1, 8))).astype(np.uint8)) for _ in range(n)]
+
+
+def test_finds_last_byte_and_it_holds_on_unseen_inputs():
+    rng = np.random.default_rng(0)
+    tests = [(w, w[-1:]) for w in _words(rng, 6)]
+    r = enumerate_search(tests, Params(), rng=rng)
+    assert r.actions is not None and r.npe > 1000
+    prog = to_program(r.actions, Params())[0]
+    assert accepts(r.actions, Params(), 32, 3)  # the policy could write it, so it can imitate it
+    for w in _words(np.random.default_rng(1), 30):
+        assert run(prog, w, CONFIG).output == w[-1:], prog
+
+
+def test_a_number_read_from_the_prompt_serves_every_number():
+    # "add k to every byte": the parameter run +n inside a loop body, so one program fits any k
+    rng = np.random.default_rng(2)
+    tests = [(w, bytes(ch + 3 for ch in w)) for w in _words(rng, 6)]
+    r = enumerate_search(tests, Params(n=3), rng=rng)
+    assert r.actions is not None
+    prog = to_program(r.actions, Params(n=7))[0]
+    assert run(prog, b"abc", CONFIG).output == b"hij", prog
+
+
+def test_no_program_within_the_caps_is_none_and_the_time_cap_holds():
+    # a 40-byte output from empty input cannot come from 3 blocks
+    r = enumerate_search([(b"", bytes(range(65, 105)))], Params(), max_blocks=3, seconds=5)
+    assert r.actions is None and r.levels == 3
+    r = enumerate_search([(b"ab", b"ba"), (b"xyz", b"zyx")], Params(), max_blocks=12,
+                         seconds=0.0)
+    assert r.actions is None and r.levels == 1 and r.seconds < 5
+
+
+# straight-line programs with one loop: targets the enumerator can reach, built by running them
+_piece = st.sampled_from(["+", "++", "-", ">", "<", ",", ".", "+++++", "[-]", "[.,]", "[>,]", "[.>]",
+                          "[<]", "[-.]"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(_piece, min_size=1, max_size=5), st.integers(0, 2**31))
+def test_whatever_it_finds_prints_the_expected_outputs(pieces, seed):
+    src = "".join(pieces)
+    rng = np.random.default_rng(seed)
+    tests = []
+    for w in _words(rng, 4):
+        res = run(src, w, CONFIG)
+        if res.status != "ok" or not res.output:
+            return  # errs, hangs or prints nothing: no target to search for
+        tests.append((w, res.output))
+    r = enumerate_search(tests, Params(), max_blocks=5, seconds=10, rng=rng)
+    if r.actions is None:
+        return  # not every target is found within the beam; none found wrongly is the claim
+    prog = to_program(r.actions, Params())[0]
+    for w, want in tests:
+        res = run(prog, w, CONFIG)
+        assert res.status == "ok" and res.output == want, (src, prog, w)
+
+
+def test_training_discovers_a_needle_and_queues_it(tmp_path):
+    from test_synth_train import TinyEncoder, _cfg
+
+    from bfcore.synth.train import SOLVED_REWARD, find_checkpoint, train
+
+    cfg = _cfg(tmp_path, steps=2, families=["last"], keys_per_batch=1, enum_every=1,
+               enum_seconds=20)
+    run_dir = train(cfg, encoder=TinyEncoder())
+    st_ = json.loads((find_checkpoint(run_dir) / "state.json").read_text())
+    assert st_["enum_found"] >= 1 and st_["enum_npe"] > 0 and st_["npe"] > st_["enum_npe"]
+    q = st_["queue"][json.dumps(["last"])]
+    acts, total, n = max(q, key=lambda e: e[1] / e[2])
+    assert total / n >= SOLVED_REWARD
+    prog = to_program(acts, Params())[0]
+    assert run(prog, b"unseen!", CONFIG).output == b"!"
+    metrics = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert metrics[-1]["enum_npe"] == st_["enum_npe"]
