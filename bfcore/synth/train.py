@@ -47,7 +47,9 @@ class SynthTrainConfig:
     imitate_top: int = 10           # how many of a task's queue entries are imitated per draw
     mutants_per_key: int = 128      # local-search edits of a task's best programs, per draw
     enum_every: int = 10            # updates between enumerative searches (0: none)
-    enum_seconds: float = 10.0      # time cap of one enumerative search
+    enum_seconds: float = 10.0      # time cap of one enumerative search (doubled per failure
+                                    # on the same task, up to 4x)
+    enum_share: float = 0.3         # at most this share of training time goes to them
     enum_beam: int = 2000           # states kept per level of it
     temperature: float = 1.0
     grad_clip: float = 1.0
@@ -163,7 +165,8 @@ class SynthTrainer:
         self.queue = Queue(cfg.queue_size)
         self.step, self.npe, self.elapsed, self.episodes = 0, 0, 0.0, 0
         self.found: dict[str, str] = {}  # key -> the first program that passed a draw's tests
-        self.enum_npe, self.enum_found = 0, 0
+        self.enum_npe, self.enum_found, self.enum_time = 0, 0, 0.0
+        self.enum_fails: dict[str, int] = {}  # key -> enumerative searches that found nothing
         self._lib = None
         self._set_tasks(tasks)
 
@@ -277,7 +280,11 @@ class SynthTrainer:
         mx.eval(self.policy.parameters(), self.opt.state, loss)
         self.step += 1
         t1 = time.perf_counter()
-        enum = self.discover() if cfg.enum_every and self.step % cfg.enum_every == 0 else 0.0
+        enum = 0.0
+        if (cfg.enum_every and self.step % cfg.enum_every == 0
+                and self.enum_time <= cfg.enum_share * self.elapsed):
+            enum = self.discover()
+            self.enum_time += enum
         self.elapsed += time.perf_counter() - t0
         solved = np.array([s.solved for s in scored[:len(eps)]]).reshape(-1, S)
         return {"enum_found": self.enum_found, "time_enum": enum,
@@ -316,10 +323,13 @@ class SynthTrainer:
         tests = (fresh_tests(task, seed=int(self.rng.integers(1 << 31)), n=self.cfg.n_tests)
                  if task.family in FAMILIES else task.tests)
         params = prompt_params(task.problem)
+        fails = self.enum_fails.get(key, 0)
         r = enumerate_search(tests, params, beam=self.cfg.enum_beam, max_len=self.cfg.max_len,
-                             seconds=self.cfg.enum_seconds, rng=self.rng)
+                             seconds=self.cfg.enum_seconds * 2 ** min(fails, 2), rng=self.rng)
         self.npe += r.npe
         self.enum_npe += r.npe
+        if r.actions is None:
+            self.enum_fails[key] = fails + 1
         if r.actions is not None and replay(r.actions, params, tests[0][0], self.policy.cfg):
             from bfcore.synth.actions import to_program
 
@@ -350,7 +360,8 @@ class SynthTrainer:
                 self.queue.entries.get(key, {}).pop(t, None)
 
     def _mutants(self, params, best) -> list[list[int]]:
-        """Edits of the task's three best programs and of two that solved other tasks."""
+        """Edits of the task's three best programs and of two that solved other tasks (and
+        those two unedited)."""
         from bfcore.synth.mutate import mutants
 
         n = self.cfg.mutants_per_key
@@ -365,6 +376,9 @@ class SynthTrainer:
         lib = self._lib
         for i in self.rng.choice(len(lib), min(2, len(lib)), replace=False) if lib else ():
             parents.append((lib[int(i)], 0.0))
+            # as it is, too: a program with parameter runs that solved "print 150 x's" solves
+            # "print 90 q's", and a constant family has a queue per value
+            out.append(lib[int(i)])
         for i, (acts, _) in enumerate(parents):
             k = n // len(parents) + (i < n % len(parents))
             out += mutants(acts, params, self.rng, k, self.cfg.max_len, self.policy.cfg.max_depth)
@@ -382,6 +396,7 @@ class SynthTrainer:
 
         return {"kind": "synth", "step": self.step, "npe": self.npe, "elapsed": self.elapsed,
                 "episodes": self.episodes, "enum_npe": self.enum_npe, "enum_found": self.enum_found,
+                "enum_fails": self.enum_fails, "enum_time": self.enum_time,
                 "model": config_dict(self.policy.cfg), "config": self.cfg.to_dict(),
                 "encoder": {"model": self.encoder.identity[0] if isinstance(self.encoder.identity, tuple)
                             else None, "layers": 4},
@@ -404,6 +419,8 @@ class SynthTrainer:
         self.episodes = st.get("episodes", self.step * self.cfg.keys_per_batch
                                * self.cfg.samples_per_key)  # runs saved before it was counted
         self.enum_npe, self.enum_found = st.get("enum_npe", 0), st.get("enum_found", 0)
+        self.enum_fails = dict(st.get("enum_fails", {}))
+        self.enum_time = st.get("enum_time", 0.0)
         self.rng.bit_generator.state = st["rng"]
         self.pyrng.setstate(_py_unstate(st["pyrng"]))
         self.queue.load(st["queue"])
