@@ -64,6 +64,13 @@ def test_eval_synth_prints_a_family_table(capsys):
     assert main(["eval", "--synth", "--split", "val", "--per-family", "1"]) == 0
     out = capsys.readouterr().out
     assert "echo" in out and "overall" in out and "worst family" in out
+    # one task per family: the "read input" line is the mean over the families that read input
+    from bfcore.synth.families import INPUT_FAMILIES
+
+    rows = dict(line.rsplit(None, 1) for line in out.splitlines()[1:] if line.endswith("%"))
+    pct = {k.strip(): float(v.rstrip("%")) for k, v in rows.items()}
+    want = sum(pct[f] for f in INPUT_FAMILIES) / len(INPUT_FAMILIES)
+    assert abs(pct["read input"] - want) < 0.1 and "constant" in pct
 
 
 def test_checking_the_greedy_program_on_examples_does_not_wait_for_numba():

@@ -15,7 +15,8 @@ import numpy as np
 def evaluate(agent, tasks, seed: int = 12345, n_tests: int = 6, budget: int = 1,
              n_examples: int = 2, fresh: bool = True) -> dict:
     """{"overall": share of all tasks solved, "<family>": share solved, "worst_family": the lowest
-    family score, "n": tasks, "npe": mean programs executed per task}."""
+    family score, "input_families" / "constant_families": the share over each kind (when present),
+    "n": tasks, "npe": mean programs executed per task}."""
     from bfcore.synth.families import fresh_tests
     from bfcore.synth.score import score_programs
 
@@ -45,6 +46,14 @@ def evaluate(agent, tasks, seed: int = 12345, n_tests: int = 6, budget: int = 1,
     allv = [x for v in per.values() for x in v]
     result = {"overall": float(np.mean(allv)) if allv else 0.0, **out}
     result["worst_family"] = min(out.values()) if out else 0.0
+    # the two halves apart: the bars are set for the families that read input
+    from bfcore.synth.families import FAMILIES
+
+    for name, want in (("input_families", True), ("constant_families", False)):
+        v = [x for f, xs in per.items() if f in FAMILIES and FAMILIES[f].reads_input == want
+             for x in xs]
+        if v:
+            result[name] = float(np.mean(v))
     result["n"] = len(tasks)
     result["npe"] = float(np.mean(npes)) if npes else 0.0
     return result

@@ -86,10 +86,14 @@ def _synth(args) -> int:
         tasks = tasks[: args.limit]
     agent = load_synth(args.synth or None)
     report = evaluate(agent, tasks, budget=args.budget, fresh=fresh)
-    fams = [k for k in report if k not in ("overall", "worst_family", "n", "npe")]
+    kinds = ("input_families", "constant_families")
+    fams = [k for k in report if k not in ("overall", "worst_family", "n", "npe", *kinds)]
     print(f"{'family':14s} solved")
     for f in fams:
         print(f"{f:14s} {100 * report[f]:5.1f}%")
+    for k, label in zip(kinds, ("read input", "constant")):
+        if k in report:
+            print(f"{label:14s} {100 * report[k]:5.1f}%")
     print(f"{'overall':14s} {100 * report['overall']:5.1f}%  ({report['n']} tasks, worst family "
           f"{100 * report['worst_family']:.1f}%, mean NPE {report['npe']:.1f})")
     if args.json:
