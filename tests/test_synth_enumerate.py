@@ -91,3 +91,18 @@ def test_training_discovers_a_needle_and_queues_it(tmp_path):
     assert run(prog, b"unseen!", CONFIG).output == b"!"
     metrics = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert metrics[-1]["enum_npe"] == st_["enum_npe"]
+
+
+def test_a_program_that_solved_one_task_is_also_tried_unedited_on_another(tmp_path):
+    from test_synth_train import TinyEncoder, _cfg
+
+    from bfcore.synth.actions import tokenize
+    from bfcore.synth.train import SynthTrainer
+
+    tr = SynthTrainer(_cfg(tmp_path, families=["echo", "first"]), encoder=TinyEncoder())
+    solved = tokenize(",[.,]")
+    tr.queue.add('["echo"]', solved, 1.99)
+    tr.queue.add('["first"]', tokenize(",."), 0.4)
+    out = tr._mutants(Params(), tr.queue.best('["first"]'))
+    assert solved in out  # as it is, beside its edits
+    assert sum(o == solved for o in out) == 1 and len(out) > 10
