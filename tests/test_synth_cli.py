@@ -85,3 +85,13 @@ def test_checking_the_greedy_program_on_examples_does_not_wait_for_numba():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "1", "False"]
+
+
+def test_the_router_sends_requests_that_read_input_to_the_synthesis_agent(tmp_path):
+    from bfcore.synth.router import routes_to_synth
+
+    assert routes_to_synth("print the input backwards")
+    assert not routes_to_synth("reverse the word moon")  # the print agent's family
+    # a run directory of one's own has no router of its own: the shipped one still decides (it
+    # reads only the encoder's states), rather than every request going to the print agent
+    assert routes_to_synth("print the input backwards", tmp_path)

@@ -77,8 +77,12 @@ def router_path(synth_dir=None) -> Path:
 
 
 def routes_to_synth(prompt: str, synth_dir=None) -> bool:
-    """True when the request is for the synthesis agent; False when no router is shipped."""
+    """True when the request is for the synthesis agent; False when no router is shipped. A
+    synthesis checkpoint without a router of its own (a run directory) uses the shipped one: the
+    router reads only the encoder's states, which every synthesis agent shares."""
     path = router_path(synth_dir)
+    if not path.is_file():
+        path = router_path(None)
     if not path.is_file():
         return False
     _, _, pooled = shared_encoder().encode_batch([prompt])
