@@ -106,3 +106,12 @@ def test_a_program_that_solved_one_task_is_also_tried_unedited_on_another(tmp_pa
     out = tr._mutants(Params(), tr.queue.best('["first"]'))
     assert solved in out  # as it is, beside its edits
     assert sum(o == solved for o in out) == 1 and len(out) > 10
+
+
+def test_a_constant_letter_is_found_as_its_shortest_run():
+    # one test and no input: every state ties on progress, so the beam must prefer the states
+    # nearest the wanted byte, or "+64 +32 +7 ." is cut before its third block
+    for ch in b"gqz":
+        r = enumerate_search([(b"", bytes([ch]))], Params(), max_blocks=5, seconds=10)
+        assert r.actions is not None and r.levels <= 4, chr(ch)
+        assert run(to_program(r.actions, Params())[0], b"", CONFIG).output == bytes([ch])

@@ -9,8 +9,9 @@ first (shortest) is kept. Output is append-only, so a prefix whose output is not
 expected output is dead, and a loop that runs out of steps or moves the pointer off the window is
 dropped. A prefix whose output is complete on every test is a solution.
 
-Levels are kept to ``beam`` states, the ones that have written and read the most first (ties
-broken at random), so the search is not complete; it finds needles such as ``,[>,]<.`` that no
+Levels are kept to ``beam`` states, the ones that have written and read the most first, then
+those holding the next wanted byte up to a small constant, ties broken at random, so the search is
+not complete; it finds needles such as ``,[>,]<.`` that no
 sampled program earns partial credit towards. It knows no task: only the tests it is given. Each
 block run from a state counts as one program executed (NPE), a conservative count.
 """
@@ -212,8 +213,8 @@ def _kernels():
                                 d0 = d
                             elif d != d0:
                                 same = False
-                    if same and d0 >= 0:
-                        pr += 32 * E
+                    if same and d0 >= 0:  # and the nearer that constant, the better
+                        pr += 32 * E + (128 - min(d0, 256 - d0)) // 8
                     else:  # or some other cell is (a sum moved aside, a copy kept)
                         for j in range(W):
                             same, d0 = True, -1
