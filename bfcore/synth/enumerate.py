@@ -24,8 +24,8 @@ from itertools import product
 
 import numpy as np
 
-from bfcore.synth.actions import (ACTIONS, ARITH, CLOSE, END, INDEX, MOVE, N_ACTIONS, OPEN,
-                                  PARAM_ACTIONS, READ, WRITE, Params, _SMALLER)
+from bfcore.synth.actions import (ARITH, CLOSE, END, INDEX, MOVE, N_ACTIONS, OPEN, PARAM_ACTIONS,
+                                  READ, WRITE, Params, _SMALLER, action_text)
 
 WINDOW = 24        # tape cells a prefix may use; a pointer past them drops the prefix
 BLOCK_STEPS = 2000  # per block and test
@@ -78,33 +78,36 @@ def blocks(params: Params, body_len: int = 4) -> list[list[int]]:
 
 
 def _compile(blks: list[list[int]], params: Params):
+    """The blocks as one op array for the kernel (each block's ops from ``start`` to ``end``);
+    a run's length and sign come from the BF text it writes."""
     ops, args, jmp, start, end = [], [], [], [], []
+
+    def emit(op: int, arg: int = 0) -> None:
+        ops.append(op)
+        args.append(arg)
+        jmp.append(0)
+
     for b in blks:
         start.append(len(ops))
         stack = []
         for a in b:
-            name = ACTIONS[a]
+            text = action_text(a, params)
             if a == OPEN:
                 stack.append(len(ops))
-                ops.append(_OPEN), args.append(0), jmp.append(0)
+                emit(_OPEN)
             elif a == CLOSE:
                 o = stack.pop()
                 jmp[o] = len(ops)
-                ops.append(_CLOSE), args.append(0), jmp.append(o)
+                emit(_CLOSE)
+                jmp[-1] = o
             elif a == READ:
-                ops.append(_READ), args.append(0), jmp.append(0)
+                emit(_READ)
             elif a == WRITE:
-                ops.append(_WRITE), args.append(0), jmp.append(0)
-            elif a in PARAM_ACTIONS:
-                sign, fact = PARAM_ACTIONS[a]
-                v = getattr(params, fact) or 0
-                ops.append(_ADD), args.append(v if sign == "+" else -v), jmp.append(0)
-            elif a in MOVE:
-                k = int(name[1:])
-                ops.append(_MOVE), args.append(k if name[0] == ">" else -k), jmp.append(0)
-            else:  # a run
-                k = int(name[1:])
-                ops.append(_ADD), args.append(k if name[0] == "+" else -k), jmp.append(0)
+                emit(_WRITE)
+            elif text[0] in "<>":
+                emit(_MOVE, len(text) if text[0] == ">" else -len(text))
+            else:  # a run, or a parameter run
+                emit(_ADD, len(text) if text[0] == "+" else -len(text))
         end.append(len(ops))
     as_arr = lambda x: np.array(x, np.int32)  # noqa: E731
     return as_arr(ops), as_arr(args), as_arr(jmp), as_arr(start), as_arr(end)

@@ -116,6 +116,10 @@ class Queue:
         out = [(list(a), e[0] / e[1]) for a, e in q.items() if e[0] / e[1] >= min_reward]
         return sorted(out, key=lambda x: -x[1])
 
+    def solved(self, key: str) -> bool:
+        """Whether some entry of the task passed (nearly) every test it was run on."""
+        return any(e[0] / e[1] >= SOLVED_REWARD for e in self.entries.get(key, {}).values())
+
     def state(self) -> dict:
         return {k: [[list(a), e[0], e[1]] for a, e in q.items()] for k, q in self.entries.items()}
 
@@ -287,8 +291,7 @@ class SynthTrainer:
             self.enum_time += enum
         self.elapsed += time.perf_counter() - t0
         solved = np.array([s.solved for s in scored[:len(eps)]]).reshape(-1, S)
-        return {"enum_found": self.enum_found, "time_enum": enum,
-                "episodic_return": float(rewards.mean()), "success_rate": float(solved.mean()),
+        return {"time_enum": enum, "episodic_return": float(rewards.mean()), "success_rate": float(solved.mean()),
                 "task_solved": float(solved.any(1).mean()), "loss": float(loss.item()),
                 "policy_loss": float(pg.item()), "entropy": float(ent.item()),
                 "unique": len({e.program for e in eps}) / len(eps),
@@ -302,7 +305,7 @@ class SynthTrainer:
         imitated. Sampling and edits earn partial credit on the way to most programs; this finds
         the needles (``,[>,]<.`` for "the last byte") that nothing on the way to them earns.
         Returns the seconds it took."""
-        from bfcore.synth.actions import prompt_params
+        from bfcore.synth.actions import prompt_params, to_program
         from bfcore.synth.enumerate import enumerate_search
         from bfcore.synth.families import FAMILIES, fresh_tests
         from bfcore.synth.policy import replay
@@ -311,7 +314,7 @@ class SynthTrainer:
         t0 = time.perf_counter()
         unsolved: dict[str, list[str]] = {}
         for f, keys in self.family_keys.items():
-            ks = [k for k in keys if not any(r >= SOLVED_REWARD for _, r in self.queue.best(k))]
+            ks = [k for k in keys if not self.queue.solved(k)]
             if ks:
                 unsolved[f] = ks
         if not unsolved:
@@ -330,9 +333,7 @@ class SynthTrainer:
         self.enum_npe += r.npe
         if r.actions is None:
             self.enum_fails[key] = fails + 1
-        if r.actions is not None and replay(r.actions, params, tests[0][0], self.policy.cfg):
-            from bfcore.synth.actions import to_program
-
+        elif replay(r.actions, params, tests[0][0], self.policy.cfg):
             prog = to_program(r.actions, params)[0]
             s = score_programs([prog], [tests], [len(r.actions) - 1])[0]
             self.queue.add(key, r.actions, s.reward)
@@ -491,7 +492,7 @@ def train(cfg: SynthTrainConfig, on_report=None, should_stop=None, encoder=None,
             def report():
                 rep = {k: float(np.mean([s[k] for s in stats])) for k in stats[0]}
                 rep.update(step=trainer.step, npe=trainer.npe, episodes=trainer.episodes,
-                           enum_npe=trainer.enum_npe,
+                           enum_npe=trainer.enum_npe, enum_found=trainer.enum_found,
                            time=round(trainer.elapsed, 2),
                            sps=cfg.keys_per_batch * cfg.samples_per_key * len(stats)
                            / max(sum(s["time_sample"] + s["time_run"] + s["time_update"]
@@ -524,6 +525,6 @@ def _queue_solved(queue: Queue) -> float:
     """Fraction of families with a queue entry whose mean reward shows it passed (nearly) every
     test it was run on (a constant family counts as the share of its keys that have one)."""
     per: dict[str, list[bool]] = {}
-    for k, q in queue.entries.items():
-        per.setdefault(json.loads(k)[0], []).append(any(e[0] / e[1] >= SOLVED_REWARD for e in q.values()))
+    for k in queue.entries:
+        per.setdefault(json.loads(k)[0], []).append(queue.solved(k))
     return float(np.mean([np.mean(v) for v in per.values()])) if per else 0.0
