@@ -49,9 +49,11 @@ def test_mlx_is_imported_only_after_the_runtime_setup(module):
     """Importing mlx before bfcore.runtime silently loses the OpenBLAS preload (a ~5x slower CPU)."""
     code = (
         f"import sys, {module}\n"
+        "from bfcore import blaswheel\n"
         "rt = sys.modules.get('bfcore.runtime')\n"
         "ok = 'mlx.core' not in sys.modules or (rt is not None and\n"
-        "     (rt.STATE['blas'] == 'OpenBLAS' or rt._find_openblas() is None))\n"
+        "     (rt.STATE['openblas_path'] is not None\n"
+        "      or rt._find_openblas() is blaswheel.wheel_library() is None))\n"
         "print(ok)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)

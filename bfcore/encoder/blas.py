@@ -21,7 +21,7 @@ def _openblas():
     if _lib is None:
         _lib = False
         path = STATE.get("openblas_path")
-        if STATE.get("blas") == "OpenBLAS" and path:
+        if path:
             try:
                 lib = ctypes.CDLL(str(path))
                 lib.openblas_get_num_threads.restype = ctypes.c_int

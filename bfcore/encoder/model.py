@@ -144,6 +144,8 @@ class Encoder:
             "dtype": self.dtype,
             "backend": backend(),
             "blas": STATE.get("blas"),
+            "blas_path": STATE.get("openblas_path"),
+            "blas_note": STATE.get("blas_note"),
             "lora_layers": self.lora_layers,
             "pooling": POOLING,
             "max_tokens": MAX_TOKENS,
