@@ -557,7 +557,10 @@ def fine_tune_config(task_file: Path, steps: int | None, model: str | None):
     checkpoint = source / "checkpoint" if (source / "checkpoint" / "state.json").is_file() else source
     state = json.loads((checkpoint / "state.json").read_text())
     shape, encoder = state.get("model", {}), state.get("encoder") or {}
+    from bfcore.train.config import FINETUNE
+
     return TrainConfig(
+        **FINETUNE,  # keep the old skills; stop once the session's tasks are solved
         run_dir=str(Path("runs") / f"repl-{time.strftime('%Y%m%d-%H%M%S')}"),
         tasks=str(task_file),
         steps=steps or DEFAULT_TRAIN_STEPS,

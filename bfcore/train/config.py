@@ -16,6 +16,11 @@ def _f(default, help: str, **kw):
 # uses this when --from is given without --lr.
 FINETUNE_LR = 5e-4
 
+# What every fine-tune starts from (``bftui train --from``, the app's Ctrl+T, the REPL's ``:train``):
+# keep the old skills (rehearsal of the built-in train split, a KL penalty to the starting policy)
+# and stop once the user's tasks are solved. Measured in docs/experiments/forgetting.md.
+FINETUNE = {"lr": FINETUNE_LR, "rehearsal": 0.5, "kl_coef": 0.1, "target_success": 0.9, "patience": 150}
+
 
 # Fields that earlier versions wrote into config.json and that no longer do anything: ignored on load,
 # so such a run can still be resumed.
@@ -31,6 +36,8 @@ class TrainConfig:
     minutes: float = _f(0.0, "stop after this many minutes of training (0: no time limit)")
     resume: bool = _f(False, "continue the run in run_dir from its checkpoint")
     init_from: str = _f("", "start from this checkpoint's weights (fine-tuning); fresh optimiser")
+    target_success: float = _f(0.0, "stop once the running success on the tasks being taught reaches this (0: off)")
+    patience: int = _f(0, "stop after this many updates without a new best running success (0: off)")
     report_every: int = _f(5, "updates between metrics.jsonl lines / on_report calls")
     save_every: int = _f(25, "updates between checkpoints (also saved at the end and on Ctrl-C)")
     samples_per_report: int = _f(4, "sample programs logged with each report")
@@ -41,6 +48,8 @@ class TrainConfig:
     family_balance: bool = _f(True, "draw families by how badly they go (running success), not uniformly")
     curriculum: bool = _f(True, "short targets first; the level rises when success passes the threshold")
     curriculum_threshold: float = _f(0.6, "running success rate that advances the curriculum")
+    rehearsal: float = _f(0.0, "share of each batch drawn from the built-in train split, so fine-tuning keeps "
+                               "the old skills (needs init_from)")
     # algorithm
     algo: str = _f("ppo", "ppo (GAE + critic) or grpo (group-relative advantages, no critic)")
     batch_size: int = _f(256, "episodes per update")
@@ -53,6 +62,7 @@ class TrainConfig:
     clip: float = _f(0.2, "PPO ratio clip")
     vf_coef: float = _f(0.5, "value loss weight")
     ent_coef: float = _f(0.01, "entropy bonus weight")
+    kl_coef: float = _f(0.0, "weight of a KL penalty to the starting policy (init_from), as RLHF trainers use")
     max_grad_norm: float = _f(1.0, "global gradient norm clip")
     bucket_rows: bool = _f(True, "minibatches of prompts with similar pointer-memory sizes (rollout chunks too), each "
                                  "padded only to its own longest")

@@ -24,6 +24,10 @@ class TrainError(ValueError):
     """A configuration or file problem found before training starts."""
 
 
+#: Built-in train tasks per family in the rehearsal pool (13 families: 650 prompts to encode).
+REHEARSAL_PER_FAMILY = 50
+
+
 def _load_tasks(cfg):
     from bfcore import tasks as T
 
@@ -64,8 +68,17 @@ class Trainer:
             raise TrainError(f"token_dropout must be between 0 and 1, got {cfg.token_dropout}")
         if cfg.token_states and not cfg.encoder_layers:
             raise TrainError("token_states needs the encoder (encoder_layers > 0)")
+        if not 0.0 <= cfg.rehearsal < 1.0:
+            raise TrainError(f"rehearsal must be in [0, 1), got {cfg.rehearsal}")
+        if (cfg.rehearsal or cfg.kl_coef) and not cfg.init_from:
+            raise TrainError("rehearsal and kl_coef keep a starting agent's skills: they need init_from")
         self.cfg, self.run_dir, self.ckpt = cfg, run_dir, run_dir / "checkpoint"
         self.tasks = _load_tasks(cfg)
+        self.n_user = len(self.tasks)  # the tasks being taught; rehearsal tasks follow them
+        if cfg.rehearsal:
+            from bfcore import tasks as T
+
+            self.tasks = self.tasks + T.make_split("train", REHEARSAL_PER_FAMILY, T.FAMILIES, seed=cfg.seed)
         # the one place seeds are set
         self.np_rng = np.random.default_rng(cfg.seed)
         self.py_rng = random.Random(cfg.seed)
@@ -94,6 +107,12 @@ class Trainer:
             # grown weights are gated off at 0, so the agent starts out exactly as it was
             self.policy.update(src.parameters(), strict=not (tok and not has))
         mx.eval(self.policy.parameters())
+        self.ref = None
+        if cfg.kl_coef:  # a frozen copy of the starting policy, for the KL penalty
+            self.ref = Policy(mcfg)
+            self.ref.update(self.policy.parameters())
+            self.ref.freeze()
+            mx.eval(self.ref.parameters())
         self.opt = optim.Adam(cfg.lr)
         self.opt.init(self.policy.trainable_parameters())
         self.curriculum = Curriculum(threshold=cfg.curriculum_threshold)
@@ -101,9 +120,10 @@ class Trainer:
             self.curriculum.level = len(self.curriculum.limits) - 1
         self.step, self.episodes, self.elapsed = 0, 0, 0.0
         self.by_family: dict[str, list[int]] = {}
-        for i, t in enumerate(self.tasks):
+        for i, t in enumerate(self.tasks[: self.n_user]):
             self.by_family.setdefault(t.family, []).append(i)
         self.family_ema: dict[str, float] = {}
+        self.progress = {"ema": 0.0, "best": 0.0, "best_step": 0}  # for target_success and patience
         self.encoder_info = {"model": cfg.encoder_model or None, "layers": cfg.encoder_layers} if encoder else {}
         import mlx.nn as nn
 
@@ -116,6 +136,7 @@ class Trainer:
         return {"step": self.step, "episodes": self.episodes, "elapsed": self.elapsed,
                 "model": asdict(self.policy.cfg), "encoder": self.encoder_info,
                 "curriculum": self.curriculum.state(), "family_ema": self.family_ema, "seed": self.cfg.seed, "algo": self.cfg.algo,
+                "progress": self.progress,
                 "rng": {"numpy": self.np_rng.bit_generator.state, "python": _py_state(self.py_rng),
                         "mlx_next_key": self._key(self.step).tolist()}}
 
@@ -135,6 +156,7 @@ class Trainer:
         self.step, self.episodes, self.elapsed = int(s["step"]), int(s["episodes"]), float(s["elapsed"])
         self.curriculum.load_state(s["curriculum"])
         self.family_ema = dict(s.get("family_ema", {}))
+        self.progress = dict(s.get("progress", self.progress))
         self.np_rng.bit_generator.state = s["rng"]["numpy"]
         self.py_rng.setstate(_py_unstate(s["rng"]["python"]))
         mx.eval(self.policy.parameters(), self.opt.state)
@@ -162,7 +184,25 @@ class Trainer:
             for j in np.flatnonzero(half):
                 pool = pools[fams[chosen[j]]]
                 idx[j] = pool[self.np_rng.integers(len(pool))]
+        if cfg.rehearsal:
+            old = np.flatnonzero(self.np_rng.random(n) < cfg.rehearsal)
+            idx[old] = self.n_user + self.np_rng.integers(len(self.tasks) - self.n_user, size=len(old))
         return np.repeat(idx, cfg.group_size) if cfg.algo == "grpo" else idx
+
+    def stop_reason(self) -> str | None:
+        """Why training should stop now: the taught tasks are solved, or they stopped improving."""
+        cfg, p = self.cfg, self.progress
+        if cfg.target_success and p["ema"] >= cfg.target_success:
+            return f"target reached: running success {p['ema']:.0%} >= {cfg.target_success:.0%}"
+        if cfg.patience and self.step - p["best_step"] >= cfg.patience:
+            return f"stalled: no better running success than {p['best']:.0%} in {cfg.patience} updates"
+        return None
+
+    def _track_progress(self, success: float) -> None:
+        p = self.progress
+        p["ema"] = 0.8 * p["ema"] + 0.2 * success
+        if p["ema"] > p["best"] + 1e-3:
+            p["best"], p["best_step"] = p["ema"], self.step
 
     def _track_families(self, tasks, success) -> dict:
         out = {}
@@ -212,14 +252,19 @@ class Trainer:
                   merged("byte", -1, np.int32))
         return parts, feats, rolls, arrays
 
-    def _loss(self, b, actions, old_logp, adv, ret, alive):
-        from bfcore.train.ppo import ppo_terms
+    def _loss(self, b, actions, old_logp, adv, ret, alive, ref_logp=None):
+        from bfcore.train.ppo import kl_to_reference, ppo_terms
 
         o = self.policy.unroll(b, actions=actions)
         pl, vl, ent, kl, cf = ppo_terms(mx, o["logp"], old_logp, adv, o["value"], ret, o["entropy"], alive,
                                         self.cfg.clip)
         vf = self.cfg.vf_coef if self.cfg.algo == "ppo" else 0.0
-        return pl + vf * vl - self.cfg.ent_coef * ent, (pl, vl, ent, kl, cf)
+        loss = pl + vf * vl - self.cfg.ent_coef * ent
+        ref_kl = mx.array(0.0)
+        if ref_logp is not None:
+            ref_kl = kl_to_reference(mx, o["logp"], ref_logp, alive)
+            loss = loss + self.cfg.kl_coef * ref_kl
+        return loss, (pl, vl, ent, kl, cf, ref_kl)
 
     def update(self) -> dict:
         import mlx.optimizers as optim
@@ -246,6 +291,10 @@ class Trainer:
         else:
             adv = group_advantages(sc.total, cfg.group_size)[:, None] * alive
             ret = np.zeros_like(adv)
+        ref = None
+        if self.ref is not None:  # the starting policy's log-probs of the sampled actions, per part
+            ref = [self.ref.unroll(feats[j], actions=rolls[j]["actions"])["logp"] for j in range(len(parts))]
+            mx.eval(ref)
         t2 = time.perf_counter()
         logs = []
         for _ in range(cfg.epochs):
@@ -261,7 +310,8 @@ class Trainer:
                 # actions index this part's own memory rows, so each part keeps its own features
                 (loss, aux), grads = self.loss_and_grad(
                     feats[j], rolls[j]["actions"][:, :n], mx.array(old_logp[mb, :n]),
-                    mx.array(a[:, :n], mx.float32), mx.array(ret[mb, :n], mx.float32), mx.array(alive[mb, :n]))
+                    mx.array(a[:, :n], mx.float32), mx.array(ret[mb, :n], mx.float32), mx.array(alive[mb, :n]),
+                    None if ref is None else ref[j][:, :n])
                 grads, _ = optim.clip_grad_norm(grads, cfg.max_grad_norm)
                 self.opt.update(self.policy, grads)
                 mx.eval(self.policy.parameters(), self.opt.state, aux)
@@ -272,15 +322,21 @@ class Trainer:
         self.elapsed += dt
         lg = np.array(logs)
         live = alive.astype(bool)
-        out = {"episodic_return": float(sc.total.mean()), "success_rate": float(sc.success.mean()),
+        user = idx < self.n_user
+        out = {"episodic_return": float(sc.total[user].mean()), "success_rate": float(sc.success[user].mean()),
                "policy_loss": lg[:, 0].mean(), "value_loss": lg[:, 1].mean(), "entropy": lg[:, 2].mean(),
                "approx_kl": lg[:, 3].mean(), "clipfrac": lg[:, 4].mean(), "seconds": dt, "episodes": B,
                "explained_variance": explained_variance(values[live], ret[live]) if cfg.algo == "ppo" else float("nan"),
                "first_ratio_kl": logs[0][3], "time/rollout": t1 - t0, "time/score": t2 - t1,
                "time/optimize": time.perf_counter() - t2}
+        if self.ref is not None:
+            out["kl_ref"] = lg[:, 5].mean()
+        if cfg.rehearsal:  # the old skills, apart from the tasks being taught
+            out["rehearsal_success"] = float(sc.success[~user].mean()) if (~user).any() else float("nan")
         for n, v in sc.parts.items():
             out[f"reward/{n}"] = float(v.mean())
-        out["_family_success"] = self._track_families(tasks, sc.success)
+        self._track_progress(out["success_rate"])
+        out["_family_success"] = self._track_families([t for t, u in zip(tasks, user) if u], sc.success[user])
         # the level follows the mean over families, not the batch (which leans on the failing ones)
         fam = self.family_ema if self.cfg.family_balance else None
         self.curriculum.update(float(np.mean(list(out["_family_success"].values()))) if fam else out["success_rate"])
@@ -300,8 +356,13 @@ def _py_unstate(s):
 
 
 def _aggregate(stats: list[dict], trainer: Trainer) -> dict:
-    keys = [k for k in stats[0] if not k.startswith("_") and k not in ("seconds", "episodes", "first_ratio_kl")]
+    skip = ("seconds", "episodes", "first_ratio_kl", "stopped")
+    keys = [k for k in stats[0] if not k.startswith("_") and k not in skip]
     rep = {"step": trainer.step, "episodes": trainer.episodes, "time": round(trainer.elapsed, 3)}
+    if "stopped" in stats[-1]:
+        rep["stopped"] = stats[-1]["stopped"]
+    if trainer.cfg.target_success or trainer.cfg.patience:
+        rep["running_success"] = round(trainer.progress["ema"], 4)
     for k in keys:
         vals = [s[k] for s in stats if s[k] == s[k]]
         rep[k] = float(np.mean(vals)) if vals else None
@@ -369,8 +430,13 @@ def train(config, on_report=None, should_stop=None) -> Path:
                 if cfg.minutes and trainer.elapsed >= cfg.minutes * 60:
                     break
                 stats.append(trainer.update())
-                if trainer.step % cfg.report_every == 0:
+                stopped = trainer.stop_reason()
+                if stopped:
+                    stats[-1]["stopped"] = stopped
+                if trainer.step % cfg.report_every == 0 or stopped:
                     report()
+                if stopped:
+                    break
                 if trainer.step % cfg.save_every == 0:
                     trainer.save()
             if stats:  # stopped between reports (steps, minutes, should_stop): the log ends where training did

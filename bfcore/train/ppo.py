@@ -54,3 +54,11 @@ def ppo_terms(mx, new_logp, old_logp, adv, new_v, ret, entropy, alive, clip: flo
     approx_kl = (((ratio - 1) - log_ratio) * w).sum() / n
     clipfrac = ((mx.abs(ratio - 1) > clip).astype(w.dtype) * w).sum() / n
     return policy_loss, value_loss, ent, approx_kl, clipfrac
+
+
+def kl_to_reference(mx, new_logp, ref_logp, alive):
+    """KL(policy || reference) from the sampled actions' log-probs: the low-variance, always
+    non-negative estimator exp(r) - r - 1 with r = ref - new (Schulman's k3, as TRL uses)."""
+    w = alive.astype(new_logp.dtype)
+    r = ref_logp - new_logp
+    return (((mx.exp(r) - r) - 1) * w).sum() / mx.maximum(w.sum(), 1)

@@ -19,7 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", metavar="DIR", help="run directory (default runs/<algo>-<time>)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --run from its checkpoint")
     parser.add_argument("--from", dest="init_from", metavar="CHECKPOINT",
-                        help="start from a checkpoint's weights (fine-tune, lr 5e-4 unless --lr); 'default' = the shipped agent")
+                        help="fine-tune a checkpoint ('default' = the shipped agent): lr 5e-4, half of each batch "
+                             "rehearses the built-in tasks, a KL penalty to the start, and it stops once "
+                             "the tasks are solved (90%%) or stall (see bfcore.train.config.FINETUNE)")
     parser.add_argument("--config", metavar="JSON", help="TrainConfig fields as a JSON file (flags override it)")
     parser.add_argument("--seed", type=int, help="the run's seed")
     parser.add_argument("--batch-size", type=int, metavar="N", help="episodes per update")
@@ -64,10 +66,12 @@ def _config(args):
         from bfcore.agent import default_agent_dir
 
         cfg.init_from = str(default_agent_dir()) if args.init_from == "default" else args.init_from
-        if args.lr is None and "lr" not in base:
-            from bfcore.train.config import FINETUNE_LR
+        from bfcore.train.config import FINETUNE
 
-            cfg.lr = FINETUNE_LR
+        # keep the old skills and stop when taught, unless the config file or a flag says otherwise
+        for k, v in FINETUNE.items():
+            if k not in base and getattr(args, k, None) is None:
+                setattr(cfg, k, v)
     cfg.resume = args.resume
     if args.run:
         cfg.run_dir = args.run

@@ -317,7 +317,12 @@ class MainScreen(Screen):
         self.run_dir = self.data_dir / "runs" / time.strftime("app-%Y%m%d-%H%M%S")
         settings = {"tasks": str(self.task_file), "run_dir": str(self.run_dir), "steps": 100_000,
                     "report_every": 1, "save_every": 5, "curriculum": False, "batch_size": 64}
-        settings.update(init_settings(self.host.weights_path()))
+        start = init_settings(self.host.weights_path())
+        if start:
+            from bfcore.train.config import FINETUNE
+
+            settings.update(FINETUNE)  # keep the old skills; stop once the tasks are solved
+        settings.update(start)
         settings.update(self.train_overrides)
         return settings
 
