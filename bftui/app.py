@@ -80,7 +80,9 @@ class BFCommands(Provider):
         for name, text in (("generate", "Generate a program for the prompt"),
                            ("options", "Generation options"),
                            ("add_task", "Add the prompt and expected output to your task set"),
-                           ("toggle_training", "Start or stop fine-tuning")):
+                           ("toggle_training", "Start or stop fine-tuning"),
+                           ("agent_back", "Agent: back to the previous one"),
+                           ("agent_default", "Agent: back to the shipped default")):
             method = getattr(screen, f"action_{name}", None)
             if method is not None:
                 cmds.append((text, text, method))
@@ -213,9 +215,9 @@ def debug_app(source: str, *, input: bytes = b"", title: str = "program", config
 
 
 def main_app(*, agent_path: str | None = None, train_overrides: dict | None = None,
-             data_dir: Path | None = None, **kwargs) -> BFApp:
+             data_dir: Path | None = None, gate_points: float | None = None, **kwargs) -> BFApp:
     from bftui.screens.main import MainScreen
 
     return BFApp(lambda app: MainScreen(agent_path=agent_path, data_dir=app.data_dir,
-                                        train_overrides=train_overrides),
+                                        train_overrides=train_overrides, gate_points=gate_points),
                  data_dir=data_dir, **kwargs)

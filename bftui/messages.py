@@ -53,6 +53,7 @@ class TrainStopped(Message):
     run_dir: str | None
     stopped: bool
     error: str | None = None
+    gate: Any = None  # bfcore.agent.gate.GateResult, when the run started from an agent
 
 
 @dataclass

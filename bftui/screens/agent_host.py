@@ -32,14 +32,19 @@ class AgentHost:
         return self._pool.submit(self._generate, prompt, greedy, temperature, best_of, expected,
                                  tuple(examples))
 
-    def use_weights(self, path: str | Path) -> None:
-        """Switch to the weights at ``path`` at the next request (after training saved them)."""
-        self._pending_path = str(path)
+    def use_weights(self, path: str | Path | None) -> None:
+        """Switch to the weights at ``path`` (None: the shipped default) at the next request."""
+        self._pending_path = "" if path is None else str(path)
+
+    def current_path(self) -> str | None:
+        """The agent directory in use now or next, as given (None: the shipped default)."""
+        return self._path if self._pending_path is None else (self._pending_path or None)
 
     def weights_path(self) -> Path | None:
         """The checkpoint (or run) directory generation uses now or next, if it exists."""
-        if self._pending_path or self._path:
-            return Path(self._pending_path or self._path)
+        path = self.current_path()
+        if path:
+            return Path(path)
         from bfcore.agent import default_agent_dir
 
         path = default_agent_dir()
@@ -55,7 +60,7 @@ class AgentHost:
 
     def _ensure_loaded(self) -> str:
         if self._pending_path is not None:
-            self._path, self._pending_path, self._agent = self._pending_path, None, None
+            self._path, self._pending_path, self._agent = self._pending_path or None, None, None
         if self._agent is None:
             self._agent = _load_agent(self._path)
             self.info = self._path or "default agent"

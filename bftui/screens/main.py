@@ -75,6 +75,18 @@ def init_settings(agent_dir: Path | None) -> dict:
             "encoder_layers": int(encoder.get("layers", 4)) if model.get("enc_dim") else 0}
 
 
+def stall_warning(report: dict) -> str | None:
+    """Plain advice when a teaching run has stopped learning (or has stopped because of it)."""
+    stopped = str(report.get("stopped") or "")
+    entropy = report.get("entropy")
+    if stopped.startswith("stalled") or (entropy is not None and entropy < 1e-3
+                                         and float(report.get("success_rate") or 0) < 0.5):
+        return ("learning has stalled (the agent always writes the same thing, or success is flat): "
+                "add more examples and more phrasings of each task, or start again with more "
+                "exploration (a higher ent_coef)")
+    return None
+
+
 class MainScreen(Screen):
     BINDINGS = [
         Binding("ctrl+o", "options", "Options", show=False, id="main.options",
@@ -85,11 +97,19 @@ class MainScreen(Screen):
                 tooltip="Start or stop fine-tuning on your task set"),
         Binding("ctrl+g", "generate", "Generate", show=False, id="main.generate",
                 tooltip="Generate a program for the prompt (Enter in the prompt does too)"),
+        Binding("ctrl+b", "agent_back", "Previous agent", show=False, id="main.agent_back",
+                tooltip="Go back to the agent in use before the last accepted fine-tune"),
     ]
 
     def __init__(self, *, agent_path: str | None, data_dir: Path, train_overrides: dict | None = None,
-                 history: list[str] | None = None) -> None:
+                 history: list[str] | None = None, gate_points: float | None = None) -> None:
         super().__init__()
+        from bfcore.agent.gate import GATE_POINTS, AgentHistory
+
+        self.agents = AgentHistory(data_dir / "agents.json")  # every fine-tune the gate accepted
+        if agent_path is None and self.agents.current and Path(self.agents.current).is_dir():
+            agent_path = self.agents.current
+        self.gate_points = GATE_POINTS if gate_points is None else gate_points
         self.host = AgentHost(agent_path)
         self.data_dir = data_dir
         self.task_file = data_dir / "tasks.jsonl"
@@ -102,7 +122,8 @@ class MainScreen(Screen):
         self._history = history
         self.last_generation = None
         self.run_dir: Path | None = None
-        self._checkpoint_stamp: int | None = None
+        self._warned = False
+        self._train_start: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="too-small")
@@ -288,7 +309,8 @@ class MainScreen(Screen):
             self.notify("your task set is empty: type a prompt and an expected output, then ctrl+n",
                         severity="warning")
             return
-        self.training, self._stop_requested = True, False
+        self.training, self._stop_requested, self._warned = True, False, False
+        self._train_start = self.host.current_path()
         self.query_one("#reward", Curve).clear()
         self._show_train_info("starting…")
         self.train_worker()
@@ -298,10 +320,14 @@ class MainScreen(Screen):
         worker = get_current_worker()
         from bfcore.train import TrainConfig, train
 
+        gate = None
         try:
             config = TrainConfig(**self._train_config())
             run_dir = train(config, on_report=lambda r: self.post_message(TrainReport(dict(r))),
                             should_stop=lambda: worker.is_cancelled or self._stop_requested)
+            if config.init_from and not worker.is_cancelled:
+                self.app.call_from_thread(self._show_train_info, "checking old skills…")
+                gate = self._gate(config.init_from, run_dir)
         except Exception as exc:  # a failed run must not take the app down with it
             self.post_message(TrainStopped(None, False, f"{exc.__class__.__name__}: {exc}"))
             return
@@ -309,7 +335,19 @@ class MainScreen(Screen):
             from bfcore.threads import release_mlx_streams
 
             release_mlx_streams()  # this thread ran MLX: free its streams or the process may abort at exit
-        self.post_message(TrainStopped(str(run_dir), self._stop_requested))
+        self.post_message(TrainStopped(str(run_dir), self._stop_requested, gate=gate))
+
+    def _gate(self, start: str, run_dir: Path):
+        """The new weights against the agent they started from, on the val split (this thread)."""
+        from bfcore.agent import Agent
+        from bfcore.agent.gate import check
+        from bfcore.tasks import TaskFormatError, load_tasks
+
+        try:
+            taught = load_tasks(self.task_file)
+        except TaskFormatError:
+            taught = None
+        return check(Agent.load(start), Agent.load(run_dir), points=self.gate_points, taught=taught)
 
     def _train_config(self) -> dict:
         """Fine-tune the agent in use (same model shape) on the user's task set, in a new run dir
@@ -327,19 +365,12 @@ class MainScreen(Screen):
         return settings
 
     def on_train_report(self, message: TrainReport) -> None:
+        # generation keeps the current agent while training runs: new weights pass the gate first
         self._reports.append(message.report)
-        self._pick_up_checkpoint()
 
-    def _pick_up_checkpoint(self) -> None:
-        """Point generation at the run's checkpoint each time the trainer saves a new one."""
-        state = self.run_dir / "checkpoint" / "state.json" if self.run_dir else None
-        if state is None or not state.is_file():
-            return
-        stamp = state.stat().st_mtime_ns
-        if stamp != self._checkpoint_stamp:
-            self._checkpoint_stamp = stamp
-            self.host.use_weights(self.run_dir)
-            self.agent_state = f"agent: {self.run_dir.name}"
+    def _switch_to(self, path: str | None) -> None:
+        self.host.use_weights(path)
+        self.agent_state = f"agent: {Path(path).name}" if path else "agent: shipped default"
 
     def _flush_reports(self) -> None:
         if not self._reports:
@@ -351,9 +382,17 @@ class MainScreen(Screen):
                 curve.add("return", float(r["episodic_return"]))
             if r.get("success_rate") is not None:
                 curve.add("success", float(r["success_rate"]))
+            if r.get("rehearsal_success") is not None:  # the old skills, apart from the new tasks
+                curve.add("old skills", float(r["rehearsal_success"]))
         last = reports[-1]
+        old = last.get("rehearsal_success")
         self._show_train_info(f"step {last.get('step', '?')} "
-                              f"ok {float(last.get('success_rate') or 0):.0%}")
+                              f"ok {float(last.get('success_rate') or 0):.0%}"
+                              + (f" · old {old:.0%}" if old is not None else ""))
+        warning = stall_warning(last)
+        if warning and not self._warned:
+            self._warned = True
+            self.notify(warning, title="learning has stalled", severity="warning", timeout=12)
 
     def on_train_stopped(self, message: TrainStopped) -> None:
         self._flush_reports()
@@ -362,11 +401,39 @@ class MainScreen(Screen):
             self._show_train_info("failed")
             self.notify(message.error, title="training failed", severity="error", timeout=10)
             return
-        if message.run_dir:
-            self._pick_up_checkpoint()
+        ended = "stopped" if message.stopped else "finished"
+        gate = message.gate
+        if message.run_dir and (gate is None or gate.accepted):
+            self.agents.accept(message.run_dir, start=self._train_start)
+            self._switch_to(message.run_dir)
         self._show_train_info("stopped" if message.stopped else "done")
-        self.notify(f"training {'stopped' if message.stopped else 'finished'}; "
-                    "generation now uses the new weights")
+        if gate is None:
+            self.notify(f"training {ended}; generation now uses the new weights")
+        else:
+            self.notify(f"training {ended}; {gate.message()}", title="gate",
+                        severity="information" if gate.accepted else "warning", timeout=12)
+
+    def action_agent_back(self) -> None:
+        if self.training:
+            self.notify("training is running: stop it first (ctrl+t)", severity="warning")
+            return
+        try:
+            path = self.agents.back()
+        except LookupError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self._switch_to(path)
+        self._show_train_info()
+        self.notify(f"back to {path or 'the shipped default'}")
+
+    def action_agent_default(self) -> None:
+        if self.training:
+            self.notify("training is running: stop it first (ctrl+t)", severity="warning")
+            return
+        self.agents.reset()
+        self._switch_to(None)
+        self._show_train_info()
+        self.notify("back to the shipped default agent (ctrl+b undoes this)")
 
     def _show_train_info(self, state: str | None = None) -> None:
         state = state or ("running" if self.training else "idle")

@@ -1,0 +1,108 @@
+"""The gate before the app or the REPL generates with fine-tuned weights, and the list of the agents
+it let through.
+
+A fine-tune is accepted only if the old skills hold: exact-output success on the built-in val split
+(held-out phrasings of the trained families) may fall by at most ``points`` points. The test split
+stays untouched for reporting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+GATE_POINTS = 2.0
+
+
+@dataclass(frozen=True)
+class GateResult:
+    accepted: bool
+    before: float  # old skills (val split success) of the agent in use
+    after: float  # the same for the fine-tuned candidate
+    n: int  # val tasks
+    points: float
+    taught: float | None = None  # the candidate's success on the tasks it was taught
+
+    def message(self) -> str:
+        old = f"old skills (val split, {self.n} tasks) {self.before:.1%} -> {self.after:.1%}"
+        taught = "" if self.taught is None else f"; your tasks {self.taught:.0%}"
+        if self.accepted:
+            return f"now using the new agent: {old}{taught}"
+        return (f"kept the current agent: {old}, a fall of more than {self.points:g} points{taught}. "
+                "Teach with more examples and phrasings, or fewer updates")
+
+
+def val_tasks():
+    from bfcore.tasks import default_task_file, load_tasks
+
+    return load_tasks(default_task_file("val"))
+
+
+def success(agent, tasks) -> float:
+    from bfcore.agent.evaluate import evaluate
+
+    return float(evaluate(agent, tasks)["overall"]["success"]) if tasks else float("nan")
+
+
+def check(current, candidate, *, points: float = GATE_POINTS, tasks=None, taught=None) -> GateResult:
+    """Compare two loaded agents on the val split (or ``tasks``); ``taught``: the user's tasks."""
+    tasks = val_tasks() if tasks is None else tasks
+    before, after = success(current, tasks), success(candidate, tasks)
+    return GateResult(accepted=after >= before - points / 100, before=before, after=after,
+                      n=len(tasks), points=points,
+                      taught=success(candidate, taught) if taught else None)
+
+
+class AgentHistory:
+    """The accepted agents, newest last, in one JSON file: ``None`` is the shipped default.
+
+    ``accept`` pushes, ``back`` pops to the previous one, ``reset`` pushes the default (so that it
+    can be undone too). Written atomically; a missing or unreadable file is a fresh history.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            stack = [p if p is None else str(p) for p in data["stack"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            stack = []
+        self.stack: list[str | None] = stack or [None]
+
+    @property
+    def current(self) -> str | None:
+        return self.stack[-1]
+
+    def accept(self, path: str | Path, start: str | Path | None = None) -> None:
+        """``path`` becomes current; ``start``, the agent it was fine-tuned from, goes under it
+        when the history does not end with it already (an agent given with ``--agent``)."""
+        start = None if start is None else str(start)
+        if self.current != start:
+            self.stack.append(start)
+        self.stack.append(str(path))
+        self._save()
+
+    def reset(self) -> None:
+        if self.current is not None:
+            self.stack.append(None)
+            self._save()
+
+    def back(self) -> str | None:
+        """Go back to the previous agent; raises LookupError when there is none."""
+        if len(self.stack) < 2:
+            raise LookupError("nothing to undo: this is the first agent of the history")
+        self.stack.pop()
+        self._save()
+        return self.current
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name + ".", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"stack": self.stack}, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
