@@ -40,6 +40,7 @@ HELP = {
     ":input": ":input [TEXT]      the input programs read with ',' (\\n escapes); no TEXT clears",
     ":train": ":train [STEPS|stop] fine-tune on this session's prompts that had an :expect",
     ":model": ":model [PATH]      show the agent in use, or load another checkpoint",
+    ":undo": ":undo              go back to the agent in use before the last accepted :train",
     ":help": ":help              this list",
     ":quit": ":quit              leave (also Ctrl-D)",
 }
@@ -193,6 +194,7 @@ class Repl:
             ":input": self.cmd_input,
             ":train": self.cmd_train,
             ":model": self.cmd_model,
+            ":undo": self.cmd_undo,
             ":help": self.cmd_help,
         }
 
@@ -397,6 +399,20 @@ class Repl:
         self.agent = None  # loaded on the next prompt
         self.out.line(("class:label", "model set to "), self.model or "default", ("class:label", " (loads on the next prompt)"))
 
+    def cmd_undo(self, arg: str) -> None:
+        from bfcore.agent.gate import AgentHistory
+
+        if self.trainer is not None and self.trainer.running:
+            self._fail("training is running (:train stop first)")
+            return
+        try:
+            self.model = AgentHistory(agents_path()).back()
+        except LookupError as exc:
+            self._fail(str(exc))
+            return
+        self.agent = None
+        self.out.line(("class:label", "back to "), self.model or "default (the shipped agent)")
+
     # -- other tools -----------------------------------------------------------------------------
 
     def cmd_debug(self, arg: str) -> None:
@@ -494,6 +510,10 @@ class TrainJob:
         self.checkpoint: str | None = None
         self.total: int | None = None
         self.step = 0
+        from bfcore.agent.gate import GATE_POINTS
+
+        self.start_from = repl.model  # the agent being taught (None: the shipped default)
+        self.gate_points = GATE_POINTS
         self.thread = threading.Thread(target=self._run, name="bftui-repl-train", daemon=True)
 
     @property
@@ -519,15 +539,31 @@ class TrainJob:
             self.total = config.steps
             out.line(("class:label", f"run directory: {config.run_dir} (bftui watch {config.run_dir})"))
             run_dir = train(config, on_report=self._report, should_stop=self.stop.is_set)
+            out.line(("class:label", "checking old skills on the val split..."))
+            gate = self._gate(run_dir, tasks)
         except Exception as exc:  # a failed background job must report, not kill the prompt
             self.repl._fail(f"training failed: {type(exc).__name__}: {exc}")
             return
         finally:
             release_mlx_streams()
         self.checkpoint = str(Path(run_dir) / "checkpoint")
+        if not gate.accepted:
+            out.line(("class:warn", f"training done: {run_dir} ({gate.message()})"))
+            return
+        from bfcore.agent.gate import AgentHistory
+
+        AgentHistory(agents_path()).accept(self.checkpoint, start=self.start_from)
         self.repl.model = self.checkpoint
         self.repl.agent = None
-        out.line(("class:ok", "training done: "), str(run_dir), ("class:label", " (the next prompt uses it)"))
+        out.line(("class:ok", "training done: "), str(run_dir),
+                 ("class:label", f" ({gate.message()}; the next prompt uses it, :undo goes back)"))
+
+    def _gate(self, run_dir, tasks):
+        from bfcore.agent import Agent
+        from bfcore.agent.gate import check
+
+        return check(Agent.load(self.start_from), Agent.load(run_dir), points=self.gate_points,
+                     taught=tasks)
 
     def _report(self, metrics: dict) -> None:
         step = metrics.get("step", "?")
@@ -539,6 +575,11 @@ class TrainJob:
             text += f"  return {ret:.3f}"
         if isinstance(success, (int, float)):
             text += f"  success {success:.0%}"
+        old = metrics.get("rehearsal_success")
+        if isinstance(old, (int, float)):
+            text += f"  old skills {old:.0%}"
+        if metrics.get("stopped"):
+            text += f"  ({metrics['stopped']})"
         self.repl.out.line(("class:label", text))
 
 
@@ -561,7 +602,7 @@ def fine_tune_config(task_file: Path, steps: int | None, model: str | None):
 
     return TrainConfig(
         **FINETUNE,  # keep the old skills; stop once the session's tasks are solved
-        run_dir=str(Path("runs") / f"repl-{time.strftime('%Y%m%d-%H%M%S')}"),
+        run_dir=str(session_dir() / "runs" / f"repl-{time.strftime('%Y%m%d-%H%M%S')}"),
         tasks=str(task_file),
         steps=steps or DEFAULT_TRAIN_STEPS,
         init_from=str(checkpoint),
@@ -584,6 +625,11 @@ def session_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("bftui"))
+
+
+def agents_path() -> Path:
+    """The accepted agents, shared with the app (bfcore.agent.gate.AgentHistory)."""
+    return session_dir() / "agents.json"
 
 
 def history_path() -> Path:

@@ -106,7 +106,8 @@ def make_checkpoint(tmp_path: Path) -> Path:
 
 
 def test_prompt_expect_and_background_fine_tuning(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # :train puts its run under ./runs
+    monkeypatch.chdir(tmp_path / "..")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # runs go to the data dir, as the app's do
     base = make_checkpoint(tmp_path)
     printed = io.StringIO()
     repl = Repl(Printer(printed))
@@ -123,7 +124,9 @@ def test_prompt_expect_and_background_fine_tuning(tmp_path, monkeypatch):
     assert repl.pairs[0].prompt == "say hi" and repl.pairs[0].expect == b"hi"
     assert "train step 1/2" in out and "train step 2/2" in out
     run_dir = Path(out.split("training done: ", 1)[1].split(" ", 1)[0])
-    assert (tmp_path / run_dir / "checkpoint" / "model.safetensors").is_file()
+    assert run_dir.parent == tmp_path / "bftui" / "runs" and not Path("runs").exists()
+    assert (run_dir / "checkpoint" / "model.safetensors").is_file()
+    assert "old skills (val split, 390 tasks)" in out  # the gate ran and said so
     assert repl.model == str(run_dir / "checkpoint") and repl.agent is None  # next prompt loads it
     assert "checkpoint: " + str(run_dir / "checkpoint") in "".join(t for _, t in repl.toolbar())
     repl.handle("say hi")
@@ -225,3 +228,24 @@ def test_piped_train_finishes_before_exit(tmp_path):
     run_dir = out.split("training done: ", 1)[1].split(" ", 1)[0]
     assert (tmp_path / run_dir / "checkpoint" / "state.json").is_file()
     assert (tmp_path / "bftui" / "repl_tasks.jsonl").read_text().count('"problem": "say hi"') == 1
+
+
+def test_a_rejected_train_keeps_the_agent_and_undo_goes_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    base = make_checkpoint(tmp_path)
+    printed = io.StringIO()
+    repl = Repl(Printer(printed))
+    for line in [f":model {base}", ":expect hi", "say hi"]:
+        repl.handle(line)
+    repl.handle(":undo")
+    assert "error: nothing to undo" in printed.getvalue()
+    monkeypatch.setattr("bfcore.agent.gate.GATE_POINTS", -100.0)  # demands a 100-point gain
+    repl.handle(":train 1")
+    repl.trainer.thread.join(timeout=120)
+    assert "kept the current agent" in printed.getvalue() and repl.model == str(base)
+    monkeypatch.setattr("bfcore.agent.gate.GATE_POINTS", 100.0)
+    repl.handle(":train 1")
+    repl.trainer.thread.join(timeout=120)
+    assert repl.model == str(Path(repl.trainer.checkpoint))
+    repl.handle(":undo")
+    assert repl.model == str(base) and repl.agent is None
