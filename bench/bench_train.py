@@ -207,7 +207,7 @@ def finetune(family: str, minutes: float, lr: float | None = None, sets=()) -> i
           f"load avg {os.getloadavg()[0]:.1f}")
     print(f"fine-tune on unseen family {family!r}: {last.get('step', 0)} updates, "
           f"{last.get('time', 0) / 60:.1f} min of training ({wall / 60:.1f} min wall incl. set-up); "
-          f"{last.get('stopped') or 'ran to the time limit'}")
+          f"{last.get('stopped') or 'no early stop'}")
     print("  settings: " + ", ".join(f"{k}={v}" for k, v in over.items()))
     print(f"  new family, held-out phrasings: {before['new']:.1%} -> {after['new']:.1%} (bar: >= 80%)")
     print(f"  old skills, test split ({len(old['test'])}): {before['test']:.1%} -> {after['test']:.1%} "

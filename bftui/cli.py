@@ -26,12 +26,25 @@ COMMANDS = {
 }
 
 
+# What bftui's messages tell people to type; --agent names an agent in every command.
+EPILOG = """\
+common commands:
+  bftui --agent DIR                         the app with another agent (a checkpoint or run dir)
+  bftui gen "PROMPT" --agent DIR            --agent works in gen, eval and repl too
+  bftui gen "PROMPT" --example IN OUT       search for a program that reads input and loops
+  bftui train --from default --tasks FILE   teach the shipped agent your tasks (keeps old skills)
+  bftui train --resume --run DIR            continue a run where it stopped
+  bftui watch DIR                           follow a run's metrics
+Each command has its own --help."""
+
+
 class UserError(Exception):
     """An error a user caused and can fix; printed as one line, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bftui", description="An RL agent that writes Brainfuck.")
+    parser = argparse.ArgumentParser(prog="bftui", description="An RL agent that writes Brainfuck.",
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version="bftui 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--agent", default=None, metavar="PATH",
-                        help="agent checkpoint or run directory (default: the shipped agent)")
+    parser.add_argument("--agent", "--checkpoint", dest="agent", default=None, metavar="DIR",
+                        help="the agent: a checkpoint or run directory (default: the last one you "
+                             "accepted, else the shipped agent)")
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="where your task set, runs and saved outputs go "
                              "(default: the platform's user data dir)")

@@ -7,7 +7,9 @@ import argparse
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tasks", metavar="FILE", help="JSONL task file (default: assets/tasks/test.jsonl)")
-    parser.add_argument("--checkpoint", metavar="DIR", help="checkpoint or run directory (default: the shipped agent)")
+    parser.add_argument("--agent", "--checkpoint", dest="agent", metavar="DIR",
+                        help="the agent: a checkpoint or run directory (default: the shipped agent; "
+                             "--checkpoint is the old spelling)")
     parser.add_argument("--json", metavar="OUT", help="also write the full report (every task) as JSON")
     parser.add_argument("--limit", type=int, default=0, metavar="N", help="only the first N tasks")
     parser.add_argument("--synth", nargs="?", const="", default=None, metavar="DIR",
@@ -39,7 +41,7 @@ def main(args) -> int:
         raise UserError(str(exc)) from None
     if args.limit:
         tasks = tasks[: args.limit]
-    agent = load_agent(args.checkpoint)
+    agent = load_agent(args.agent)
     report = evaluate(agent, tasks)
     print(format_table(report))
     if args.json:

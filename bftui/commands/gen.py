@@ -24,7 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=1.0, metavar="T", help="sampling temperature")
     parser.add_argument("--sample", action="store_true", help="sample instead of greedy decoding")
     parser.add_argument("--beam", type=int, default=0, metavar="K", help="beam search with K beams")
-    parser.add_argument("--checkpoint", metavar="DIR", help="checkpoint or run directory (default: the shipped agent)")
+    parser.add_argument("--agent", "--checkpoint", dest="agent", metavar="DIR",
+                        help="the agent: a checkpoint or run directory (default: the shipped agent; "
+                             "--checkpoint is the old spelling)")
     parser.add_argument("--seed", type=int, default=None, help="seed for sampling")
     parser.add_argument("--tokens", action="store_true", help="also list each token with its probability")
     parser.add_argument("--example", nargs=2, action="append", metavar=("IN", "OUT"), default=[],
@@ -52,7 +54,7 @@ def main(args) -> int:
     examples = _examples(args)
     if examples or _routes_to_synth(args):
         return _synth_main(args, examples)
-    agent = load_agent(args.checkpoint)
+    agent = load_agent(args.agent)
     g = agent.generate(args.prompt, greedy=not args.sample, temperature=args.temperature, best_of=args.best_of,
                        beam=args.beam, expect=args.expect, seed=args.seed)
     print(g.program)
@@ -102,7 +104,7 @@ def _examples(args):
 
 def _routes_to_synth(args) -> bool:
     """Without examples: the router of the synthesis agent decides (when one is shipped)."""
-    if args.expect is not None or args.best_of > 1 or args.beam or args.checkpoint:
+    if args.expect is not None or args.best_of > 1 or args.beam or args.agent:
         return False
     from bfcore.synth.router import routes_to_synth
 
