@@ -132,6 +132,8 @@ def save_tasks(tasks: list[Task], path: str | os.PathLike) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         for t in tasks:
             f.write(json.dumps(t.to_json(), ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 

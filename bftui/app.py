@@ -80,6 +80,7 @@ class BFCommands(Provider):
         for name, text in (("generate", "Generate a program for the prompt"),
                            ("options", "Generation options"),
                            ("add_task", "Add the prompt and expected output to your task set"),
+                           ("tasks", "Tasks: list, edit and delete your task set"),
                            ("toggle_training", "Start or stop fine-tuning"),
                            ("agent_back", "Agent: back to the previous one"),
                            ("agent_default", "Agent: back to the shipped default")):

@@ -10,6 +10,7 @@ from bfcore.agent.gate import AgentHistory, GateResult
 from bfcore.train import TrainConfig, train
 from bftui.app import main_app
 from bftui.screens.main import stall_warning
+from bftui.screens.taskset import count_tasks
 
 from test_app_main import sync, wait_until
 
@@ -26,11 +27,14 @@ def start(tmp_path_factory):
 
 
 async def _teach(pilot, screen):
+    await wait_until(pilot, lambda: screen.agent_state.startswith("agent:"), "the agent to load")
     screen.query_one("#prompt").value = "say hi"
     screen.query_one("#expect").value = "hi"
-    await pilot.press("ctrl+n", "ctrl+t")
-    await wait_until(pilot, lambda: screen.training, "training to start")
-    await wait_until(pilot, lambda: not screen.training, "training and the gate", rounds=40000)
+    await pilot.press("ctrl+n")
+    assert count_tasks(screen.task_file) == 1
+    await pilot.press("ctrl+t")
+    await wait_until(pilot, lambda: screen.run_dir is not None and not screen.training,
+                     "training and the gate", rounds=40000)
 
 
 @sync
@@ -90,3 +94,39 @@ def test_stall_warning_says_what_to_try():
     for rep in ({"stopped": "stalled: no better running success than 0% in 150 updates"},
                 {"entropy": 1e-5, "success_rate": 0.0}):
         assert "more examples" in stall_warning(rep) and "exploration" in stall_warning(rep)
+
+
+@sync
+async def test_task_list_edits_deletes_and_refuses_duplicates(tmp_path):
+    from bfcore.tasks import load_tasks
+
+    notes = []
+    app = main_app(agent_path=str(tmp_path / "no-agent"), data_dir=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        app.notify = lambda message, **kw: notes.append(message)
+        for prompt, out in (("say ok", "ok"), ("say yes", "yes"), ("Say OK ", "no")):
+            screen.query_one("#prompt").value = prompt
+            screen.query_one("#expect").value = out
+            await pilot.press("ctrl+n")
+        assert "task 1 already asks 'say ok'" in notes[-1]  # the third is a duplicate
+        await pilot.press("ctrl+l")
+        tasks_screen = app.screen
+        assert str(tmp_path / "tasks.jsonl") in str(tasks_screen.query_one("#where").render())
+        await pilot.press("down")  # the second task
+        tasks_screen.query_one("#edit-expect").value = r"yes\n"
+        await pilot.press("ctrl+s")
+        await pilot.press("up", "delete")
+        await pilot.press("escape")
+        assert app.screen is screen
+    assert [(t.problem, t.target) for t in load_tasks(tmp_path / "tasks.jsonl")] == [("say yes", b"yes\n")]
+
+
+def test_an_unreadable_task_file_is_never_overwritten(tmp_path):
+    from bftui.screens.taskset import TaskSetError, append_task
+
+    bad = tmp_path / "tasks.jsonl"
+    bad.write_text('{"problem": "say hi", "solution": "hi"}\nnot json\n')
+    with pytest.raises(TaskSetError, match=r"tasks.jsonl:2: invalid JSON"):
+        append_task(bad, "say ok", b"ok")
+    assert bad.read_text().endswith("not json\n")

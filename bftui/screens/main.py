@@ -20,7 +20,7 @@ from bftui.messages import (
 )
 from bftui.screens.agent_host import AgentHost, AgentMissing
 from bftui.screens.options import GenOptions, OptionsScreen
-from bftui.screens.taskset import append_task, count_tasks
+from bftui.screens.taskset import TaskSetError, TaskSetScreen, append_task, count_tasks
 from bftui.widgets.curve import Curve
 from bftui.widgets.debugger import DebuggerPanel
 from bftui.widgets.prompt import PromptInput
@@ -97,6 +97,8 @@ class MainScreen(Screen):
                 tooltip="Start or stop fine-tuning on your task set"),
         Binding("ctrl+g", "generate", "Generate", show=False, id="main.generate",
                 tooltip="Generate a program for the prompt (Enter in the prompt does too)"),
+        Binding("ctrl+l", "tasks", "Tasks", show=False, id="main.tasks",
+                tooltip="List, edit and delete the tasks in your task set"),
         Binding("ctrl+b", "agent_back", "Previous agent", show=False, id="main.agent_back",
                 tooltip="Go back to the agent in use before the last accepted fine-tune"),
     ]
@@ -293,8 +295,16 @@ class MainScreen(Screen):
             self.notify("fill in both the prompt and the expected output to add a task",
                         severity="warning")
             return
-        count = append_task(self.task_file, prompt, expected)
+        try:
+            count = append_task(self.task_file, prompt, expected)
+        except TaskSetError as exc:
+            self.notify(str(exc), title="task not added", severity="warning", timeout=8)
+            return
         self.post_message(TaskAdded(str(self.task_file), count))
+
+    def action_tasks(self) -> None:
+        self.app.push_screen(TaskSetScreen(self.task_file, self.data_dir / "runs"),
+                             lambda _: self._show_train_info())
 
     def on_task_added(self, message: TaskAdded) -> None:
         self.notify(f"task {message.count} saved to {message.path}")
