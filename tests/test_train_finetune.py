@@ -83,3 +83,15 @@ def test_training_stops_itself_when_stalled_and_says_so(tmp_path):
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert lines[-1]["step"] < 50 and lines[-1]["stopped"].startswith("stalled")
     assert json.loads((run / "checkpoint" / "state.json").read_text())["step"] == lines[-1]["step"]
+
+
+def test_kl_on_rehearsal_leaves_the_taught_episodes_free(tmp_path, start):
+    reports = []
+    # no rehearsal rows: nothing is held, so the measured penalty is exactly zero while it learns
+    train(tiny(tmp_path / "r", families=["double"], init_from=str(start), steps=3, lr=3e-3,
+               kl_coef=5.0, kl_on="rehearsal"), on_report=reports.append)
+    assert [r["kl_ref"] for r in reports] == [0.0, 0.0, 0.0]
+    reports.clear()
+    train(tiny(tmp_path / "a", families=["double"], init_from=str(start), steps=3, lr=3e-3,
+               kl_coef=5.0, kl_on="all"), on_report=reports.append)
+    assert reports[-1]["kl_ref"] > 0.0

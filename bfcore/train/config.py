@@ -63,6 +63,8 @@ class TrainConfig:
     vf_coef: float = _f(0.5, "value loss weight")
     ent_coef: float = _f(0.01, "entropy bonus weight")
     kl_coef: float = _f(0.0, "weight of a KL penalty to the starting policy (init_from), as RLHF trainers use")
+    kl_on: str = _f("all", "episodes the KL penalty covers: 'all', or 'rehearsal' (the old tasks only, so the "
+                           "taught ones learn freely)")
     max_grad_norm: float = _f(1.0, "global gradient norm clip")
     bucket_rows: bool = _f(True, "minibatches of prompts with similar pointer-memory sizes (rollout chunks too), each "
                                  "padded only to its own longest")

@@ -70,6 +70,8 @@ class Trainer:
             raise TrainError("token_states needs the encoder (encoder_layers > 0)")
         if not 0.0 <= cfg.rehearsal < 1.0:
             raise TrainError(f"rehearsal must be in [0, 1), got {cfg.rehearsal}")
+        if cfg.kl_on not in ("all", "rehearsal"):
+            raise TrainError(f"kl_on must be 'all' or 'rehearsal', got {cfg.kl_on!r}")
         if (cfg.rehearsal or cfg.kl_coef) and not cfg.init_from:
             raise TrainError("rehearsal and kl_coef keep a starting agent's skills: they need init_from")
         self.cfg, self.run_dir, self.ckpt = cfg, run_dir, run_dir / "checkpoint"
@@ -252,7 +254,7 @@ class Trainer:
                   merged("byte", -1, np.int32))
         return parts, feats, rolls, arrays
 
-    def _loss(self, b, actions, old_logp, adv, ret, alive, ref_logp=None):
+    def _loss(self, b, actions, old_logp, adv, ret, alive, ref_logp=None, ref_rows=None):
         from bfcore.train.ppo import kl_to_reference, ppo_terms
 
         o = self.policy.unroll(b, actions=actions)
@@ -262,7 +264,7 @@ class Trainer:
         loss = pl + vf * vl - self.cfg.ent_coef * ent
         ref_kl = mx.array(0.0)
         if ref_logp is not None:
-            ref_kl = kl_to_reference(mx, o["logp"], ref_logp, alive)
+            ref_kl = kl_to_reference(mx, o["logp"], ref_logp, alive if ref_rows is None else alive & ref_rows)
             loss = loss + self.cfg.kl_coef * ref_kl
         return loss, (pl, vl, ent, kl, cf, ref_kl)
 
@@ -295,6 +297,9 @@ class Trainer:
         if self.ref is not None:  # the starting policy's log-probs of the sampled actions, per part
             ref = [self.ref.unroll(feats[j], actions=rolls[j]["actions"])["logp"] for j in range(len(parts))]
             mx.eval(ref)
+        # with kl_on 'rehearsal' only the old tasks' episodes are held to the starting policy
+        ref_rows = [mx.array((idx[mb] >= self.n_user)[:, None]) if cfg.kl_on == "rehearsal" else None
+                    for mb in parts]
         t2 = time.perf_counter()
         logs = []
         for _ in range(cfg.epochs):
@@ -311,7 +316,7 @@ class Trainer:
                 (loss, aux), grads = self.loss_and_grad(
                     feats[j], rolls[j]["actions"][:, :n], mx.array(old_logp[mb, :n]),
                     mx.array(a[:, :n], mx.float32), mx.array(ret[mb, :n], mx.float32), mx.array(alive[mb, :n]),
-                    None if ref is None else ref[j][:, :n])
+                    None if ref is None else ref[j][:, :n], ref_rows[j])
                 grads, _ = optim.clip_grad_norm(grads, cfg.max_grad_norm)
                 self.opt.update(self.policy, grads)
                 mx.eval(self.policy.parameters(), self.opt.state, aux)
