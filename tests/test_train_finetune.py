@@ -95,3 +95,15 @@ def test_kl_on_rehearsal_leaves_the_taught_episodes_free(tmp_path, start):
     train(tiny(tmp_path / "a", families=["double"], init_from=str(start), steps=3, lr=3e-3,
                kl_coef=5.0, kl_on="all"), on_report=reports.append)
     assert reports[-1]["kl_ref"] > 0.0
+
+
+def test_reports_give_each_taught_task_its_own_success(tmp_path):
+    from bfcore.tasks import make_task, save_tasks
+
+    save_tasks([make_task("say hi", "hi"), make_task("say ok", "ok")], tmp_path / "t.jsonl")
+    reports = []
+    train(tiny(tmp_path / "p", tasks=str(tmp_path / "t.jsonl"), families=[], steps=2),
+          on_report=reports.append)
+    for r in reports:
+        assert set(r["task_success"]) == {"say hi", "say ok"}
+        assert all(0.0 <= v <= 1.0 for v in r["task_success"].values())

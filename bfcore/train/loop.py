@@ -26,6 +26,8 @@ class TrainError(ValueError):
 
 #: Built-in train tasks per family in the rehearsal pool (13 families: 650 prompts to encode).
 REHEARSAL_PER_FAMILY = 50
+#: Reports carry each task's own success when a run teaches at most this many tasks.
+PER_TASK_MAX = 32
 
 
 def _load_tasks(cfg):
@@ -341,6 +343,8 @@ class Trainer:
         for n, v in sc.parts.items():
             out[f"reward/{n}"] = float(v.mean())
         self._track_progress(out["success_rate"])
+        if self.n_user <= PER_TASK_MAX:  # a person's own few tasks: each one's success, by prompt
+            out["_task_success"] = [(tasks[i].problem, bool(sc.success[i])) for i in np.flatnonzero(user)]
         out["_family_success"] = self._track_families([t for t, u in zip(tasks, user) if u], sc.success[user])
         # the level follows the mean over families, not the batch (which leans on the failing ones)
         fam = self.family_ema if self.cfg.family_balance else None
@@ -379,6 +383,12 @@ def _aggregate(stats: list[dict], trainer: Trainer) -> dict:
         for f, v in s["_family_success"].items():
             fam.setdefault(f, []).append(v)
     rep["family_success"] = {f: round(float(np.mean(v)), 4) for f, v in sorted(fam.items())}
+    if "_task_success" in stats[0]:
+        per: dict[str, list[bool]] = {}
+        for s in stats:
+            for prompt, ok in s["_task_success"]:
+                per.setdefault(prompt, []).append(ok)
+        rep["task_success"] = {p: round(float(np.mean(v)), 4) for p, v in per.items()}
     rep["samples"] = stats[-1]["_samples"]
     return rep
 

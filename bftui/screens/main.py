@@ -126,6 +126,7 @@ class MainScreen(Screen):
         self.run_dir: Path | None = None
         self._warned = False
         self._train_start: str | None = None
+        self.task_success: dict[str, float] = {}  # prompt -> success in the latest training report
 
     def compose(self) -> ComposeResult:
         yield Static("", id="too-small")
@@ -303,7 +304,7 @@ class MainScreen(Screen):
         self.post_message(TaskAdded(str(self.task_file), count))
 
     def action_tasks(self) -> None:
-        self.app.push_screen(TaskSetScreen(self.task_file, self.data_dir / "runs"),
+        self.app.push_screen(TaskSetScreen(self.task_file, self.data_dir / "runs", self.task_success),
                              lambda _: self._show_train_info())
 
     def on_task_added(self, message: TaskAdded) -> None:
@@ -396,9 +397,12 @@ class MainScreen(Screen):
                 curve.add("old skills", float(r["rehearsal_success"]))
         last = reports[-1]
         old = last.get("rehearsal_success")
+        per = last.get("task_success") or {}
+        solved = f" · tasks {sum(v >= 0.5 for v in per.values())}/{len(per)}" if per else ""
         self._show_train_info(f"step {last.get('step', '?')} "
-                              f"ok {float(last.get('success_rate') or 0):.0%}"
+                              f"ok {float(last.get('success_rate') or 0):.0%}{solved}"
                               + (f" · old {old:.0%}" if old is not None else ""))
+        self.task_success.update(per)
         warning = stall_warning(last)
         if warning and not self._warned:
             self._warned = True

@@ -95,9 +95,10 @@ class TaskSetScreen(ModalScreen[None]):
                 tooltip="Replace the task under the cursor with the two boxes"),
     ]
 
-    def __init__(self, path: Path, runs: Path) -> None:
+    def __init__(self, path: Path, runs: Path, success: dict[str, float] | None = None) -> None:
         super().__init__()
         self.path, self.runs = path, runs
+        self.success = success or {}  # prompt -> success in the last training report
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -112,7 +113,7 @@ class TaskSetScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("#", "prompt", "expected")
+        table.add_columns("#", "prompt", "expected", "training success")
         self.reload()
         table.focus()
 
@@ -125,7 +126,8 @@ class TaskSetScreen(ModalScreen[None]):
             self.tasks = []
             self.say(f"cannot read the task set: {exc}")
         for i, t in enumerate(self.tasks):
-            table.add_row(str(i + 1), t.problem, show(t.target))
+            ok = self.success.get(t.problem)
+            table.add_row(str(i + 1), t.problem, show(t.target), "-" if ok is None else f"{ok:.0%}")
         if self.tasks:
             table.move_cursor(row=min(cursor, len(self.tasks) - 1))
             self._fill(table.cursor_row)
