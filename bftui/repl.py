@@ -324,6 +324,10 @@ class Repl:
         self.last_program = generation.program
         self.out.program("program: ", generation.program)
         self.out.line(("class:label", "output:  "), show_bytes(generation.output))
+        if generation.unfamiliar:
+            from bftui.hints import UNFAMILIAR
+
+            self.out.line(("class:warn", UNFAMILIAR.format(confidence=generation.confidence)))
         if expect is not None:
             self.last_reward = generation.reward
             ok = generation.success

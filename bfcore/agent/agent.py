@@ -33,6 +33,25 @@ class Generation:
     reward: float | None = None
     success: bool | None = None
 
+    @property
+    def confidence(self) -> float:
+        """Geometric mean of the chosen tokens' probabilities (0 for an empty program)."""
+        if not self.program or not self.token_probs:
+            return 0.0
+        import math
+
+        return math.exp(sum(math.log(max(p, 1e-9)) for p in self.token_probs) / len(self.token_probs))
+
+    @property
+    def unfamiliar(self) -> bool:
+        """The request looks unlike the training prompts: an empty program or low confidence.
+        A weak signal: the agent is often sure of a wrong answer (docs/experiments/forgetting.md)."""
+        return self.confidence < UNFAMILIAR_BELOW
+
+
+# 1% of the test split's correct programs fall below this (their geometric-mean confidence).
+UNFAMILIAR_BELOW = 0.6
+
 
 def default_agent_dir() -> Path:
     from bfcore.tasks import assets_dir

@@ -64,6 +64,10 @@ def main(args) -> int:
     if args.tokens:
         for tok, p, (a, b) in zip(g.tokens, g.token_probs, g.spans):
             print(f"  {tok:<14} p={p:.3f}  [{a}:{b}]")
+    if g.unfamiliar:
+        from bftui.hints import UNFAMILIAR
+
+        print(UNFAMILIAR.format(confidence=g.confidence), file=sys.stderr)
     sys.stdout.flush()
     return 0 if g.success in (None, True) else 1
 

@@ -69,5 +69,8 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll() as scroll:
             scroll.border_title = "bftui help (Esc closes)"
             yield Static(INTRO + "\n")
+            from bftui.hints import known_families
+
+            yield Static("[b]What the agents know[/b]\n" + known_families() + "\n", markup=True)
             self.rows = binding_rows(self.app, self._under)
             yield Static(bindings_table(self.rows))

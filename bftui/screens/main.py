@@ -246,6 +246,11 @@ class MainScreen(Screen):
         ok = "" if g.success is None else (" ✓" if g.success else " ✗")
         panel.editor.border_title = f"program for {message.prompt!r}{reward}{ok}"
         panel.editor.border_subtitle = f"{len(g.program)} chars, {message.seconds:.2f}s"
+        if g.unfamiliar:
+            from bftui.hints import UNFAMILIAR
+
+            self.notify(UNFAMILIAR.format(confidence=g.confidence), title="unfamiliar request",
+                        severity="warning", timeout=8)
         panel.run()  # show the output at once; F2 resets to step through it
 
     def _show_synth(self, g, message: GenerationReady) -> None:
