@@ -199,7 +199,8 @@ def test_mixed_or_corrupt_checkpoints_are_refused_on_resume_with_one_line(tmp_pa
         capsys.readouterr()
         assert main(["train", "--run", str(run), "--resume", "--steps", "5"]) == 2, case
         err = capsys.readouterr().err
-        assert err.startswith("bftui train: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+        lines = err.splitlines()  # "training into RUN", then the error
+        assert len(lines) == 2 and lines[1].startswith("bftui train: error: ") and str(run) in lines[1], err
         assert json.loads((run / "checkpoint" / "state.json").read_text())["step"] != 5  # nothing trained
 
 
@@ -208,7 +209,7 @@ def test_loading_an_agent_with_nan_weights_or_a_bogus_token_rows_is_refused(tmp_
 
     a, b = _checkpoints(tmp_path)
     for case, match in [("nan_weights", "not finite"), ("bogus_token_rows", "token_rows"),
-                        ("model_from_another_step", "")]:
+                        ("model_from_another_step", "does not match the manifest")]:
         run = _corrupt(tmp_path, a, b, case)
         with pytest.raises(AgentError, match=match):
             load_policy(run / "checkpoint")
@@ -305,7 +306,8 @@ def test_sigterm_saves_like_ctrl_c_and_a_second_trainer_is_refused(tmp_path, cap
             capsys.readouterr()
             assert main(["train", "--run", str(run), *argv]) == 2
             err = capsys.readouterr().err
-            assert err.count("\n") == 1 and str(run) in err and f"pid {proc.pid}" in err, err
+            lines = err.splitlines()  # "training into RUN", then the error
+            assert len(lines) == 2 and str(run) in lines[1] and f"pid {proc.pid}" in lines[1], err
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=120)
     finally:
@@ -362,8 +364,10 @@ def test_a_fresh_start_after_a_kill_before_the_first_save_does_not_append_to_sta
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
 def test_a_diverging_run_stops_with_one_line_and_keeps_the_last_good_checkpoint(tmp_path, kind):
     run = tmp_path / "run"
+    # the print agent at the 1e8 goes NaN at once; the synth agent's weights stay finite there
+    # (its loss grows to ~1e11) and go non-finite at 1e20
     with pytest.raises(ValueError, match="not finite") as exc:
-        kind.train(run, steps=20, save_every=1, lr=1e8)
+        kind.train(run, steps=20, save_every=1, lr=1e8 if kind.name == "print" else 1e20)
     assert "\n" not in str(exc.value)
     w = weights(run)
     assert all(np.isfinite(v).all() for v in w.values())
