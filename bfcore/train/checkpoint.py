@@ -115,6 +115,7 @@ def save(link: Path, policy, optimizer, state: dict) -> Path:
     (new / MANIFEST).write_text(json.dumps({"step": state["step"], "sha256": digests}, indent=1))
     _sync(new / MANIFEST)
     _sync_dir(new)
+    _pause()
     tmp = run / f"{link.name}.link-{new.name.rsplit('.', 1)[1]}"
     os.symlink(new.name, tmp)
     previous = os.readlink(link) if link.is_symlink() else None
