@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -361,18 +362,40 @@ def test_a_fresh_start_after_a_kill_before_the_first_save_does_not_append_to_sta
 
 
 # ------------------------------------------------------------------ 4. diverging runs
+# the print agent at the 1e8 goes NaN on its first update; the synth agent's weights stay
+# finite there (its loss grows to ~1e11) and go non-finite at 1e20
+HUGE = {"print": 1e8, "synth": 1e20}
+
+
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
 def test_a_diverging_run_stops_with_one_line_and_keeps_the_last_good_checkpoint(tmp_path, kind):
     run = tmp_path / "run"
-    # the print agent at the 1e8 goes NaN at once; the synth agent's weights stay finite there
-    # (its loss grows to ~1e11) and go non-finite at 1e20
+    kind.train(run, steps=3)
+    good = (run / "checkpoint" / "model.safetensors").read_bytes()
     with pytest.raises(ValueError, match="not finite") as exc:
-        kind.train(run, steps=20, save_every=1, lr=1e8 if kind.name == "print" else 1e20)
-    assert "\n" not in str(exc.value)
-    w = weights(run)
-    assert all(np.isfinite(v).all() for v in w.values())
-    step = json.loads((run / "checkpoint" / "state.json").read_text())["step"]
-    assert step < 20
+        kind.train(run, steps=20, save_every=1, lr=HUGE[kind.name], resume=True)
+    msg = str(exc.value)
+    assert "\n" not in msg and str(run) in msg, msg
+    kept = int(re.search(r"the checkpoint keeps step (\d+), the last good one", msg).group(1))
+    assert 3 <= kept < 20 and json.loads((run / "checkpoint" / "state.json").read_text())["step"] == kept
+    assert all(np.isfinite(v).all() for v in weights(run).values())
+    if kept == 3:  # diverged on its first update: the good checkpoint is as it was
+        assert (run / "checkpoint" / "model.safetensors").read_bytes() == good
+
+
+def test_a_fresh_run_diverging_on_its_first_update_saves_nothing_and_can_start_again(tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(ValueError, match="update 1: .* not finite .*; no checkpoint was saved"):
+        train(tiny(run, steps=5, lr=1e8))
+    train(tiny(run, steps=2))
+    assert [json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+
+
+def test_resume_takes_the_learning_rate_from_the_run_config_not_the_optimizer_state(tmp_path):
+    run = train(tiny(tmp_path / "run", steps=2, lr=1e-3))
+    tr = Trainer(tiny(run, lr=1e-4, resume=True), run)
+    tr.restore()
+    assert tr.opt.learning_rate.item() == pytest.approx(1e-4)
 
 
 def test_a_diverging_run_is_one_line_and_exit_2_on_the_cli(tmp_path, capsys):

@@ -424,6 +424,8 @@ class SynthTrainer:
         except (KeyError, TypeError, ValueError) as exc:
             msg = f"{ckpt}/state.json: unreadable ({type(exc).__name__}: {exc})"
             raise checkpoint.CheckpointError(msg) from None
+        # the optimizer state carries a learning rate; the run's config decides it
+        self.opt.learning_rate = self.cfg.lr
 
     def _set_state(self, st: dict) -> None:
         from bfcore.train.loop import _py_unstate

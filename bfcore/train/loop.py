@@ -144,6 +144,8 @@ class Trainer:
         except (KeyError, TypeError, ValueError) as exc:
             msg = f"{ck}/state.json: unreadable ({type(exc).__name__}: {exc})"
             raise checkpoint.CheckpointError(msg) from None
+        # the optimizer state carries a learning rate; the run's config decides it (--resume --lr)
+        self.opt.learning_rate = self.cfg.lr
 
     def _set_state(self, s: dict) -> None:
         self.step, self.episodes, self.elapsed = int(s["step"]), int(s["episodes"]), float(s["elapsed"])

@@ -89,7 +89,11 @@ def _sigterm_as_ctrl_c():
         signal.signal(signal.SIGTERM, old)
 
 
-def _update(trainer, run_dir: Path) -> dict:
+class _Diverged(Exception):
+    """A non-finite loss or weights after an update (the trainer is rolled back to before it)."""
+
+
+def _update(trainer) -> dict:
     before = trainer.snapshot()
     try:
         stats = trainer.update()
@@ -100,8 +104,7 @@ def _update(trainer, run_dir: Path) -> dict:
     if bad is not None:
         step = trainer.step
         trainer.rollback(before)
-        raise TrainError(f"{run_dir}: update {step}: {bad} is not finite (the run diverged: try a lower "
-                         f"learning rate); the checkpoint keeps step {trainer.step}, the last good one")
+        raise _Diverged(f"update {step}: {bad} is not finite (the run diverged: try a lower learning rate)")
     return stats
 
 
@@ -114,32 +117,44 @@ def drive(trainer, run_dir: Path, config: dict, summarize, *, steps: int | None,
     trim_metrics(metrics, trainer.step)
     checkpoint.atomic_write_text(run_dir / "config.json", json.dumps(config, indent=1))
     stats: list[dict] = []
-    saved = None
-    with _sigterm_as_ctrl_c():
+    saved = trainer.step if trainer.step else None  # a resumed run's checkpoint is on disk already
+    diverged = False
+    with _sigterm_as_ctrl_c(), open(metrics, "a", encoding="utf-8") as mf:
+
+        def log() -> dict:
+            rep = summarize(stats)
+            stats.clear()
+            mf.write(json.dumps(rep) + "\n")
+            mf.flush()
+            return rep
+
+        def report() -> None:
+            rep = log()
+            if on_report is not None:
+                on_report(rep)
+
         try:
-            with open(metrics, "a", encoding="utf-8") as mf:
-
-                def report() -> None:
-                    rep = summarize(stats)
-                    stats.clear()
-                    mf.write(json.dumps(rep) + "\n")
-                    mf.flush()
-                    if on_report is not None:
-                        on_report(rep)
-
-                while steps is None or trainer.step < steps:
-                    if should_stop is not None and should_stop():
-                        break
-                    if minutes and trainer.elapsed >= minutes * 60:
-                        break
-                    stats.append(_update(trainer, run_dir))
-                    if trainer.step % report_every == 0:
-                        report()
-                    if trainer.step % save_every == 0:
-                        trainer.save()
-                        saved = trainer.step
-                if stats:  # stopped between reports: the log ends where training did
+            while steps is None or trainer.step < steps:
+                if should_stop is not None and should_stop():
+                    break
+                if minutes and trainer.elapsed >= minutes * 60:
+                    break
+                stats.append(_update(trainer))
+                if trainer.step % report_every == 0:
                     report()
+                if trainer.step % save_every == 0:
+                    trainer.save()
+                    saved = trainer.step
+            if stats:  # stopped between reports: the log ends where training did
+                report()
+        except _Diverged as exc:
+            diverged = True
+            kept = (f"the checkpoint keeps step {trainer.step}, the last good one" if trainer.step
+                    else "no checkpoint was saved")
+            raise TrainError(f"{run_dir}: {exc}; {kept}") from None
         finally:
-            if saved != trainer.step:  # at a boundary, however it ended: nothing half done is kept
+            if stats:  # however it ended, the log ends where the checkpoint does
+                log()
+            # a fresh run that diverged on its first update keeps nothing: it may start again as it is
+            if saved != trainer.step and not (diverged and trainer.step == 0):
                 trainer.save()
