@@ -408,3 +408,17 @@ def test_a_diverging_run_is_one_line_and_exit_2_on_the_cli(tmp_path, capsys):
     assert main(["train", "--config", str(cfg), "--run", str(tmp_path / "run"), "--lr", "1e8"]) == 2
     err = capsys.readouterr().err
     assert "not finite" in err and err.count("\n") == 2  # "training into ..." and the error
+
+
+def test_a_run_written_by_an_earlier_version_resumes_exactly_and_moves_to_the_new_layout(tmp_path):
+    """Earlier versions kept the files in a real RUN/checkpoint/ directory, without a manifest."""
+    full = train(tiny(tmp_path / "full", steps=4))
+    run = train(tiny(tmp_path / "old", steps=2))
+    data = (run / "checkpoint").resolve()
+    (run / "checkpoint").unlink()
+    data.rename(run / "checkpoint")
+    (run / "checkpoint" / "manifest.json").unlink()
+    train(tiny(run, steps=4, resume=True))
+    assert_same_weights(full, run)
+    assert (run / "checkpoint").is_symlink()
+    assert sorted(p.name.split(".")[1] for p in run.glob("checkpoint.*")) == ["000004"]
