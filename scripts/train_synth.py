@@ -17,6 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bfcore.synth.train import SynthTrainConfig, find_checkpoint, train  # noqa: E402
+from bfcore.train.checkpoint import CheckpointError  # noqa: E402
+from bfcore.train.run import TrainError  # noqa: E402
 
 
 def parse_set(items: list[str]) -> dict:
@@ -54,9 +56,12 @@ def main() -> int:
 
     try:
         train(cfg, on_report=report)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM
         print("interrupted: saved", file=sys.stderr)
         return 130
+    except (TrainError, CheckpointError) as exc:  # a locked run dir, a refused checkpoint, divergence
+        print(f"train_synth: error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

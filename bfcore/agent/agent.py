@@ -6,7 +6,6 @@ interpreter against the expected output (the best program and its reward come ba
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,24 +59,28 @@ def default_agent_dir() -> Path:
 
 
 def load_policy(path: Path):
-    """(policy, state dict) from a checkpoint directory holding model.safetensors + state.json."""
-    from bfcore.runtime import mx
+    """(policy, state dict) from a checkpoint directory holding model.safetensors + state.json.
+    Refuses one that does not hold together (``bfcore.train.checkpoint.load``): files that fail the
+    manifest, weights of another shape or not finite, a model config with values it does not know."""
+    from bfcore.train import checkpoint
 
+    path = Path(path)
     state_file, weights = path / "state.json", path / "model.safetensors"
     for f in (state_file, weights):
         if not f.is_file():
             raise AgentError(f"{f}: missing (not a checkpoint directory?)")
     try:
-        state = json.loads(state_file.read_text())
+        state = checkpoint.read_state(path)
         cfg = ModelConfig(**state["model"])
+        if cfg.token_rows not in ("all", "facts"):
+            raise ValueError(f"token_rows must be 'all' or 'facts', got {cfg.token_rows!r}")
     except (ValueError, KeyError, TypeError) as exc:
         raise AgentError(f"{state_file}: unreadable ({exc})") from None
     policy = Policy(cfg)
     try:
-        policy.load_weights(str(weights))
-    except (ValueError, RuntimeError) as exc:
-        raise AgentError(f"{weights}: does not match the model in state.json ({exc})") from None
-    mx.eval(policy.parameters())
+        checkpoint.load(path, policy)
+    except checkpoint.CheckpointError as exc:
+        raise AgentError(str(exc)) from None
     return policy, state
 
 

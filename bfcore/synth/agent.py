@@ -70,10 +70,9 @@ class SynthAgent:
 
     @classmethod
     def load(cls, path: str | Path | None = None, encoder=None) -> "SynthAgent":
-        from bfcore.runtime import mx
-
         from bfcore.synth.policy import SynthConfig, SynthPolicy
         from bfcore.synth.train import Embedder, find_checkpoint
+        from bfcore.train import checkpoint
 
         path = Path(path) if path is not None else default_synth_dir()
         ck = find_checkpoint(path) or path
@@ -90,10 +89,9 @@ class SynthAgent:
             raise SynthAgentError(f"{st_file}: unreadable ({exc})") from None
         policy = SynthPolicy(cfg)
         try:
-            policy.load_weights(str(weights))
-        except (ValueError, RuntimeError) as exc:
-            raise SynthAgentError(f"{weights}: does not match the model in state.json ({exc})") from None
-        mx.eval(policy.parameters())
+            checkpoint.load(ck, policy)  # the manifest, shapes and finite weights
+        except checkpoint.CheckpointError as exc:
+            raise SynthAgentError(str(exc)) from None
         if encoder is None:
             from bfcore.encoder import load_encoder
 

@@ -18,9 +18,7 @@ The queue holds only what the agent itself wrote: no hand-written program enters
 from __future__ import annotations
 
 import json
-import os
 import random
-import shutil
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -166,6 +164,8 @@ class SynthTrainer:
             self.policy.load_weights(str(Path(cfg.init_from) / "model.safetensors"))
         mx.eval(self.policy.parameters())
         self.opt = optim.Adam(learning_rate=cfg.lr)
+        # now rather than at the first update: a checkpoint's optimizer state is checked against it
+        self.opt.init(self.policy.trainable_parameters())
         self.queue = Queue(cfg.queue_size)
         self.step, self.npe, self.elapsed, self.episodes = 0, 0, 0.0, 0
         self.found: dict[str, str] = {}  # key -> the first program that passed a draw's tests
@@ -404,19 +404,33 @@ class SynthTrainer:
                 "rng": self.rng.bit_generator.state, "pyrng": _py_state(self.pyrng),
                 "queue": self.queue.state()}
 
-    def save(self, run_dir: Path) -> None:
-        save_checkpoint(run_dir / "checkpoint", self.policy, self.opt, self.state())
+    def save(self, run_dir: Path | None = None) -> None:
+        from bfcore.train import checkpoint
+
+        run_dir = Path(run_dir if run_dir is not None else self.cfg.run_dir)
+        checkpoint.save(run_dir / "checkpoint", self.policy, self.opt, self.state())
 
     def restore(self, ckpt: Path) -> None:
-        from bfcore.runtime import mx
-        from mlx.utils import tree_unflatten
+        """Continue from a checkpoint; a mixed, corrupt or foreign one is refused (one line)."""
+        from bfcore.synth.policy import config_dict
+        from bfcore.train import checkpoint
 
+        st = checkpoint.load(ckpt, self.policy, self.opt)
+        if st.get("kind") != "synth" or st.get("model") != config_dict(self.policy.cfg):
+            raise checkpoint.CheckpointError(f"{ckpt}/state.json: its model {st.get('model')} is not this "
+                                             f"run's ({config_dict(self.policy.cfg)})")
+        try:
+            self._set_state(st)
+        except (KeyError, TypeError, ValueError) as exc:
+            msg = f"{ckpt}/state.json: unreadable ({type(exc).__name__}: {exc})"
+            raise checkpoint.CheckpointError(msg) from None
+        # the optimizer state carries a learning rate; the run's config decides it
+        self.opt.learning_rate = self.cfg.lr
+
+    def _set_state(self, st: dict) -> None:
         from bfcore.train.loop import _py_unstate
 
-        st = json.loads((ckpt / "state.json").read_text())
-        self.policy.load_weights(str(ckpt / "model.safetensors"))
-        self.opt.state = tree_unflatten(list(mx.load(str(ckpt / "optimizer.safetensors")).items()))
-        self.step, self.npe, self.elapsed = st["step"], st["npe"], st["elapsed"]
+        self.step, self.npe, self.elapsed = int(st["step"]), int(st["npe"]), float(st["elapsed"])
         self.episodes = st.get("episodes", self.step * self.cfg.keys_per_batch
                                * self.cfg.samples_per_key)  # runs saved before it was counted
         self.enum_npe, self.enum_found = st.get("enum_npe", 0), st.get("enum_found", 0)
@@ -426,98 +440,61 @@ class SynthTrainer:
         self.pyrng.setstate(_py_unstate(st["pyrng"]))
         self.queue.load(st["queue"])
 
+    def snapshot(self):
+        """The state at an update boundary, for ``rollback`` (see ``bfcore.train.run``)."""
+        from mlx.utils import tree_map
 
-def save_checkpoint(ckpt_dir: Path, policy, optimizer, state: dict) -> None:
-    """Write a whole new checkpoint directory, then swap it in: a reader sees the old checkpoint or
-    the new one, never weights from one step and state from another."""
-    from bfcore.runtime import mx
-    from mlx.utils import tree_flatten
+        return (json.dumps(self.state()), self.policy.parameters(), tree_map(lambda a: a, self.opt.state),
+                dict(self.found))
 
-    ckpt_dir = Path(ckpt_dir)
-    new = ckpt_dir.with_name(f"{ckpt_dir.name}.new-{os.getpid()}")
-    old = ckpt_dir.with_name(f"{ckpt_dir.name}.old-{os.getpid()}")
-    shutil.rmtree(new, ignore_errors=True)
-    new.mkdir(parents=True)
-    mx.save_safetensors(str(new / "model.safetensors"), dict(tree_flatten(policy.parameters())))
-    if optimizer is not None:
-        mx.save_safetensors(str(new / "optimizer.safetensors"), dict(tree_flatten(optimizer.state)))
-    (new / "state.json").write_text(json.dumps(state))
-    for f in new.iterdir():
-        with open(f, "rb") as fh:
-            os.fsync(fh.fileno())
-    if ckpt_dir.exists():
-        os.replace(ckpt_dir, old)
-    os.replace(new, ckpt_dir)
-    dfd = os.open(ckpt_dir.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
-    shutil.rmtree(old, ignore_errors=True)
+    def rollback(self, snap) -> None:
+        state, params, opt_state, found = snap
+        self.policy.update(params)
+        self.opt.state = opt_state
+        self._set_state(json.loads(state))
+        self.found = found
+
+    def non_finite(self, stats: dict) -> str | None:
+        from bfcore.train.checkpoint import non_finite
+
+        if not np.isfinite(stats["loss"]):
+            return "the loss"
+        bad = non_finite(self.policy.parameters()) or non_finite(self.opt.state)
+        return None if bad is None else f"the weights ({bad})"
 
 
 def find_checkpoint(run_dir: Path) -> Path | None:
-    """The run's checkpoint, or the previous one when a save died between its two renames."""
-    ck = run_dir / "checkpoint"
-    if (ck / "state.json").is_file():
-        return ck
-    olds = sorted(run_dir.glob("checkpoint.old-*"))
-    return olds[-1] if olds and (olds[-1] / "state.json").is_file() else None
+    """The run's checkpoint (``bfcore.train.checkpoint.find``)."""
+    from bfcore.train import checkpoint
+
+    return checkpoint.find(Path(run_dir))
 
 
 def train(cfg: SynthTrainConfig, on_report=None, should_stop=None, encoder=None, tasks=None) -> Path:
     """Train per ``cfg`` in ``cfg.run_dir``; metrics.jsonl gets one line per ``report_every``
     updates. Resumable: ``cfg.resume`` continues from the checkpoint (Ctrl-C saves first)."""
-    from bfcore.train.checkpoint import atomic_write_text
-    from bfcore.train.loop import _trim_metrics
+    from bfcore.train import run
 
     run_dir = Path(cfg.run_dir)
-    ck = find_checkpoint(run_dir)
-    if cfg.resume and ck is None:
-        raise ValueError(f"{run_dir}: no checkpoint to resume from")
-    if not cfg.resume and ck is not None:
-        raise ValueError(f"{run_dir}: already holds a run (resume it, or name another run dir)")
-    trainer = SynthTrainer(cfg, encoder=encoder, tasks=tasks)
-    metrics = run_dir / "metrics.jsonl"
-    if cfg.resume:
-        trainer.restore(ck)
-        _trim_metrics(metrics, trainer.step)
-    elif metrics.exists():
-        metrics.unlink()  # a run killed before its first save: its metrics describe nothing kept
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "config.json", json.dumps(cfg.to_dict(), indent=1))
-    stats: list[dict] = []
-    try:
-        with open(metrics, "a", encoding="utf-8") as mf:
-            def report():
-                rep = {k: float(np.mean([s[k] for s in stats])) for k in stats[0]}
-                rep.update(step=trainer.step, npe=trainer.npe, episodes=trainer.episodes,
-                           enum_npe=trainer.enum_npe, enum_found=trainer.enum_found,
-                           time=round(trainer.elapsed, 2),
-                           sps=cfg.keys_per_batch * cfg.samples_per_key * len(stats)
-                           / max(sum(s["time_sample"] + s["time_run"] + s["time_update"]
-                                     for s in stats), 1e-9),
-                           queue_solved=_queue_solved(trainer.queue))
-                stats.clear()
-                mf.write(json.dumps(rep) + "\n")
-                mf.flush()
-                if on_report is not None:
-                    on_report(rep)
+    with run.locked(run_dir, cfg.resume, "resume it, or name another run dir") as ck:
+        trainer = SynthTrainer(cfg, encoder=encoder, tasks=tasks)
+        if cfg.resume:
+            trainer.restore(ck)
 
-            while not cfg.steps or trainer.step < cfg.steps:
-                if should_stop is not None and should_stop():
-                    break
-                if cfg.minutes and trainer.elapsed >= cfg.minutes * 60:
-                    break
-                stats.append(trainer.update())
-                if trainer.step % cfg.report_every == 0:
-                    report()
-                if trainer.step % cfg.save_every == 0:
-                    trainer.save(run_dir)
-            if stats:
-                report()
-    finally:
-        trainer.save(run_dir)
+        def summarize(stats: list[dict]) -> dict:
+            rep = {k: float(np.mean([s[k] for s in stats])) for k in stats[0]}
+            rep.update(step=trainer.step, npe=trainer.npe, episodes=trainer.episodes,
+                       enum_npe=trainer.enum_npe, enum_found=trainer.enum_found,
+                       time=round(trainer.elapsed, 2),
+                       sps=cfg.keys_per_batch * cfg.samples_per_key * len(stats)
+                       / max(sum(s["time_sample"] + s["time_run"] + s["time_update"]
+                                 for s in stats), 1e-9),
+                       queue_solved=_queue_solved(trainer.queue))
+            return rep
+
+        run.drive(trainer, run_dir, cfg.to_dict(), summarize, steps=cfg.steps or None, minutes=cfg.minutes,
+                  report_every=cfg.report_every, save_every=cfg.save_every, on_report=on_report,
+                  should_stop=should_stop)
     return run_dir
 
 

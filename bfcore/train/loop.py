@@ -18,10 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bfcore.runtime import mx
-
-
-class TrainError(ValueError):
-    """A configuration or file problem found before training starts."""
+from bfcore.train.run import TrainError  # noqa: F401  (raised here; bfcore.train exports it)
 
 
 #: Built-in train tasks per family in the rehearsal pool (13 families: 650 prompts to encode).
@@ -51,6 +48,26 @@ def _run_dir(cfg) -> Path:
     return Path("runs") / f"{cfg.algo}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def _check(cfg) -> None:
+    """The checks that need nothing loaded: made before the run directory is created or locked."""
+    if cfg.algo not in ("ppo", "grpo"):
+        raise TrainError(f"algo must be 'ppo' or 'grpo', got {cfg.algo!r}")
+    if cfg.algo == "grpo" and cfg.batch_size % cfg.group_size:
+        raise TrainError(f"batch_size {cfg.batch_size} is not a multiple of group_size {cfg.group_size}")
+    if cfg.token_rows not in ("all", "facts"):
+        raise TrainError(f"token_rows must be 'all' or 'facts', got {cfg.token_rows!r}")
+    if not 0.0 <= cfg.token_dropout <= 1.0:
+        raise TrainError(f"token_dropout must be between 0 and 1, got {cfg.token_dropout}")
+    if cfg.token_states and not cfg.encoder_layers:
+        raise TrainError("token_states needs the encoder (encoder_layers > 0)")
+    if not 0.0 <= cfg.rehearsal < 1.0:
+        raise TrainError(f"rehearsal must be in [0, 1), got {cfg.rehearsal}")
+    if cfg.kl_on not in ("all", "rehearsal"):
+        raise TrainError(f"kl_on must be 'all' or 'rehearsal', got {cfg.kl_on!r}")
+    if (cfg.rehearsal or cfg.kl_coef) and not cfg.init_from:
+        raise TrainError("rehearsal and kl_coef keep a starting agent's skills: they need init_from")
+
+
 class Trainer:
     def __init__(self, cfg, run_dir: Path):
         import mlx.optimizers as optim
@@ -60,22 +77,7 @@ class Trainer:
         from bfcore.agent.model import ModelConfig, Policy
         from bfcore.tasks import Curriculum
 
-        if cfg.algo not in ("ppo", "grpo"):
-            raise TrainError(f"algo must be 'ppo' or 'grpo', got {cfg.algo!r}")
-        if cfg.algo == "grpo" and cfg.batch_size % cfg.group_size:
-            raise TrainError(f"batch_size {cfg.batch_size} is not a multiple of group_size {cfg.group_size}")
-        if cfg.token_rows not in ("all", "facts"):
-            raise TrainError(f"token_rows must be 'all' or 'facts', got {cfg.token_rows!r}")
-        if not 0.0 <= cfg.token_dropout <= 1.0:
-            raise TrainError(f"token_dropout must be between 0 and 1, got {cfg.token_dropout}")
-        if cfg.token_states and not cfg.encoder_layers:
-            raise TrainError("token_states needs the encoder (encoder_layers > 0)")
-        if not 0.0 <= cfg.rehearsal < 1.0:
-            raise TrainError(f"rehearsal must be in [0, 1), got {cfg.rehearsal}")
-        if cfg.kl_on not in ("all", "rehearsal"):
-            raise TrainError(f"kl_on must be 'all' or 'rehearsal', got {cfg.kl_on!r}")
-        if (cfg.rehearsal or cfg.kl_coef) and not cfg.init_from:
-            raise TrainError("rehearsal and kl_coef keep a starting agent's skills: they need init_from")
+        _check(cfg)
         self.cfg, self.run_dir, self.ckpt = cfg, run_dir, run_dir / "checkpoint"
         self.tasks = _load_tasks(cfg)
         self.n_user = len(self.tasks)  # the tasks being taught; rehearsal tasks follow them
@@ -150,20 +152,56 @@ class Trainer:
         checkpoint.save(self.ckpt, self.policy, self.opt, self.state())
 
     def restore(self) -> None:
+        """Continue from the run's checkpoint; a mixed, corrupt or foreign one is refused (one line)."""
+        from dataclasses import asdict
+
         from bfcore.train import checkpoint
 
-        if not (self.ckpt / "state.json").is_file():
+        ck = checkpoint.find(self.run_dir)
+        if ck is None:
             raise TrainError(f"{self.ckpt}: no checkpoint to resume from")
-        s = checkpoint.load_state(self.ckpt)
-        self.policy.load_weights(str(self.ckpt / "model.safetensors"))
-        checkpoint.load_optimizer(self.ckpt, self.opt)
+        s = checkpoint.load(ck, self.policy, self.opt)
+        if s.get("model") != asdict(self.policy.cfg):
+            raise checkpoint.CheckpointError(f"{ck}/state.json: its model {s.get('model')} "
+                                             f"is not this run's ({asdict(self.policy.cfg)})")
+        try:
+            self._set_state(s)
+        except (KeyError, TypeError, ValueError) as exc:
+            msg = f"{ck}/state.json: unreadable ({type(exc).__name__}: {exc})"
+            raise checkpoint.CheckpointError(msg) from None
+        # the optimizer state carries a learning rate; the run's config decides it (--resume --lr)
+        self.opt.learning_rate = self.cfg.lr
+
+    def _set_state(self, s: dict) -> None:
         self.step, self.episodes, self.elapsed = int(s["step"]), int(s["episodes"]), float(s["elapsed"])
         self.curriculum.load_state(s["curriculum"])
         self.family_ema = dict(s.get("family_ema", {}))
         self.progress = dict(s.get("progress", self.progress))
         self.np_rng.bit_generator.state = s["rng"]["numpy"]
         self.py_rng.setstate(_py_unstate(s["rng"]["python"]))
-        mx.eval(self.policy.parameters(), self.opt.state)
+
+    def snapshot(self):
+        """The state at an update boundary, for ``rollback``: what a checkpoint holds, in memory (MLX
+        arrays are immutable, so keeping references is enough; the JSON round trip copies the rest
+        exactly as a save and a resume would)."""
+        from mlx.utils import tree_map
+
+        return json.dumps(self.state()), self.policy.parameters(), tree_map(lambda a: a, self.opt.state)
+
+    def rollback(self, snap) -> None:
+        state, params, opt_state = snap
+        self.policy.update(params)
+        self.opt.state = opt_state
+        self._set_state(json.loads(state))
+
+    def non_finite(self, stats: dict) -> str | None:
+        from bfcore.train.checkpoint import non_finite
+
+        for k in ("policy_loss", "value_loss", "entropy"):
+            if not np.isfinite(stats[k]):
+                return f"the {k.replace('_', ' ')}"
+        bad = non_finite(self.policy.parameters()) or non_finite(self.opt.state)
+        return None if bad is None else f"the weights ({bad})"
 
     def _key(self, step: int):
         # per-update keys derived from (seed, step): a resumed run samples exactly what it would have
@@ -393,69 +431,20 @@ def _aggregate(stats: list[dict], trainer: Trainer) -> dict:
     return rep
 
 
-def _trim_metrics(path: Path, step: int) -> None:
-    """On resume, drop report lines written after the checkpoint being resumed."""
-    from bfcore.train.checkpoint import atomic_write_text
-
-    if not path.is_file():
-        return
-    keep = []
-    for line in path.read_text().splitlines():
-        try:
-            if json.loads(line).get("step", 0) <= step:
-                keep.append(line)
-        except ValueError:
-            continue
-    atomic_write_text(path, "".join(line + "\n" for line in keep))
-
-
 def train(config, on_report=None, should_stop=None) -> Path:
     """Train per ``config``; returns the run directory. Saves a checkpoint every ``save_every``
-    updates, at the end, when ``should_stop()`` turns true, and on KeyboardInterrupt (then re-raises)."""
-    from bfcore.train.checkpoint import atomic_write_text
+    updates and whenever training ends (``steps``, ``minutes``, ``should_stop()``, Ctrl-C or SIGTERM,
+    then re-raised as KeyboardInterrupt, or divergence), always at an update boundary."""
+    from bfcore.train import run
 
     cfg = config
+    _check(cfg)
     run_dir = _run_dir(cfg)
-    if cfg.resume and not (run_dir / "checkpoint" / "state.json").is_file():
-        raise TrainError(f"{run_dir}: no checkpoint to resume from")
-    if not cfg.resume and (run_dir / "checkpoint" / "state.json").is_file():
-        raise TrainError(f"{run_dir}: already holds a run (use --resume, or another --run)")
-    trainer = Trainer(cfg, run_dir)
-    metrics = run_dir / "metrics.jsonl"
-    if cfg.resume:
-        trainer.restore()
-        _trim_metrics(metrics, trainer.step)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "config.json", json.dumps(cfg.to_dict(), indent=1))
-    stats: list[dict] = []
-    try:
-        with open(metrics, "a", encoding="utf-8") as mf:
-
-            def report() -> None:
-                rep = _aggregate(stats, trainer)
-                stats.clear()
-                mf.write(json.dumps(rep) + "\n")
-                mf.flush()
-                if on_report is not None:
-                    on_report(rep)
-
-            while trainer.step < cfg.steps:
-                if should_stop is not None and should_stop():
-                    break
-                if cfg.minutes and trainer.elapsed >= cfg.minutes * 60:
-                    break
-                stats.append(trainer.update())
-                stopped = trainer.stop_reason()
-                if stopped:
-                    stats[-1]["stopped"] = stopped
-                if trainer.step % cfg.report_every == 0 or stopped:
-                    report()
-                if stopped:
-                    break
-                if trainer.step % cfg.save_every == 0:
-                    trainer.save()
-            if stats:  # stopped between reports (steps, minutes, should_stop): the log ends where training did
-                report()
-    finally:
-        trainer.save()  # also on KeyboardInterrupt / should_stop: nothing trained is lost
+    with run.locked(run_dir, cfg.resume, "use --resume, or another --run"):
+        trainer = Trainer(cfg, run_dir)
+        if cfg.resume:
+            trainer.restore()
+        run.drive(trainer, run_dir, cfg.to_dict(), lambda stats: _aggregate(stats, trainer),
+                  steps=cfg.steps, minutes=cfg.minutes, report_every=cfg.report_every,
+                  save_every=cfg.save_every, on_report=on_report, should_stop=should_stop)
     return run_dir

@@ -106,6 +106,7 @@ def progress_line(rep: dict, total: int) -> str:
 def main(args) -> int:
     from bftui.cli import UserError
     from bfcore.train import TrainError, train
+    from bfcore.train.checkpoint import CheckpointError
 
     cfg = _config(args)
     if args.watch:
@@ -119,7 +120,7 @@ def main(args) -> int:
     print(f"training into {cfg.run_dir}", file=sys.stderr)
     try:
         run_dir = train(cfg, on_report=on_report)
-    except TrainError as exc:
+    except (TrainError, CheckpointError) as exc:
         raise UserError(str(exc)) from None
     except KeyboardInterrupt:
         print(f"\ncheckpoint saved in {cfg.run_dir}/checkpoint (continue with --resume --run {cfg.run_dir})",
@@ -137,6 +138,7 @@ def _watch(cfg) -> int:
     from bftui.cli import UserError
     from bftui.watch import WatchApp
     from bfcore.train import TrainError, train
+    from bfcore.train.checkpoint import CheckpointError
 
     stop = threading.Event()
     failure: list[BaseException] = []
@@ -159,7 +161,7 @@ def _watch(cfg) -> int:
         stop.set()
         thread.join()
     if failure:
-        if isinstance(failure[0], TrainError):
+        if isinstance(failure[0], (TrainError, CheckpointError)):
             raise UserError(str(failure[0]))
         raise failure[0]
     print(f"stopped; checkpoint in {cfg.run_dir}/checkpoint")
