@@ -107,3 +107,13 @@ def test_reports_give_each_taught_task_its_own_success(tmp_path):
     for r in reports:
         assert set(r["task_success"]) == {"say hi", "say ok"}
         assert all(0.0 <= v <= 1.0 for v in r["task_success"].values())
+
+
+def test_the_cli_progress_line_survives_missing_metrics_and_names_the_stop():
+    from bftui.commands.train import progress_line
+
+    line = progress_line({"step": 3, "episodic_return": None, "success_rate": 0.5, "entropy": None,
+                          "curriculum_level": 0, "sps": 10.0, "rehearsal_success": 0.9,
+                          "stopped": "target reached: running success 91% >= 90%"}, 10)
+    assert "reward -" in line and "entropy -" in line and "old skills 90%" in line
+    assert line.endswith("(target reached: running success 91% >= 90%)")

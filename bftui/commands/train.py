@@ -99,8 +99,18 @@ def _read_json(path):
 
 
 def progress_line(rep: dict, total: int) -> str:
-    return (f"step {rep['step']}/{total}  reward {rep['episodic_return']:+.3f}  success {rep['success_rate']:.1%}  "
-            f"entropy {rep['entropy']:.2f}  level {rep['curriculum_level']}  {rep['sps']:.0f} episodes/s")
+    def num(key: str, spec: str) -> str:  # a metric with no finite value this report is "-"
+        v = rep.get(key)
+        return format(v, spec) if isinstance(v, (int, float)) else "-"
+
+    line = (f"step {rep['step']}/{total}  reward {num('episodic_return', '+.3f')}  "
+            f"success {num('success_rate', '.1%')}  entropy {num('entropy', '.2f')}  "
+            f"level {rep.get('curriculum_level', '-')}  {num('sps', '.0f')} episodes/s")
+    if rep.get("rehearsal_success") is not None:
+        line += f"  old skills {num('rehearsal_success', '.0%')}"
+    if rep.get("stopped"):
+        line += f"  ({rep['stopped']})"
+    return line
 
 
 def main(args) -> int:
