@@ -5,9 +5,11 @@ twice, across runs too. Files live in ``<user cache dir>/bftui/encodings/<identi
 ``<prompt hash>.safetensors`` holding the prompt itself in the metadata, so a hash collision or a
 truncated file reads as a miss, never as a wrong answer. Writes are atomic (temp file + rename).
 
-Sizes: a 10-token prompt is ~23 KB (float32 states), so the memory LRU holds 2048 prompts (~50 MB)
-and the disk store stops growing at ``max_disk`` files per identity (20,000: ~0.5 GB); prompts past
-that are still cached in memory.
+Sizes: a 10-token prompt is ~23 KB (float32 states), a 256-token one ~590 KB, so the memory LRU is
+bounded in bytes (``max_bytes``, 64 MiB: ~2,800 10-token prompts) as well as in prompts (2048). Each
+entry is copied into its own buffer: a row sliced from a batch's output shares the whole batch's
+buffer, and 64 such rows kept the batch alive at ~10x their own size. The disk store stops growing
+at ``max_disk`` files per identity (20,000: ~0.5 GB); prompts past that are still cached in memory.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import tempfile
 from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
+
 from bfcore.runtime import mx
 
 
@@ -25,23 +29,60 @@ def _digest(text: str, n: int = 32) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:n]
 
 
+class BoundedLRU:
+    """Least-recently-used map holding at most ``capacity`` items and ``max_bytes`` of values, as
+    measured by ``size(value)``; the newest item is always kept, however big."""
+
+    def __init__(self, max_bytes: int, capacity: int | None = None, size=None) -> None:
+        self.max_bytes, self.capacity = max_bytes, capacity
+        self._size = size or (lambda v: sum(a.nbytes for a in v))
+        self._items: OrderedDict = OrderedDict()
+        self.nbytes = 0
+
+    def get(self, key):
+        item = self._items.get(key)
+        if item is not None:
+            self._items.move_to_end(key)
+        return item
+
+    def put(self, key, value) -> None:
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.nbytes -= self._size(old)
+        self._items[key] = value
+        self.nbytes += self._size(value)
+        while len(self._items) > 1 and (self.nbytes > self.max_bytes or
+                                        (self.capacity is not None and len(self._items) > self.capacity)):
+            _, gone = self._items.popitem(last=False)
+            self.nbytes -= self._size(gone)
+
+    def __contains__(self, key) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _own_buffer(a: mx.array) -> mx.array:
+    return mx.array(np.array(a, copy=True))  # a slice would keep its whole source array alive
+
+
 class EncodingCache:
-    """LRU of ``capacity`` prompts, backed by ``directory`` (None = memory only)."""
+    """LRU of ``capacity`` prompts and ``max_bytes``, backed by ``directory`` (None = memory only)."""
 
     def __init__(self, identity: str, directory: Path | None, capacity: int = 2048,
-                 max_disk: int = 20_000) -> None:
+                 max_disk: int = 20_000, max_bytes: int = 64 << 20) -> None:
         self.identity = identity
         self.capacity = capacity
         self.max_disk = max_disk
         self._disk_count: int | None = None
         self.directory = None if directory is None else Path(directory) / _digest(identity, 24)
-        self._memory: OrderedDict[str, tuple[mx.array, mx.array]] = OrderedDict()
+        self._memory = BoundedLRU(max_bytes, capacity)
         self.hits = self.misses = self.disk_hits = 0
 
     def get(self, prompt: str):
         item = self._memory.get(prompt)
         if item is not None:
-            self._memory.move_to_end(prompt)
             self.hits += 1
             return item
         item = self._read(prompt)
@@ -53,17 +94,20 @@ class EncodingCache:
         return item
 
     def put(self, prompt: str, states: mx.array, pooled: mx.array) -> None:
-        self._remember(prompt, (states, pooled))
-        self._write(prompt, states, pooled)
+        item = (_own_buffer(states), _own_buffer(pooled))
+        self._remember(prompt, item)
+        self._write(prompt, *item)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the encodings held in memory."""
+        return self._memory.nbytes
 
     def __len__(self) -> int:
         return len(self._memory)
 
     def _remember(self, prompt: str, item) -> None:
-        self._memory[prompt] = item
-        self._memory.move_to_end(prompt)
-        while len(self._memory) > self.capacity:
-            self._memory.popitem(last=False)
+        self._memory.put(prompt, item)
 
     def _path(self, prompt: str) -> Path | None:
         return None if self.directory is None else self.directory / f"{_digest(prompt)}.safetensors"

@@ -46,7 +46,7 @@ def _run_dir(cfg) -> Path:
 
 
 class Trainer:
-    def __init__(self, cfg, run_dir: Path):
+    def __init__(self, cfg, run_dir: Path, on_progress=None):
         import mlx.optimizers as optim
 
         from bfcore.agent.agent import load_policy
@@ -75,8 +75,11 @@ class Trainer:
             from bfcore.encoder import load_encoder
 
             encoder = load_encoder(cfg.encoder_model or None, layers=cfg.encoder_layers)
+        # prompts are encoded as batches draw them (see features.py), not all before step 1;
+        # on_progress(step, done, total) follows each update's encoding, chunk by chunk
         self.feat = Featurizer(encoder)
-        self.feat.warm([t.problem for t in self.tasks])
+        if on_progress is not None:
+            self.feat.on_progress = lambda done, total: on_progress(self.step + 1, done, total)
         src = None
         if cfg.init_from:
             src, _ = load_policy(Path(cfg.init_from) / "checkpoint" if (Path(cfg.init_from) / "checkpoint").is_dir()
@@ -189,6 +192,7 @@ class Trainer:
         from bfcore.agent.features import to_mx
 
         B = len(tasks)
+        self.feat.warm([t.problem for t in tasks])  # the batch's new prompts in one go, one progress run
         parts = self._minibatches(np.array([len(self.feat.memory(t.problem)) for t in tasks]))
         drop = self.np_rng.random(B) < self.cfg.token_dropout if self.cfg.token_dropout else np.zeros(B, bool)
         feats, rolls = [], []
@@ -230,6 +234,7 @@ class Trainer:
 
         cfg = self.cfg
         t0 = time.perf_counter()
+        enc0, enc_s0 = self.feat.encoded, self.feat.encode_seconds
         idx = self._pick()
         tasks = [self.tasks[i] for i in idx]
         B = len(idx)
@@ -268,7 +273,10 @@ class Trainer:
                 logs.append([float(x) for x in aux])
         self.step += 1
         self.episodes += B
-        dt = time.perf_counter() - t0
+        # encoding new prompts is set-up, as it was when it all ran before step 1: not counted in
+        # the run's training time (minutes, sps), reported as time/encode
+        encode_s = self.feat.encode_seconds - enc_s0
+        dt = time.perf_counter() - t0 - encode_s
         self.elapsed += dt
         lg = np.array(logs)
         live = alive.astype(bool)
@@ -276,7 +284,8 @@ class Trainer:
                "policy_loss": lg[:, 0].mean(), "value_loss": lg[:, 1].mean(), "entropy": lg[:, 2].mean(),
                "approx_kl": lg[:, 3].mean(), "clipfrac": lg[:, 4].mean(), "seconds": dt, "episodes": B,
                "explained_variance": explained_variance(values[live], ret[live]) if cfg.algo == "ppo" else float("nan"),
-               "first_ratio_kl": logs[0][3], "time/rollout": t1 - t0, "time/score": t2 - t1,
+               "first_ratio_kl": logs[0][3], "time/rollout": t1 - t0 - encode_s, "time/score": t2 - t1,
+               "time/encode": encode_s, "prompts_encoded": self.feat.encoded - enc0,
                "time/optimize": time.perf_counter() - t2}
         for n, v in sc.parts.items():
             out[f"reward/{n}"] = float(v.mean())
@@ -333,9 +342,10 @@ def _trim_metrics(path: Path, step: int) -> None:
     atomic_write_text(path, "".join(line + "\n" for line in keep))
 
 
-def train(config, on_report=None, should_stop=None) -> Path:
+def train(config, on_report=None, should_stop=None, on_progress=None) -> Path:
     """Train per ``config``; returns the run directory. Saves a checkpoint every ``save_every``
-    updates, at the end, when ``should_stop()`` turns true, and on KeyboardInterrupt (then re-raises)."""
+    updates, at the end, when ``should_stop()`` turns true, and on KeyboardInterrupt (then re-raises).
+    ``on_progress(step, done, total)``: prompts encoded so far of those the coming update needs."""
     from bfcore.train.checkpoint import atomic_write_text
 
     cfg = config
@@ -344,7 +354,7 @@ def train(config, on_report=None, should_stop=None) -> Path:
         raise TrainError(f"{run_dir}: no checkpoint to resume from")
     if not cfg.resume and (run_dir / "checkpoint" / "state.json").is_file():
         raise TrainError(f"{run_dir}: already holds a run (use --resume, or another --run)")
-    trainer = Trainer(cfg, run_dir)
+    trainer = Trainer(cfg, run_dir, on_progress=on_progress)
     metrics = run_dir / "metrics.jsonl"
     if cfg.resume:
         trainer.restore()

@@ -1,0 +1,106 @@
+"""Big task files: prompts are encoded as batches draw them (with progress), and what is kept of
+their encodings is bounded in bytes."""
+
+import json
+
+import numpy as np
+import pytest
+
+from bfcore.agent.features import Featurizer
+from bfcore.encoder import load_encoder
+from bfcore.encoder.cache import EncodingCache
+from bfcore.runtime import mx
+from bfcore.train import TrainConfig
+from bfcore.train.loop import Trainer
+
+
+@pytest.fixture
+def cold_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # every prompt is new to the encoder
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory):
+    return load_encoder(layers=1, cache_dir=tmp_path_factory.mktemp("enc"))
+
+
+def _task_file(path, n):
+    words = ["cat", "dog", "owl", "emu", "yak", "elk", "bee", "ant"]
+    with open(path, "w") as f:
+        for i in range(n):
+            word = words[i % 8] + words[i // 8 % 8]
+            f.write(json.dumps({"problem": f"print {word} {i}", "family": "print", "solution": f"{word} {i}"}) + "\n")
+    return path
+
+
+def _config(tmp_path, tasks):
+    return TrainConfig(run_dir=str(tmp_path / "run"), tasks=str(tasks), steps=1, batch_size=8, minibatches=2,
+                       hidden=16, encoder_layers=1, max_steps=6, curriculum=False)
+
+
+def test_training_encodes_nothing_before_step_1(tmp_path, cold_cache):
+    tr = Trainer(_config(tmp_path, _task_file(tmp_path / "big.jsonl", 200)), tmp_path / "run")
+    assert tr.feat.encoder.model_calls == 0  # the old trainer encoded all 200 here, silently
+    tr.update()
+    assert 0 < tr.feat.encoder.model_calls and tr.feat.encoded <= 8  # only what the batch drew
+
+
+def test_each_update_reports_the_progress_of_its_encoding(tmp_path, cold_cache):
+    seen = []
+    tr = Trainer(_config(tmp_path, _task_file(tmp_path / "big.jsonl", 200)), tmp_path / "run",
+                 on_progress=lambda *a: seen.append(a))
+    out = tr.update()
+    assert out["prompts_encoded"] == tr.feat.encoded and out["time/encode"] > 0
+    # one progress run for the update's new prompts, in one chunk: (step, done, total)
+    assert seen == [(1, tr.feat.encoded, tr.feat.encoded)]
+
+
+def test_progress_counts_each_chunk(encoder):
+    seen = []
+    feat = Featurizer(encoder, on_progress=lambda done, total: seen.append((done, total)))
+    prompts = [f"say number {i}" for i in range(5)]
+    feat.warm(prompts, chunk=2)
+    assert seen == [(2, 5), (4, 5), (5, 5)]
+    feat.warm(prompts, chunk=2)
+    assert seen[-1] == (5, 5) and len(seen) == 3  # all held: nothing more to encode or report
+
+
+def test_featurizer_keeps_encodings_within_its_byte_budget(encoder):
+    prompts = [f"repeat the word number {i} twice" for i in range(40)]
+    roomy = Featurizer(encoder).batch(prompts)
+    one_prompt = 10 * encoder.dim * 4  # ~10 tokens of float32 states
+    small = Featurizer(encoder, max_bytes=5 * one_prompt)
+    out = small.batch(prompts)
+    assert small._enc.nbytes <= 5 * one_prompt and len(small._enc) < len(prompts)
+    # the batch is still whole: what the budget evicted came back from the encoder's cache
+    for k in ("enc_states", "enc_mask", "enc_pooled", "tok"):
+        assert np.array_equal(out[k], roomy[k]), k
+    # held arrays own their memory: a view would keep the whole padded chunk alive
+    assert all(s.base is None and p.base is None for s, p in small._enc._items.values())
+
+
+def _slices(n=16):
+    batch, pooled = mx.ones((n, 70, 64)), mx.ones((n, 64))
+    mx.eval(batch, pooled)
+    return [(batch[i], pooled[i]) for i in range(n)]
+
+
+ENTRY = (70 + 1) * 64 * 4  # states [70, 64] + pooled [64], float32
+
+
+def test_cached_entries_do_not_keep_their_batch_alive():
+    before = mx.get_active_memory()
+    cache = EncodingCache("own", None, capacity=3)
+    for i, (states, pooled) in enumerate(_slices()):
+        cache.put(f"p{i}", states, pooled)
+    mx.synchronize()
+    # 3 entries held; a slice shares its batch's buffer, which is 16 entries
+    assert mx.get_active_memory() - before <= 2 * 3 * ENTRY
+
+
+def test_encoding_cache_memory_is_bounded_in_bytes():
+    cache = EncodingCache("bytes", None, max_bytes=3 * ENTRY)
+    for i, (states, pooled) in enumerate(_slices()):
+        cache.put(f"p{i}", states, pooled)
+    assert len(cache) == 3 and cache.nbytes == 3 * ENTRY
+    assert cache.get("p15") is not None and cache.get("p0") is None
