@@ -104,3 +104,20 @@ def test_encoding_cache_memory_is_bounded_in_bytes():
         cache.put(f"p{i}", states, pooled)
     assert len(cache) == 3 and cache.nbytes == 3 * ENTRY
     assert cache.get("p15") is not None and cache.get("p0") is None
+
+
+def test_a_fine_tuned_run_evaluates_from_the_shipped_agents_encodings(tmp_path, cold_cache):
+    from bfcore.agent import Agent, default_agent_dir
+    from bfcore.agent.evaluate import evaluate
+    from bfcore.tasks import default_task_file, load_tasks
+    from bfcore.train import train
+
+    run = train(TrainConfig(run_dir=str(tmp_path / "ft"), tasks=str(_task_file(tmp_path / "t.jsonl", 16)),
+                            init_from=str(default_agent_dir()), steps=1, batch_size=8, curriculum=False))
+    tasks = load_tasks(default_task_file("test"))[:24]
+    shipped = Agent.load()
+    evaluate(shipped, tasks)
+    tuned = Agent.load(run)  # a new encoder, as in a second `bftui eval --checkpoint RUN`
+    assert tuned.featurizer.encoder.identity == shipped.featurizer.encoder.identity
+    evaluate(tuned, tasks)
+    assert tuned.featurizer.encoder.model_calls == 0 and tuned.featurizer.encoder.cache.disk_hits == 24

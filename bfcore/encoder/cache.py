@@ -8,8 +8,8 @@ truncated file reads as a miss, never as a wrong answer. Writes are atomic (temp
 Sizes: a 10-token prompt is ~23 KB (float32 states), a 256-token one ~590 KB, so the memory LRU is
 bounded in bytes (``max_bytes``, 64 MiB: ~2,800 10-token prompts) as well as in prompts (2048). Each
 entry is copied into its own buffer: a row sliced from a batch's output shares the whole batch's
-buffer, and 64 such rows kept the batch alive at ~10x their own size. The disk store stops growing
-at ``max_disk`` files per identity (20,000: ~0.5 GB); prompts past that are still cached in memory.
+buffer, and 64 such rows kept the batch alive at ~10x their own size. The disk store holds at most
+``max_disk`` files per identity (20,000: ~0.5 GB) and then drops its least recently used tenth.
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ class EncodingCache:
             arrays, meta = mx.load(str(path), return_metadata=True)
             if meta.get("prompt") != prompt or meta.get("identity") != self.identity:
                 return None
+            os.utime(path)  # the store evicts by last use (see _disk_has_room)
             return arrays["states"], arrays["pooled"]
         except Exception:  # noqa: BLE001  (an unreadable entry is just a miss)
             return None
@@ -140,9 +141,24 @@ class EncodingCache:
             pass  # a full or read-only disk only costs a re-encode later
 
     def _disk_has_room(self) -> bool:
+        """Makes room when the store is full by deleting its least recently used tenth. It used to
+        stop writing instead: one training run on a big task file filled it for good, and every
+        prompt after that (the test split's, say) was encoded again by every later process."""
         if self._disk_count is None:  # counted once, then kept up to date by _write
             try:
                 self._disk_count = sum(1 for _ in os.scandir(self.directory))
             except OSError:
                 self._disk_count = 0
+        if self._disk_count >= self.max_disk:
+            try:
+                entries = sorted(os.scandir(self.directory), key=lambda e: e.stat().st_mtime)
+            except OSError:
+                return False
+            drop = max(1, self.max_disk // 10)
+            for entry in entries[:drop]:
+                try:
+                    os.remove(entry.path)
+                except OSError:
+                    pass  # another process evicted it first
+            self._disk_count = max(0, len(entries) - drop)
         return self._disk_count < self.max_disk
