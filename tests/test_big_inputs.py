@@ -29,7 +29,9 @@ def _task_file(path, n):
     with open(path, "w") as f:
         for i in range(n):
             word = words[i % 8] + words[i // 8 % 8]
-            f.write(json.dumps({"problem": f"print {word} {i}", "family": "print", "solution": f"{word} {i}"}) + "\n")
+            pad = " right now" * (i % 4)  # lengths vary: padding is what the batch changes
+            f.write(json.dumps({"problem": f"print {word} {i}{pad}", "family": "print",
+                                "solution": f"{word} {i}"}) + "\n")
     return path
 
 
@@ -51,18 +53,22 @@ def test_each_update_reports_the_progress_of_its_encoding(tmp_path, cold_cache):
                  on_progress=lambda *a: seen.append(a))
     out = tr.update()
     assert out["prompts_encoded"] == tr.feat.encoded and out["time/encode"] > 0
-    # one progress run for the update's new prompts, in one chunk: (step, done, total)
-    assert seen == [(1, tr.feat.encoded, tr.feat.encoded)]
+    # one progress run for the update's new prompts (at most 8: one forward pass): (step, done, total)
+    assert seen == [(1, 0, tr.feat.encoded), (1, tr.feat.encoded, tr.feat.encoded)]
 
 
-def test_progress_counts_each_chunk(encoder):
+def test_progress_counts_the_prompts_the_llm_runs_on(encoder, monkeypatch):
+    from bfcore.encoder import model
+
+    monkeypatch.setattr(model, "BATCH_CHUNK", 2)
+    encoder.encode("say number 1")  # in the encoder's cache: no work for the LLM
     seen = []
     feat = Featurizer(encoder, on_progress=lambda done, total: seen.append((done, total)))
-    prompts = [f"say number {i}" for i in range(5)]
-    feat.warm(prompts, chunk=2)
-    assert seen == [(2, 5), (4, 5), (5, 5)]
-    feat.warm(prompts, chunk=2)
-    assert seen[-1] == (5, 5) and len(seen) == 3  # all held: nothing more to encode or report
+    prompts = [f"say number {i}" for i in range(6)]
+    feat.warm(prompts)
+    assert seen == [(0, 5), (2, 5), (4, 5), (5, 5)] and feat.encoded == 5
+    feat.warm(prompts)
+    assert len(seen) == 4  # all held: nothing more to encode or report
 
 
 def test_featurizer_keeps_encodings_within_its_byte_budget(encoder):
@@ -121,3 +127,45 @@ def test_a_fine_tuned_run_evaluates_from_the_shipped_agents_encodings(tmp_path, 
     assert tuned.featurizer.encoder.identity == shipped.featurizer.encoder.identity
     evaluate(tuned, tasks)
     assert tuned.featurizer.encoder.model_calls == 0 and tuned.featurizer.encoder.cache.disk_hits == 24
+
+
+def test_a_kill_mid_encoding_resumes_to_the_same_bits(tmp_path, monkeypatch):
+    """Prompts are encoded inside updates now, and a prompt's states depend in the last bits on the
+    batch it ran in: a resumed run must re-encode what a kill lost in the same batches."""
+    from bfcore.encoder import model
+    from bfcore.encoder.cache import EncodingCache
+
+    monkeypatch.setattr(model, "BATCH_CHUNK", 2)  # several forward passes per update
+    tasks = _task_file(tmp_path / "t.jsonl", 24)
+
+    def trainer(name, cache, resume=False):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / cache))
+        cfg = TrainConfig(run_dir=str(tmp_path / name), tasks=str(tasks), steps=2, batch_size=16, hidden=16,
+                          encoder_layers=1, max_steps=6, curriculum=False, seed=5, resume=resume)
+        return Trainer(cfg, tmp_path / name)
+
+    whole = trainer("whole", "xdg-whole")
+    whole.update(), whole.update()
+    killed = trainer("killed", "xdg-killed")
+    killed.update()
+    killed.save()
+    real_put, calls = EncodingCache.put_many, []
+
+    def dies_on_the_second_chunk(self, items):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # kill -9 after the first chunk of update 2 reached the disk
+        real_put(self, items)
+
+    monkeypatch.setattr(EncodingCache, "put_many", dies_on_the_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        killed.update()
+    monkeypatch.setattr(EncodingCache, "put_many", real_put)
+    resumed = trainer("killed", "xdg-killed", resume=True)
+    resumed.restore()
+    resumed.update()
+    assert len(calls) == 2 and resumed.feat.encoded < whole.feat.encoded  # it did reuse the disk
+    from mlx.utils import tree_flatten
+
+    for (k, a), (_, b) in zip(tree_flatten(whole.policy.parameters()), tree_flatten(resumed.policy.parameters())):
+        assert mx.array_equal(a, b), k

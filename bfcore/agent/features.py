@@ -13,13 +13,13 @@ import time
 
 import numpy as np
 
-from bfcore.encoder.cache import BoundedLRU
-
 from bfcore.agent.memory import build_memory, pad_batch
+from bfcore.lru import BoundedLRU
 
 
 class Featurizer:
-    """``on_progress(done, total)``, when set, is called after each chunk a batch encodes."""
+    """``on_progress(done, total)``, when set, follows the LLM's work on a batch's prompts: the
+    count it has encoded out of those no cache held, before its first forward pass and after each."""
 
     def __init__(self, encoder=None, max_bytes: int = 256 << 20, on_progress=None):
         self.encoder = encoder
@@ -29,36 +29,41 @@ class Featurizer:
         self._mem = BoundedLRU(max_bytes // 4, size=_memory_bytes)
         self._enc = BoundedLRU(max_bytes)  # prompt -> (states [T, D], pooled [D]), float32
         self._tok = BoundedLRU(max_bytes // 16, size=lambda rows: rows.nbytes)
-        self.encoded = 0  # prompts fetched from the encoder (its cache or the LLM)
+        self.encoded = 0  # prompts the LLM ran on (no cache held them)
         self.encode_seconds = 0.0
 
     @property
     def enc_dim(self) -> int:
         return int(self.encoder.dim) if self.encoder is not None else 0
 
-    def warm(self, prompts: list[str], chunk: int = 256) -> None:
-        """Encode every prompt not held yet, in chunks, so the LLM batches them (only as many stay
-        held as ``max_bytes`` allows)."""
+    def warm(self, prompts: list[str], chunk: int = 1024) -> None:
+        """Encode every prompt not held yet, ``chunk`` at a time (only as many stay held as
+        ``max_bytes`` allows)."""
         if self.encoder is not None:
             self._encodings(prompts, chunk)
 
-    def _encodings(self, prompts: list[str], chunk: int = 256) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _encodings(self, prompts: list[str], chunk: int = 1024) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each prompt's (states, pooled), from the LRU or the encoder. Returned rather than read
-        back from the LRU, which may already have evicted the first of a big batch."""
+        back from the LRU, which may already have evicted the first of a big batch. A batch of up
+        to ``chunk`` prompts goes to encode_batch in one call (see its note on resumed runs)."""
         found = {p: self._enc.get(p) for p in dict.fromkeys(prompts)}
         todo = [p for p, v in found.items() if v is None]
-        start = time.perf_counter()
+        start, ran = time.perf_counter(), [0]
+
+        def progress(done, total):
+            ran[0] = done
+            if self.on_progress is not None:
+                self.on_progress(done, total)
+
         for s in range(0, len(todo), chunk):
-            part = todo[s:s + chunk]
-            states, mask, pooled = self.encoder.encode_batch(part)
+            part, ran[0] = todo[s:s + chunk], 0
+            states, mask, pooled = self.encoder.encode_batch(part, progress=progress)
             states, mask, pooled = np.array(states, np.float32), np.array(mask), np.array(pooled, np.float32)
             for i, p in enumerate(part):
                 # copies: a view would keep the whole padded chunk alive
                 found[p] = (states[i, : int(mask[i].sum())].copy(), pooled[i].copy())
                 self._enc.put(p, found[p])
-            self.encoded += len(part)
-            if self.on_progress is not None:
-                self.on_progress(s + len(part), len(todo))
+            self.encoded += ran[0]
         self.encode_seconds += time.perf_counter() - start
         return [found[p] for p in prompts]
 

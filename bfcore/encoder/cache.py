@@ -17,50 +17,16 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
+from bfcore.lru import BoundedLRU
 from bfcore.runtime import mx
 
 
 def _digest(text: str, n: int = 32) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:n]
-
-
-class BoundedLRU:
-    """Least-recently-used map holding at most ``capacity`` items and ``max_bytes`` of values, as
-    measured by ``size(value)``; the newest item is always kept, however big."""
-
-    def __init__(self, max_bytes: int, capacity: int | None = None, size=None) -> None:
-        self.max_bytes, self.capacity = max_bytes, capacity
-        self._size = size or (lambda v: sum(a.nbytes for a in v))
-        self._items: OrderedDict = OrderedDict()
-        self.nbytes = 0
-
-    def get(self, key):
-        item = self._items.get(key)
-        if item is not None:
-            self._items.move_to_end(key)
-        return item
-
-    def put(self, key, value) -> None:
-        old = self._items.pop(key, None)
-        if old is not None:
-            self.nbytes -= self._size(old)
-        self._items[key] = value
-        self.nbytes += self._size(value)
-        while len(self._items) > 1 and (self.nbytes > self.max_bytes or
-                                        (self.capacity is not None and len(self._items) > self.capacity)):
-            _, gone = self._items.popitem(last=False)
-            self.nbytes -= self._size(gone)
-
-    def __contains__(self, key) -> bool:
-        return key in self._items
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 def _own_buffer(a: mx.array) -> mx.array:
@@ -94,9 +60,24 @@ class EncodingCache:
         return item
 
     def put(self, prompt: str, states: mx.array, pooled: mx.array) -> None:
-        item = (_own_buffer(states), _own_buffer(pooled))
-        self._remember(prompt, item)
-        self._write(prompt, *item)
+        self.put_many({prompt: (states, pooled)})
+
+    def put_many(self, items: dict) -> None:
+        """Cache ``{prompt: (states, pooled)}``. On disk every entry is written to a temp file
+        before any is renamed into place, so a kill leaves the lot or (but for a rename or two)
+        none of it: a resumed trainer then re-encodes the same chunk, to the same bits."""
+        done = []
+        for prompt, (states, pooled) in items.items():
+            item = (_own_buffer(states), _own_buffer(pooled))
+            self._remember(prompt, item)
+            tmp = self._write_temp(prompt, *item)
+            if tmp is not None:
+                done.append((tmp, self._path(prompt)))
+        for tmp, path in done:
+            try:
+                os.replace(tmp, path)
+            except OSError:
+                pass  # the entry is only missed later
 
     @property
     def nbytes(self) -> int:
@@ -125,20 +106,22 @@ class EncodingCache:
         except Exception:  # noqa: BLE001  (an unreadable entry is just a miss)
             return None
 
-    def _write(self, prompt: str, states: mx.array, pooled: mx.array) -> None:
+    def _write_temp(self, prompt: str, states: mx.array, pooled: mx.array) -> str | None:
+        """The entry written to a temp file beside its place (None: no disk store, no room, or an
+        error); put_many renames it."""
         path = self._path(prompt)
         if path is None or not self._disk_has_room():
-            return
+            return None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.safetensors")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.safetensors")  # MLX adds the suffix
             os.close(fd)
             meta = {"prompt": prompt, "identity": self.identity}
             mx.save_safetensors(tmp, {"states": states, "pooled": pooled}, metadata=meta)
-            os.replace(tmp, path)
             self._disk_count = (self._disk_count or 0) + 1
+            return tmp
         except OSError:
-            pass  # a full or read-only disk only costs a re-encode later
+            return None  # a full or read-only disk only costs a re-encode later
 
     def _disk_has_room(self) -> bool:
         """Makes room when the store is full by deleting its least recently used tenth. It used to

@@ -192,7 +192,9 @@ class Trainer:
         from bfcore.agent.features import to_mx
 
         B = len(tasks)
-        self.feat.warm([t.problem for t in tasks])  # the batch's new prompts in one go, one progress run
+        # the batch's new prompts in one encode_batch call, whatever the batch size: its chunks
+        # then depend only on what the disk cache holds, so a resumed run encodes to the same bits
+        self.feat.warm([t.problem for t in tasks], chunk=B)
         parts = self._minibatches(np.array([len(self.feat.memory(t.problem)) for t in tasks]))
         drop = self.np_rng.random(B) < self.cfg.token_dropout if self.cfg.token_dropout else np.zeros(B, bool)
         feats, rolls = [], []
