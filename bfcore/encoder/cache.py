@@ -7,8 +7,8 @@ truncated file reads as a miss, never as a wrong answer. Writes are atomic (temp
 
 Sizes: a 10-token prompt is ~23 KB (float32 states), a 256-token one ~590 KB, so the memory LRU is
 bounded in bytes (``max_bytes``, 64 MiB: ~2,800 10-token prompts) as well as in prompts (2048). Each
-entry is copied into its own buffer: a row sliced from a batch's output shares the whole batch's
-buffer, and 64 such rows kept the batch alive at ~10x their own size. The disk store holds at most
+entry is copied into its own buffer: a row sliced from a forward pass's output shares the buffer of
+all 64 rows, so one row the LRU kept alive kept 64 prompts' worth. The disk store holds at most
 ``max_disk`` files per identity (20,000: ~0.5 GB) and then drops its least recently used tenth.
 """
 
