@@ -161,12 +161,14 @@ def bench_eval(n: int, root: Path) -> None:
                 [t.problem for t in tasks])
             later = time.time() + 3600
             os.utime(model, (later, later))
-            wall, cpu, calls = _eval_cpu(Agent.load(run, encoder=load_encoder(str(model), cache_dir=cache)), tasks)
+            agent = Agent.load(run, encoder=load_encoder(str(model), cache_dir=cache))
+            wall, cpu, calls = _eval_cpu(agent, tasks)
         finally:
             gguf.file_key = new_key
         res[label] = cpu
         print(f"   {label:<40} {cpu:6.1f} / {wall:6.1f} / {calls}")
-    print(f"   old / new after a reinstall: {res['old key (name, size, mtime)'] / res['new key (name, size, content)']:.1f}x")
+    old, new = res["old key (name, size, mtime)"], res["new key (name, size, content)"]
+    print(f"   old / new after a reinstall: {old / new:.1f}x")
 
 
 def main() -> int:
