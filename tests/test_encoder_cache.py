@@ -1,5 +1,8 @@
 """The prompt cache: memory LRU + safetensors on disk, keyed by the encoder's identity."""
 
+import os
+import shutil
+
 import numpy as np
 import pytest
 
@@ -84,12 +87,37 @@ def test_lru_eviction_and_corrupt_files(tmp_path):
     assert other_identity.get("p2") is None
 
 
-def test_disk_store_stops_growing_at_its_cap(tmp_path):
+def test_a_full_disk_store_drops_its_least_recently_used(tmp_path):
     cache = EncodingCache("capped", tmp_path, capacity=10, max_disk=3)
-    for i in range(5):
+    for i in range(3):
+        cache.put(f"q{i}", mx.zeros((1, 2)), mx.zeros((2,)))
+        os.utime(cache._path(f"q{i}"), (1000 + i, 1000 + i))  # q0 oldest
+    assert EncodingCache("capped", tmp_path, max_disk=3).get("q0") is not None  # q0 used again: q1 oldest
+    for i in range(3, 5):
         cache.put(f"q{i}", mx.zeros((1, 2)), mx.zeros((2,)))
     assert len(list(tmp_path.rglob("*.safetensors"))) == 3
     assert len(cache) == 5  # memory still holds them all
+    # the newest prompts reach the disk (a full store used to refuse every prompt after the first 3)
     reopened = EncodingCache("capped", tmp_path, max_disk=3)
-    reopened.put("q9", mx.zeros((1, 2)), mx.zeros((2,)))
-    assert len(list(tmp_path.rglob("*.safetensors"))) == 3
+    assert all(reopened.get(p) is not None for p in ("q0", "q3", "q4"))
+    assert reopened.get("q1") is None and reopened.disk_hits == 3
+
+
+def test_a_reinstalled_model_file_keeps_its_encodings(tmp_path):
+    from bfcore.encoder import gguf
+
+    model = tmp_path / "model.gguf"
+    shutil.copyfile(gguf.default_path(), model)
+    first = load_encoder(str(model), layers=1, cache_dir=tmp_path / "enc")
+    first.encode("print the letter Q")
+    later = model.stat().st_mtime + 3600
+    os.utime(model, (later, later))  # pip stamps a reinstall (or a new venv) with the install time
+    again = load_encoder(str(model), layers=1, cache_dir=tmp_path / "enc")
+    assert again.identity == first.identity
+    again.encode("print the letter Q")
+    assert again.model_calls == 0 and again.cache.disk_hits == 1
+    key = gguf.file_key(model)
+    with open(model, "r+b") as f:  # other bytes (a replaced file): another identity
+        f.seek((1 << 20) - 16)
+        f.write(bytes(16))
+    assert gguf.file_key(model) != key

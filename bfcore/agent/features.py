@@ -1,43 +1,77 @@
 """Prompt -> model inputs (pointer memory + frozen encoder states), cached per prompt.
 
-The trainer sees the same few thousand prompts over and over, so the LLM runs once per prompt
-(encode_batch, whose own cache also persists on disk) and training never re-runs it.
+Prompts are encoded when a batch first needs them (encode_batch, whose own cache also persists on
+disk), not all before training starts: a 1M-line task file took ~18 h to encode up front (15
+prompts/s with the bundled BLAS) and held every encoding in memory. The encodings kept here are an
+LRU bounded in bytes (``max_bytes``); one evicted and needed again comes back from the encoder's
+cache (memory, then disk), so the LLM runs once per prompt while the disk store has room.
 """
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from bfcore.agent.memory import build_memory, pad_batch
+from bfcore.lru import BoundedLRU
 
 
 class Featurizer:
-    def __init__(self, encoder=None):
+    """``on_progress(done, total)``, when set, follows the LLM's work on a batch's prompts: the
+    count it has encoded out of those no cache held, before its first forward pass and after each."""
+
+    def __init__(self, encoder=None, max_bytes: int = 256 << 20, on_progress=None):
         self.encoder = encoder
-        self._mem: dict[str, object] = {}
-        self._enc: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._tok: dict[str, np.ndarray] = {}
+        self.on_progress = on_progress
+        # the per-prompt pointer memories (~5 KB) and row->token maps are bounded too: a big task
+        # file's prompts are drawn once or twice each, so unbounded maps only grow
+        self._mem = BoundedLRU(max_bytes // 4, size=_memory_bytes)
+        self._enc = BoundedLRU(max_bytes)  # prompt -> (states [T, D], pooled [D]), float32
+        self._tok = BoundedLRU(max_bytes // 16, size=lambda rows: rows.nbytes)
+        self.encoded = 0  # prompts the LLM ran on (no cache held them)
+        self.encode_seconds = 0.0
 
     @property
     def enc_dim(self) -> int:
         return int(self.encoder.dim) if self.encoder is not None else 0
 
-    def warm(self, prompts: list[str], chunk: int = 256) -> None:
-        """Encode every prompt not seen yet (in chunks, so the LLM batches them)."""
-        todo = [p for p in dict.fromkeys(prompts) if p not in self._enc]
-        if self.encoder is None:
-            return
+    def warm(self, prompts: list[str], chunk: int = 1024) -> None:
+        """Encode every prompt not held yet, ``chunk`` at a time (only as many stay held as
+        ``max_bytes`` allows)."""
+        if self.encoder is not None:
+            self._encodings(prompts, chunk)
+
+    def _encodings(self, prompts: list[str], chunk: int = 1024) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each prompt's (states, pooled), from the LRU or the encoder. Returned rather than read
+        back from the LRU, which may already have evicted the first of a big batch. A batch of up
+        to ``chunk`` prompts goes to encode_batch in one call (see its note on resumed runs)."""
+        found = {p: self._enc.get(p) for p in dict.fromkeys(prompts)}
+        todo = [p for p, v in found.items() if v is None]
+        start, ran = time.perf_counter(), [0]
+
+        def progress(done, total):
+            ran[0] = done
+            if self.on_progress is not None:
+                self.on_progress(done, total)
+
         for s in range(0, len(todo), chunk):
-            part = todo[s:s + chunk]
-            states, mask, pooled = self.encoder.encode_batch(part)
+            part, ran[0] = todo[s:s + chunk], 0
+            states, mask, pooled = self.encoder.encode_batch(part, progress=progress)
             states, mask, pooled = np.array(states, np.float32), np.array(mask), np.array(pooled, np.float32)
             for i, p in enumerate(part):
-                self._enc[p] = (states[i, : int(mask[i].sum())], pooled[i])
+                # copies: a view would keep the whole padded chunk alive
+                found[p] = (states[i, : int(mask[i].sum())].copy(), pooled[i].copy())
+                self._enc.put(p, found[p])
+            self.encoded += ran[0]
+        self.encode_seconds += time.perf_counter() - start
+        return [found[p] for p in prompts]
 
     def memory(self, prompt: str):
         m = self._mem.get(prompt)
         if m is None:
-            m = self._mem[prompt] = build_memory(prompt)
+            m = build_memory(prompt)
+            self._mem.put(prompt, m)
         return m
 
     def batch(self, prompts: list[str]) -> dict[str, np.ndarray]:
@@ -46,8 +80,7 @@ class Featurizer:
         mems = [self.memory(p) for p in prompts]
         out = pad_batch(mems)
         if self.encoder is not None:
-            self.warm(prompts)
-            encs = [self._enc[p] for p in prompts]
+            encs = self._encodings(prompts)
             T = max(len(s) for s, _ in encs)
             D = encs[0][1].shape[0]
             states = np.zeros((len(prompts), T, D), np.float32)
@@ -70,8 +103,13 @@ class Featurizer:
             spans = getattr(self.encoder, "token_spans", None)
             for t, (a, b) in enumerate((spans(prompt) if spans else None) or []):
                 of_char[a:b] = t
-            rows = self._tok[prompt] = of_char[src]
+            rows = of_char[src]
+            self._tok.put(prompt, rows)
         return rows
+
+
+def _memory_bytes(m) -> int:
+    return sum(v.nbytes for v in vars(m).values() if isinstance(v, np.ndarray))
 
 
 def to_mx(batch: dict[str, np.ndarray], index=None):

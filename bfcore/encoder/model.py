@@ -208,16 +208,26 @@ class Encoder:
                     self.cache.put(prompt, *hit)
         return Encoded(tokens, hit[0], hit[1])
 
-    def encode_batch(self, prompts: list[str]):
-        """(states [B, T, D], mask [B, T] bool, pooled [B, D]), T = longest prompt; cached per prompt."""
+    def encode_batch(self, prompts: list[str], progress=None):
+        """(states [B, T, D], mask [B, T] bool, pooled [B, D]), T = longest prompt; cached per prompt.
+        ``progress(done, total)``: called before the first forward pass and after each, with the
+        count of prompts the model ran on (cache misses) out of all it will run on.
+
+        The misses are sorted by length and run BATCH_CHUNK at a time, and a prompt's states differ
+        in the last bits with the batch it ran in (~1e-5), so the trainer passes each update's
+        prompts in one call: a resumed run then re-runs exactly the chunks a kill lost."""
         if not prompts:
             raise EncoderError("encode_batch needs at least one prompt")
         tokens = [self.tokenize(p) for p in prompts]
         with self._lock:
             found = self._lookup(prompts)
             missing = [i for i, r in enumerate(found) if r is None]
+            if missing and progress is not None:
+                progress(0, len(missing))
             for start in range(0, len(missing), BATCH_CHUNK):
                 self._fill(missing, start, prompts, tokens, found)
+                if progress is not None:
+                    progress(min(start + BATCH_CHUNK, len(missing)), len(missing))
         return _stack(found)
 
     def forward(self, prompts: list[str]):
@@ -236,11 +246,11 @@ class Encoder:
         states, _mask, pooled = self._run([tokens[i] for i in chunk])
         states, pooled = mx.stop_gradient(states), mx.stop_gradient(pooled)
         mx.eval(states, pooled)
+        items = {}
         for row, i in enumerate(chunk):
-            item = (states[row, : len(tokens[i])], pooled[row])
-            found[i] = item
-            if self.cache is not None:
-                self.cache.put(prompts[i], *item)
+            found[i] = items[prompts[i]] = (states[row, : len(tokens[i])], pooled[row])
+        if self.cache is not None:
+            self.cache.put_many(items)  # a chunk reaches the disk whole (see encode_batch)
 
     def _run(self, batch: list[list[int]]):
         """Forward the padded batch (right padding: causal attention keeps pads out of real tokens)."""

@@ -69,7 +69,7 @@ def _check(cfg) -> None:
 
 
 class Trainer:
-    def __init__(self, cfg, run_dir: Path):
+    def __init__(self, cfg, run_dir: Path, on_progress=None):
         import mlx.optimizers as optim
 
         from bfcore.agent.agent import load_policy
@@ -94,8 +94,11 @@ class Trainer:
             from bfcore.encoder import load_encoder
 
             encoder = load_encoder(cfg.encoder_model or None, layers=cfg.encoder_layers)
+        # prompts are encoded as batches draw them (see features.py), not all before step 1;
+        # on_progress(step, done, total) follows each update's encoding, chunk by chunk
         self.feat = Featurizer(encoder)
-        self.feat.warm([t.problem for t in self.tasks])
+        if on_progress is not None:
+            self.feat.on_progress = lambda done, total: on_progress(self.step + 1, done, total)
         src = None
         if cfg.init_from:
             src, _ = load_policy(Path(cfg.init_from) / "checkpoint" if (Path(cfg.init_from) / "checkpoint").is_dir()
@@ -271,6 +274,9 @@ class Trainer:
         from bfcore.agent.features import to_mx
 
         B = len(tasks)
+        # the batch's new prompts in one encode_batch call, whatever the batch size: its chunks
+        # then depend only on what the disk cache holds, so a resumed run encodes to the same bits
+        self.feat.warm([t.problem for t in tasks], chunk=B)
         parts = self._minibatches(np.array([len(self.feat.memory(t.problem)) for t in tasks]))
         drop = self.np_rng.random(B) < self.cfg.token_dropout if self.cfg.token_dropout else np.zeros(B, bool)
         feats, rolls = [], []
@@ -317,6 +323,7 @@ class Trainer:
 
         cfg = self.cfg
         t0 = time.perf_counter()
+        enc0, enc_s0 = self.feat.encoded, self.feat.encode_seconds
         idx = self._pick()
         tasks = [self.tasks[i] for i in idx]
         B = len(idx)
@@ -363,7 +370,10 @@ class Trainer:
                 logs.append([float(x) for x in aux])
         self.step += 1
         self.episodes += B
-        dt = time.perf_counter() - t0
+        # encoding new prompts is set-up, as it was when it all ran before step 1: not counted in
+        # the run's training time (minutes, sps), reported as time/encode
+        encode_s = self.feat.encode_seconds - enc_s0
+        dt = time.perf_counter() - t0 - encode_s
         self.elapsed += dt
         lg = np.array(logs)
         live = alive.astype(bool)
@@ -372,7 +382,8 @@ class Trainer:
                "policy_loss": lg[:, 0].mean(), "value_loss": lg[:, 1].mean(), "entropy": lg[:, 2].mean(),
                "approx_kl": lg[:, 3].mean(), "clipfrac": lg[:, 4].mean(), "seconds": dt, "episodes": B,
                "explained_variance": explained_variance(values[live], ret[live]) if cfg.algo == "ppo" else float("nan"),
-               "first_ratio_kl": logs[0][3], "time/rollout": t1 - t0, "time/score": t2 - t1,
+               "first_ratio_kl": logs[0][3], "time/rollout": t1 - t0 - encode_s, "time/score": t2 - t1,
+               "time/encode": encode_s, "prompts_encoded": self.feat.encoded - enc0,
                "time/optimize": time.perf_counter() - t2}
         if self.ref is not None:
             out["kl_ref"] = lg[:, 5].mean()
@@ -431,17 +442,18 @@ def _aggregate(stats: list[dict], trainer: Trainer) -> dict:
     return rep
 
 
-def train(config, on_report=None, should_stop=None) -> Path:
+def train(config, on_report=None, should_stop=None, on_progress=None) -> Path:
     """Train per ``config``; returns the run directory. Saves a checkpoint every ``save_every``
     updates and whenever training ends (``steps``, ``minutes``, ``should_stop()``, Ctrl-C or SIGTERM,
-    then re-raised as KeyboardInterrupt, or divergence), always at an update boundary."""
+    then re-raised as KeyboardInterrupt, or divergence), always at an update boundary.
+    ``on_progress(step, done, total)``: prompts encoded so far of those the coming update needs."""
     from bfcore.train import run
 
     cfg = config
     _check(cfg)
     run_dir = _run_dir(cfg)
     with run.locked(run_dir, cfg.resume, "use --resume, or another --run"):
-        trainer = Trainer(cfg, run_dir)
+        trainer = Trainer(cfg, run_dir, on_progress=on_progress)
         if cfg.resume:
             trainer.restore()
         run.drive(trainer, run_dir, cfg.to_dict(), lambda stats: _aggregate(stats, trainer),
