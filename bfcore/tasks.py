@@ -21,10 +21,12 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bfcore.errors import InputError
+
 MAX_TARGET = 16  # longest output a built-in task asks for; keeps episodes short
 
 
-class TaskFormatError(ValueError):
+class TaskFormatError(InputError):
     """A malformed task file; the message names the line and the reason."""
 
 

@@ -16,9 +16,10 @@ from bfcore.agent.compile import compile_bytes
 from bfcore.agent.features import Featurizer, to_mx
 from bfcore.agent.memory import END_K, GEN_BYTES, K, TRANSFORMS
 from bfcore.agent.model import GEN_TR, START_TR, ModelConfig, Policy
+from bfcore.errors import InputError
 
 
-class AgentError(ValueError):
+class AgentError(InputError):
     """A checkpoint that cannot be loaded; the message names the file and the reason."""
 
 
@@ -90,8 +91,8 @@ class Agent:
     # ------------------------------------------------------------ public
     def generate(self, prompt: str, greedy: bool = True, temperature: float = 1.0, best_of: int = 1,
                  beam: int = 0, expect: str | bytes | None = None, seed: int | None = None) -> Generation:
-        if isinstance(expect, str):
-            expect = expect.encode("latin-1", "replace")
+        if isinstance(expect, str):  # text means its UTF-8 bytes, never '?' for what latin-1 lacks
+            expect = expect.encode("utf-8")
         if beam and beam > 1:
             cands = self._beam(prompt, beam)
         elif best_of > 1:

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bfcore.errors import InputError
+
 #: the example input the decoder's tracer runs on when the request comes without examples
 PROBE_INPUT = b"hello"
 
 
-class SynthAgentError(ValueError):
+class SynthAgentError(InputError):
     """A synthesis checkpoint that cannot be loaded; the message names the file and the reason."""
 
 

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bfcore.errors import InputError
 from bfcore.runtime import mx
 
 
-class TrainError(ValueError):
+class TrainError(InputError):
     """A configuration or file problem found before training starts."""
 
 
