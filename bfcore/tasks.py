@@ -63,6 +63,11 @@ def make_task(problem: str, solution: str, family: str = "custom") -> Task:
 def _text(value, where: str, name: str) -> str:
     if not isinstance(value, str):
         raise TaskFormatError(f"{where}: {name!r} must be a string, got {type(value).__name__}")
+    try:  # JSON can spell a lone surrogate ("\ud800"): no text, and no bytes to run or encode
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise TaskFormatError(f"{where}: {name!r} is not text (a lone surrogate at character "
+                              f"{exc.start + 1})") from None
     return value
 
 

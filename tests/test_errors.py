@@ -27,6 +27,8 @@ def cli(capsys, *argv):
 
 def one_line(code, err, *needles):
     assert code not in (0, None), err
+    # train first says where it trains (the run directory, resolved), then fails
+    err = "".join(line for line in err.splitlines(True) if not line.startswith("training into "))
     assert "Traceback" not in err and err.count("\n") == 1, err
     for needle in needles:
         assert needle in err, err
@@ -94,3 +96,54 @@ def test_debug_limits_are_checked_before_the_app_opens(capsys, tmp_path):
 def test_option_errors_are_one_line(capsys):
     code, _, err = cli(capsys, "gen", "--best-of", "x", "hi")
     one_line(code, err, "bftui gen: error: argument --best-of: invalid int value: 'x'")
+
+
+# -- task files ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["eval", "--tasks"], ["solve"], ["train", "--no-encoder", "--tasks"]])
+@pytest.mark.parametrize("line, field, at", [
+    ('{"problem": "say \\ud800", "solution": "x"}', "'problem'", 5),
+    ('{"problem": "say hi", "solution": "\\ud800"}', "'solution'", 1),
+    ('{"problem": "echo", "tests": [{"input": "\\udfff", "output": "x"}]}', "'tests[0].input'", 1),
+])
+def test_a_lone_surrogate_in_a_task_file_names_the_line(capsys, tmp_path, monkeypatch, command, line, field, at):
+    monkeypatch.chdir(tmp_path)
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text('{"problem": "say hi", "solution": "hi"}\n' + line + "\n")
+    code, _, err = cli(capsys, *command, tasks)
+    one_line(code, err, f"error: {tasks}:2: {field} is not text (a lone surrogate at character {at})")
+    assert list(tmp_path.iterdir()) == [tasks]  # train made no run directory
+
+
+# -- the REPL --------------------------------------------------------------------------------------
+
+def repl_piped(stdin: bytes, tmp_path):
+    env = {"XDG_DATA_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-m", "bftui", "repl"], input=stdin, cwd=ROOT,
+                          capture_output=True, env=env, timeout=120)
+
+
+def test_repl_reports_a_line_that_is_not_utf8_and_goes_on(tmp_path):
+    got = repl_piped(b"say \xff\n+.\n", tmp_path)
+    assert got.returncode == 1 and b"Traceback" not in got.stderr, got.stderr
+    assert got.stdout == b"error: line 1: not UTF-8 text (at character 5); the line is skipped\n\x01\n"
+
+
+def test_repl_expect_with_a_lone_surrogate_is_one_error(tmp_path):
+    got = repl_piped(b":expect \xed\xa0\x80\n:expect \\ud800\n+.\n", tmp_path)
+    assert got.returncode == 1 and b"Traceback" not in got.stderr, got.stderr
+    lines = got.stdout.decode().splitlines()
+    assert lines[0] == "error: line 1: not UTF-8 text (at character 9); the line is skipped"
+    assert lines[1].startswith("error: :expect: unknown escape") and lines[2] == "\x01"
+
+
+def test_repl_a_failing_line_does_not_end_the_session(monkeypatch):
+    import io
+
+    from bftui.repl import Printer, Repl, run_piped
+
+    out = io.StringIO()
+    repl = Repl(Printer(out))
+    monkeypatch.setattr(repl, "prompt", lambda text: 1 / 0)  # any bug behind a prompt
+    assert run_piped(repl, io.BytesIO(b"say hi\n+.\n")) == 1
+    assert out.getvalue() == "error: line 1: ZeroDivisionError: division by zero\n\x01\n"
