@@ -147,3 +147,161 @@ def test_repl_a_failing_line_does_not_end_the_session(monkeypatch):
     monkeypatch.setattr(repl, "prompt", lambda text: 1 / 0)  # any bug behind a prompt
     assert run_piped(repl, io.BytesIO(b"say hi\n+.\n")) == 1
     assert out.getvalue() == "error: line 1: ZeroDivisionError: division by zero\n\x01\n"
+
+
+# -- configs and state.json ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("field, value, message", [
+    ("hidden", "abc", "hidden must be an integer from 1 to 4,096, got 'abc'"),
+    ("hidden", -1, "hidden must be an integer from 1 to 4,096, got -1"),
+    ("max_steps", 0, "max_steps must be an integer from 1 to 1,024, got 0"),
+    ("lr", None, "lr must be a number > 0, got None"),
+    ("algo", "dqn", "algo must be one of 'ppo', 'grpo', got 'dqn'"),
+    ("families", "add", "families must be a list of names, got 'add'"),
+    ("encoder_layers", 99, "encoder_layers: layers=99 is out of range: this model has 1..30 layers"),
+    ("encoder_model", "/etc", "encoder_model: not an mlx-lm model directory (no config.json): /etc"),
+])
+def test_bad_values_in_a_train_config_name_the_field_and_the_file(capsys, tmp_path, field, value, message):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({field: value}))
+    run = tmp_path / "run"
+    code, _, err = cli(capsys, "train", "--config", config, "--run", run, "--steps", 1, "--family", "add")
+    one_line(code, err, f"bftui train: error: {config}: {message}")
+    assert not run.exists()
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--batch-size", 0, "--batch-size must be an integer from 1 to 1,048,576, got 0"),
+    ("--steps", 0, "--steps must be an integer from 1 to"),
+    ("--lr", -1, "--lr must be a number > 0, got -1.0"),
+    ("--seed", -1, "--seed must be an integer from 0 to"),
+])
+def test_bad_train_flags_name_the_flag(capsys, tmp_path, flag, value, message):
+    run = tmp_path / "run"
+    code, _, err = cli(capsys, "train", flag, value, "--run", run, "--no-encoder")
+    one_line(code, err, f"bftui train: error: {message}")
+    assert not run.exists()
+
+
+def test_resume_refuses_a_bad_value_in_the_runs_config(capsys, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"batch_size": 0}))
+    code, _, err = cli(capsys, "train", "--resume", "--run", run)
+    one_line(code, err, f"{run / 'config.json'}: batch_size must be an integer from 1 to")
+    assert sorted(p.name for p in run.iterdir()) == ["config.json"]
+
+
+def copy_agent(tmp_path, edit) -> Path:
+    ckpt = tmp_path / "agent"
+    ckpt.mkdir()
+    shutil.copy(AGENT / "model.safetensors", ckpt)
+    state = json.loads((AGENT / "state.json").read_text())
+    edit(state)
+    (ckpt / "state.json").write_text(json.dumps(state))
+    return ckpt
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda s: s["model"].update(hidden="abc"), "model.hidden must be an integer from 1 to 4,096, got 'abc'"),
+    (lambda s: s["model"].update(hidden=-1), "model.hidden must be an integer from 1 to 4,096, got -1"),
+    (lambda s: s["model"].update(max_steps=0), "model.max_steps must be an integer from 1 to 1,024, got 0"),
+    (lambda s: s.update(encoder=None), "encoder must be an object, got None"),
+    (lambda s: s["encoder"].update(layers=99), "encoder: layers=99 is out of range: this model has 1..30"),
+    (lambda s: s["encoder"].update(model="/etc"), "encoder: not an mlx-lm model directory (no config.json): /etc"),
+])
+def test_bad_values_in_a_checkpoints_state_name_the_field_and_the_file(capsys, tmp_path, edit, message):
+    ckpt = copy_agent(tmp_path, edit)
+    before = (ckpt / "state.json").read_bytes()
+    code, out, err = cli(capsys, "gen", "say hi", "--checkpoint", ckpt)
+    one_line(code, err, f"bftui gen: error: {ckpt / 'state.json'}: {message}")
+    assert out == "" and (ckpt / "state.json").read_bytes() == before
+
+
+def test_synth_train_config_checks_its_values():
+    from bfcore.configcheck import ConfigError
+    from bfcore.synth.train import SynthTrainConfig
+
+    with pytest.raises(ConfigError, match="keys_per_batch must be an integer from 1 to 65,536, got 0"):
+        SynthTrainConfig.from_dict({"keys_per_batch": 0})
+    with pytest.raises(ConfigError, match="lr must be a number > 0, got nan"):
+        SynthTrainConfig(lr=float("nan"))
+
+
+# -- paths -----------------------------------------------------------------------------------------
+
+def test_paths_in_a_config_are_relative_to_its_folder_and_shown(capsys, tmp_path, monkeypatch):
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    folder = tmp_path / "configs" / "exp"
+    folder.mkdir(parents=True)
+    (folder / "tasks.jsonl").write_text('{"problem": "say hi", "solution": "hi"}\n')
+    config = folder / "config.json"
+    config.write_text(json.dumps({"run_dir": "../../x", "tasks": "tasks.jsonl", "steps": 1, "batch_size": 8,
+                                  "hidden": 16, "encoder_layers": 0}))
+    code, out, err = cli(capsys, "train", "--config", config)
+    assert code == 0, err
+    run = tmp_path / "x"
+    assert f"{config}: run_dir '../../x' is {run}" in err and f"training into {run}" in err
+    assert f"{config}: tasks 'tasks.jsonl' is {folder / 'tasks.jsonl'}" in err
+    assert (run / "checkpoint" / "state.json").is_file() and list((tmp_path / "work").iterdir()) == []
+    assert json.loads((run / "config.json").read_text())["tasks"] == str(folder / "tasks.jsonl")
+
+
+# -- bftui watch -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [
+    {"step": 2, "samples": 5},
+    {"step": 2, "samples": [1, 2]},
+    {"step": 2, "time": 1e308},
+    {"step": 2, "episodes": 1e300, "sps": 1.0},
+])
+def test_watch_skips_records_it_cannot_show(tmp_path, bad):
+    import asyncio
+
+    from bftui.watch import WatchApp
+
+    def rec(step):
+        return {"step": step, "episodes": step * 8, "time": step * 0.5, "episodic_return": 0.1, "sps": 16.0}
+
+    (tmp_path / "config.json").write_text(json.dumps({"steps": 10}))
+    lines = [rec(1), bad, rec(3), {**bad, "step": 4}, rec(5)]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+
+    async def body():
+        app = WatchApp(tmp_path, poll_interval=0.02)
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(200):
+                if app.records == 3:
+                    break
+                await pilot.pause(0.02)
+            assert app.records == 3 and app.follower.bad_lines == 2 and app.follower.last_bad_line == 4
+            assert "2 bad lines skipped (last: line 4)" in str(app.query_one("#status").render())
+        assert app.return_code in (0, None)
+
+    asyncio.run(body())
+
+
+def test_watch_exits_non_zero_when_the_dashboard_crashes(capsys, tmp_path, monkeypatch):
+    class Crashed:  # what Textual leaves after an exception in the app: it printed it, return code 1
+        return_code = 1
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def run(self):
+            return None
+
+    monkeypatch.setattr("bftui.watch.WatchApp", Crashed)
+    code, out, _ = cli(capsys, "watch", tmp_path)
+    assert code == 1 and out == ""
+
+
+def test_the_apps_expected_output_is_utf8_and_never_raises():
+    """The TUI's expect box and bftui debug --expect/--input: 'é' was the byte 0xe9 and a byte the
+    shell passed as not UTF-8 raised UnicodeEncodeError."""
+    from bftui.screens.main import parse_expected
+
+    assert parse_expected("é🎉") == "é🎉".encode()
+    assert parse_expected("say \udcff") == b"say \xff"
+    assert parse_expected(r"a\x00\n") == b"a\x00\n"

@@ -15,7 +15,8 @@ import numpy as np
 from bfcore.agent.compile import compile_bytes
 from bfcore.agent.features import Featurizer, to_mx
 from bfcore.agent.memory import END_K, GEN_BYTES, K, TRANSFORMS
-from bfcore.agent.model import GEN_TR, START_TR, ModelConfig, Policy
+from bfcore.agent.model import GEN_TR, START_TR, MODEL_RULES, ModelConfig, Policy
+from bfcore.configcheck import ConfigError, check, encoder_section
 from bfcore.errors import InputError
 
 
@@ -54,6 +55,15 @@ def load_policy(path: Path):
         cfg = ModelConfig(**state["model"])
     except (ValueError, KeyError, TypeError) as exc:
         raise AgentError(f"{state_file}: unreadable ({exc})") from None
+    try:  # before building anything from them: a bad value fails deep in MLX otherwise
+        check(cfg, MODEL_RULES)
+    except ConfigError as exc:
+        raise AgentError(f"{state_file}: model.{exc}") from None
+    try:
+        if cfg.enc_dim:
+            encoder_section(state)
+    except ConfigError as exc:
+        raise AgentError(f"{state_file}: {exc}") from None
     policy = Policy(cfg)
     try:
         policy.load_weights(str(weights))
@@ -82,10 +92,13 @@ class Agent:
             path = path / "checkpoint"
         policy, state = load_policy(path)
         if policy.cfg.enc_dim and encoder is None:
-            from bfcore.encoder import load_encoder
+            from bfcore.encoder import EncoderError, load_encoder
 
-            enc_cfg = state.get("encoder", {})
-            encoder = load_encoder(enc_cfg.get("model"), layers=int(enc_cfg.get("layers", 4)))
+            model, layers = encoder_section(state)  # checked by load_policy
+            try:
+                encoder = load_encoder(model, layers=layers)
+            except EncoderError as exc:
+                raise AgentError(f"{path / 'state.json'}: encoder: {exc}") from None
         return cls(policy, Featurizer(encoder if policy.cfg.enc_dim else None), path, state)
 
     # ------------------------------------------------------------ public

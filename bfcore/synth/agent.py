@@ -74,7 +74,8 @@ class SynthAgent:
     def load(cls, path: str | Path | None = None, encoder=None) -> "SynthAgent":
         from bfcore.runtime import mx
 
-        from bfcore.synth.policy import SynthConfig, SynthPolicy
+        from bfcore.configcheck import ConfigError, check, encoder_section
+        from bfcore.synth.policy import SYNTH_MODEL_RULES, SynthConfig, SynthPolicy
         from bfcore.synth.train import Embedder, find_checkpoint
 
         path = Path(path) if path is not None else default_synth_dir()
@@ -90,6 +91,11 @@ class SynthAgent:
             cfg = SynthConfig(**state["model"])
         except (ValueError, KeyError, TypeError) as exc:
             raise SynthAgentError(f"{st_file}: unreadable ({exc})") from None
+        try:  # before building anything from them: a bad value fails deep in MLX otherwise
+            check(cfg, SYNTH_MODEL_RULES)
+            _, layers = encoder_section(state)  # the embedded model: only the layers can vary
+        except ConfigError as exc:
+            raise SynthAgentError(f"{st_file}: {'model.' if exc.field in cfg.__dict__ else ''}{exc}") from None
         policy = SynthPolicy(cfg)
         try:
             policy.load_weights(str(weights))
@@ -97,9 +103,12 @@ class SynthAgent:
             raise SynthAgentError(f"{weights}: does not match the model in state.json ({exc})") from None
         mx.eval(policy.parameters())
         if encoder is None:
-            from bfcore.encoder import load_encoder
+            from bfcore.encoder import EncoderError, load_encoder
 
-            encoder = load_encoder(None, layers=int(state.get("encoder", {}).get("layers", 4)))
+            try:
+                encoder = load_encoder(None, layers=layers)
+            except EncoderError as exc:
+                raise SynthAgentError(f"{st_file}: encoder: {exc}") from None
         return cls(policy, Embedder(encoder), ck, state)
 
     # ------------------------------------------------------------ writing

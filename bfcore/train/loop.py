@@ -17,12 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
+from bfcore.configcheck import ConfigError
 from bfcore.errors import InputError
 from bfcore.runtime import mx
 
 
 class TrainError(InputError):
     """A configuration or file problem found before training starts."""
+
+
+class TrainConfigError(TrainError, ConfigError):
+    """A bad config value: a TrainError to callers of train(), with the ``field`` it is about."""
 
 
 def _load_tasks(cfg):
@@ -55,16 +60,10 @@ class Trainer:
         from bfcore.agent.model import ModelConfig, Policy
         from bfcore.tasks import Curriculum
 
-        if cfg.algo not in ("ppo", "grpo"):
-            raise TrainError(f"algo must be 'ppo' or 'grpo', got {cfg.algo!r}")
-        if cfg.algo == "grpo" and cfg.batch_size % cfg.group_size:
-            raise TrainError(f"batch_size {cfg.batch_size} is not a multiple of group_size {cfg.group_size}")
-        if cfg.token_rows not in ("all", "facts"):
-            raise TrainError(f"token_rows must be 'all' or 'facts', got {cfg.token_rows!r}")
-        if not 0.0 <= cfg.token_dropout <= 1.0:
-            raise TrainError(f"token_dropout must be between 0 and 1, got {cfg.token_dropout}")
-        if cfg.token_states and not cfg.encoder_layers:
-            raise TrainError("token_states needs the encoder (encoder_layers > 0)")
+        try:
+            cfg.validate()
+        except ConfigError as exc:
+            raise TrainConfigError(str(exc), exc.field) from None
         self.cfg, self.run_dir, self.ckpt = cfg, run_dir, run_dir / "checkpoint"
         self.tasks = _load_tasks(cfg)
         # the one place seeds are set
@@ -73,9 +72,13 @@ class Trainer:
         mx.random.seed(cfg.seed)
         encoder = None
         if cfg.encoder_layers:
-            from bfcore.encoder import load_encoder
+            from bfcore.encoder import EncoderError, load_encoder
 
-            encoder = load_encoder(cfg.encoder_model or None, layers=cfg.encoder_layers)
+            try:
+                encoder = load_encoder(cfg.encoder_model or None, layers=cfg.encoder_layers)
+            except EncoderError as exc:  # a config value the model cannot meet
+                field = "encoder_layers" if "layers" in str(exc) else "encoder_model"
+                raise TrainConfigError(f"{field}: {exc}", field) from None
         self.feat = Featurizer(encoder)
         self.feat.warm([t.problem for t in self.tasks])
         src = None
