@@ -40,6 +40,6 @@ def main(args) -> int:
 
     config = make_config(tape_len=args.tape, max_steps=args.max_steps)
     expected = _escaped(args.expect) if args.expect is not None else None
-    debug_app(source, input=_escaped(args.input), title=str(path), config=config,
-              expected=expected).run()
-    return 0
+    app = debug_app(source, input=_escaped(args.input), title=str(path), config=config, expected=expected)
+    app.run()
+    return app.return_code or 0  # non-zero when the app crashed (Textual printed why)
