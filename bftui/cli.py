@@ -29,6 +29,14 @@ COMMANDS = {
 }
 
 
+def seed(text: str) -> int:
+    """An argparse type: a seed numpy, Python and MLX all take (MLX's key() refuses negatives)."""
+    value = int(text) if text.strip().lstrip("-").isdigit() else None
+    if value is None or not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to {2**32 - 1:,}, got {text!r}")
+    return value
+
+
 class UserError(Exception):
     """An error a user caused and can fix; printed as one line, exit code 2."""
 

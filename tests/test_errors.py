@@ -305,3 +305,24 @@ def test_the_apps_expected_output_is_utf8_and_never_raises():
     assert parse_expected("é🎉") == "é🎉".encode()
     assert parse_expected("say \udcff") == b"say \xff"
     assert parse_expected(r"a\x00\n") == b"a\x00\n"
+
+
+# -- siblings: other commands taking the same kinds of input -----------------------------------------
+
+@pytest.mark.parametrize("argv, message", [
+    (["gen", "--sample", "--seed", "-1", "say hi"], "bftui gen: error: argument --seed: must be an integer from 0"),
+    (["solve", "--seed", "-5", "tasks.jsonl"], "bftui solve: error: argument --seed: must be an integer from 0"),
+    (["eval", "--limit", "-1"], "bftui eval: error: --limit must be >= 0 (0: every task), got -1"),
+    (["eval", "--synth", "--per-family", "0"], "bftui eval: error: --per-family must be >= 1, got 0"),
+])
+def test_sibling_options_are_checked(capsys, argv, message):
+    code, out, err = cli(capsys, *argv)
+    one_line(code, err, message)
+    assert out == ""
+
+
+def test_a_bug_is_still_one_line_with_a_non_zero_exit(capsys, monkeypatch):
+    monkeypatch.delenv("BFTUI_TRACEBACK", raising=False)
+    monkeypatch.setattr("bftui.commands.info.main", lambda args: {}["boom"])
+    code, _, err = cli(capsys, "info")
+    one_line(code, err, "bftui info: internal error: KeyError: 'boom' (BFTUI_TRACEBACK=1 shows where)")

@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bftui.cli import seed
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompt", help="what the program should do, in plain English")
@@ -25,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample", action="store_true", help="sample instead of greedy decoding")
     parser.add_argument("--beam", type=int, default=0, metavar="K", help="beam search with K beams")
     parser.add_argument("--checkpoint", metavar="DIR", help="checkpoint or run directory (default: the shipped agent)")
-    parser.add_argument("--seed", type=int, default=None, help="seed for sampling")
+    parser.add_argument("--seed", type=seed, default=None, help="seed for sampling")
     parser.add_argument("--tokens", action="store_true", help="also list each token with its probability")
     parser.add_argument("--example", nargs=2, action="append", metavar=("IN", "OUT"), default=[],
                         help="an input and its expected output (escapes: \\n \\t \\0 \\xNN); repeatable")
