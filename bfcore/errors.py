@@ -10,6 +10,14 @@ these and the message match, so results of the fast path and the Machine can be 
 from __future__ import annotations
 
 
+class InputError(ValueError):
+    """Bad input a user can fix (a file, a config value, a prompt): ``str(err)`` is one line that
+    names the file or field. The CLI prints it as one line and exits 2, whatever module raised it."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
 class BFError(Exception):
     kind = "error"
 
@@ -74,4 +82,4 @@ class LimitError(BFError):
     kind = "step_limit"
 
 
-__all__ = ["BFError", "BFSyntaxError", "TapeError", "LimitError"]
+__all__ = ["InputError", "BFError", "BFSyntaxError", "TapeError", "LimitError"]

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Sequence
 
 from bfcore.errors import BFSyntaxError
-from bfcore.program import Config, Program, RunResult, limit_error, parse, tape_error
+from bfcore.program import MAX_COUNT, Config, Program, RunResult, limit_error, parse, tape_error
 
 W = 9  # ints per op: op, a, b, c, d, e, f, g, raw (index of the op's first raw instruction)
 ADD, MOVE, OUT, IN, JZ, JNZ, CLR, MUL, SCAN, BLOCK = range(1, 11)
@@ -33,7 +33,7 @@ BLOCK_MIN = 3  # straight-line code worth one BLOCK op: at least this many plain
 # _execute return codes
 DONE, TAPE, STEP_LIMIT, OUTPUT_LIMIT, OUT_FULL, BUDGET = range(6)
 EOF_CODE = {"zero": 0, "max": 1, "keep": 2}
-UNLIMITED = 1 << 62
+UNLIMITED = MAX_COUNT  # the largest step or output budget a Config allows
 # Ops run in pure Python before handing over to numba. The Python tier runs ~3M ops/s and
 # importing numba plus loading its cached code costs ~0.7 s, so short and medium programs
 # (squares.b: 1.4M raw steps) finish before numba would have loaded.

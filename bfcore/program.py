@@ -12,6 +12,11 @@ from bfcore.errors import BFError, BFSyntaxError, LimitError, TapeError
 INSTRUCTIONS = frozenset("+-<>.,[]")
 EOF_MODES = ("zero", "max", "keep")
 BOUNDS_MODES = ("error", "wrap")
+# Upper bounds, so a typo like --tape 100000000000 is refused in one line instead of failing deep
+# in the run: the tape is one bytearray (1 GiB at most), and the fast path counts steps and
+# output bytes in int64 (bfcore.fast.UNLIMITED is this same number).
+MAX_TAPE = 1 << 30
+MAX_COUNT = 1 << 62
 
 
 @dataclass(frozen=True)
@@ -25,16 +30,16 @@ class Config:
     max_output: int = 1 << 20
 
     def __post_init__(self) -> None:
-        if not isinstance(self.tape_len, int) or self.tape_len < 1:
-            raise ValueError(f"tape_len must be a positive integer, not {self.tape_len!r}")
+        if not isinstance(self.tape_len, int) or not 1 <= self.tape_len <= MAX_TAPE:
+            raise ValueError(f"tape_len must be an integer from 1 to {MAX_TAPE:,}, not {self.tape_len!r}")
         if self.eof not in EOF_MODES:
             raise ValueError(f"eof must be one of {', '.join(EOF_MODES)}, not {self.eof!r}")
         if self.bounds not in BOUNDS_MODES:
             raise ValueError(f"bounds must be one of {', '.join(BOUNDS_MODES)}, not {self.bounds!r}")
         for name in ("max_steps", "max_output"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer, not {value!r}")
+            if not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+                raise ValueError(f"{name} must be an integer from 0 to {MAX_COUNT:,}, not {value!r}")
 
 
 class RunResult(NamedTuple):

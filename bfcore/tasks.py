@@ -21,10 +21,12 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bfcore.errors import InputError
+
 MAX_TARGET = 16  # longest output a built-in task asks for; keeps episodes short
 
 
-class TaskFormatError(ValueError):
+class TaskFormatError(InputError):
     """A malformed task file; the message names the line and the reason."""
 
 
@@ -61,6 +63,11 @@ def make_task(problem: str, solution: str, family: str = "custom") -> Task:
 def _text(value, where: str, name: str) -> str:
     if not isinstance(value, str):
         raise TaskFormatError(f"{where}: {name!r} must be a string, got {type(value).__name__}")
+    try:  # JSON can spell a lone surrogate ("\ud800"): no text, and no bytes to run or encode
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise TaskFormatError(f"{where}: {name!r} is not text (a lone surrogate at character "
+                              f"{exc.start + 1})") from None
     return value
 
 

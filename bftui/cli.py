@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+from bfcore.errors import InputError
 
 # name -> one-line help. Order is the order shown in --help.
 COMMANDS = {
@@ -38,13 +41,29 @@ common commands:
 Each command has its own --help."""
 
 
+def seed(text: str) -> int:
+    """An argparse type: a seed numpy, Python and MLX all take (MLX's key() refuses negatives)."""
+    value = int(text) if text.strip().lstrip("-").isdigit() else None
+    if value is None or not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to {2**32 - 1:,}, got {text!r}")
+    return value
+
+
 class UserError(Exception):
     """An error a user caused and can fix; printed as one line, exit code 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line, like every other error of the CLI (argparse prints
+    the whole usage first). Sub-command parsers are of this class too."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bftui", description="An RL agent that writes Brainfuck.",
-                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="bftui", description="An RL agent that writes Brainfuck.",
+                    epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version="bftui 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
@@ -72,13 +91,26 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["app", *argv]
     args = parser.parse_args(argv)
     module = _command_module(args.command)
+    name = f"bftui {args.command}"
     try:
         return int(module.main(args) or 0)
-    except UserError as exc:
-        print(f"bftui {args.command}: error: {exc}", file=sys.stderr)
+    except (UserError, InputError) as exc:  # InputError: bfcore's errors that name a file or field
+        print(f"{name}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"bftui {args.command}: interrupted", file=sys.stderr)
+        print(f"{name}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except MemoryError:
+        print(f"{name}: error: out of memory", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        # The last line of defence: a bug must still read as one line and exit non-zero; the
+        # traceback is there for whoever debugs it.
+        if os.environ.get("BFTUI_TRACEBACK"):
+            raise
+        text = " ".join(str(exc).split())
+        print(f"{name}: internal error: {type(exc).__name__}: {text} (BFTUI_TRACEBACK=1 shows where)",
+              file=sys.stderr)
+        return 1

@@ -4,12 +4,15 @@
 holds back a partial last line until its newline arrives). It copes with the file not existing yet,
 being truncated (a new run in the same directory: start over) and being replaced by an atomic rename
 (a rewrite that keeps the old first bytes carries on from the offset; anything else starts over). Lines that
-are not a JSON object are skipped and counted, with the line number of the last one kept for display.
+are not a JSON object, or whose values cannot be metrics (a "samples" that is not a list of objects,
+a number that is not finite or beyond any real metric), are skipped and counted, with the line number
+of the last one kept for display.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -20,6 +23,9 @@ from pathlib import Path
 READ_CHUNK = 4 << 20
 # Enough of the file's start to tell "same file, rewritten with more lines" from "a different file".
 _HEAD = 4096
+# Larger than any real metric (a step count, seconds, episodes, a loss): a value beyond it is garbage,
+# and arithmetic on it (1e308 seconds into an ETA) overflows.
+MAX_VALUE = 1e15
 
 
 @dataclass
@@ -112,4 +118,15 @@ def _decode(raw: bytes) -> dict | None:
         record = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return None
-    return record if isinstance(record, dict) else None
+    return record if isinstance(record, dict) and _plausible(record) else None
+
+
+def _plausible(record: dict) -> bool:
+    """Whether the dashboard can show the record: finite numbers in range, samples a list of objects."""
+    for value in record.values():
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        if isinstance(value, (int, float)) and abs(value) > MAX_VALUE:
+            return False
+    samples = record.get("samples", [])
+    return isinstance(samples, list) and all(isinstance(s, dict) for s in samples)

@@ -9,7 +9,6 @@ first use, so the prompt appears at once.
 
 from __future__ import annotations
 
-import codecs
 import sys
 import threading
 from collections.abc import Callable
@@ -65,12 +64,14 @@ def looks_like_code(text: str) -> bool:
     return bool(stripped) and set(stripped) <= BF_CHARS
 
 
-def decode_escapes(text: str) -> str:
-    """``\\n``, ``\\t``, ``\\\\``, ``\\xNN`` in typed text; anything else stays as typed."""
+def not_text_at(text: str) -> int | None:
+    """1-based position of the first character that is not text (a lone surrogate: what a byte
+    that is not UTF-8 becomes on the way in), or None."""
     try:
-        return codecs.decode(text.encode("latin-1", "backslashreplace"), "unicode_escape")
-    except UnicodeDecodeError:
-        return text
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start + 1
+    return None
 
 
 def escape_bytes(data: bytes) -> str:
@@ -81,8 +82,16 @@ def escape_bytes(data: bytes) -> str:
 
 def show_bytes(data: bytes) -> str:
     """One-line, quoted view of program output: escapes for newlines and control bytes."""
-    text = data.decode("utf-8", errors="backslashreplace")
-    return '"' + text.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+    # Each byte that is not UTF-8 as \xNN, which :expect reads back as that byte; text as text.
+    shown = []
+    for ch in data.decode("utf-8", "surrogateescape"):
+        if "\udc80" <= ch <= "\udcff":
+            shown.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif ch in '"\\':
+            shown.append("\\" + ch)
+        else:
+            shown.append(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii"))
+    return '"' + "".join(shown) + '"'
 
 
 class Printer:
@@ -155,6 +164,7 @@ class Repl:
         self.expect: bytes | None = None
         self.pairs: list[Pair] = []
         self.failures = 0  # lines that ended in an error, for the piped exit code
+        self.line_no: int | None = None  # of the piped line being handled, for its errors
         self.trainer: TrainJob | None = None
         self.examples: list[tuple[bytes, bytes]] = []
         self.input = b""
@@ -166,6 +176,10 @@ class Repl:
         """Handle one input line; False means the session should end."""
         text = line.strip()
         if not text:
+            return True
+        bad = not_text_at(text)
+        if bad is not None:  # the tokenizer, the encoder and the output check all need text
+            self._fail(f"{self.where()}not UTF-8 text (at character {bad}); the line is skipped")
             return True
         if text.startswith(":"):
             name, _, arg = text.partition(" ")
@@ -197,6 +211,9 @@ class Repl:
             ":undo": self.cmd_undo,
             ":help": self.cmd_help,
         }
+
+    def where(self) -> str:
+        return f"line {self.line_no}: " if self.line_no is not None else ""
 
     def _fail(self, message: str) -> None:
         self.failures += 1
@@ -351,7 +368,15 @@ class Repl:
             self.expect = None
             self.out.line(("class:label", "expected output cleared"))
             return
-        self.expect = decode_escapes(arg).encode("utf-8")
+        from bfcore.synth.examples import ExampleError, decode_escapes as decode_bytes
+
+        # The same bytes as :input and :example: \xNN is one byte (as show_bytes writes it),
+        # anything else its UTF-8 bytes.
+        try:
+            self.expect = decode_bytes(arg, ":expect")
+        except ExampleError as exc:
+            self._fail(str(exc))
+            return
         self.out.line(("class:label", "expecting "), show_bytes(self.expect))
 
     def cmd_example(self, arg: str) -> None:
@@ -715,15 +740,26 @@ def run_interactive(repl: Repl, session: PromptSession) -> int:
                     break
             except KeyboardInterrupt:
                 repl.out.error("interrupted")
+            except Exception as exc:  # a bug in one line's handling must not end the session
+                repl._fail(f"{type(exc).__name__}: {' '.join(str(exc).split())}")
         repl.close()
     return 0
 
 
 def run_piped(repl: Repl, stdin: TextIO) -> int:
-    """One line at a time from a pipe, results on stdout; exit 1 if any line failed."""
-    for line in stdin:
-        if not repl.handle(line.rstrip("\n")):
-            break
+    """One line at a time from a pipe, results on stdout; exit 1 if any line failed. A line that
+    fails (even by a bug) is reported with its number, and the session goes on."""
+    # Bytes, decoded line by line: a byte that is not UTF-8 must spoil its line, not the stream.
+    lines = getattr(stdin, "buffer", stdin)
+    for n, raw in enumerate(lines, 1):
+        repl.line_no = n
+        line = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
+        try:
+            if not repl.handle(line.rstrip("\r\n")):
+                break
+        except Exception as exc:
+            repl._fail(f"line {n}: {type(exc).__name__}: {' '.join(str(exc).split())}")
+    repl.line_no = None
     repl.close(finish_training=True)
     return 1 if repl.failures else 0
 

@@ -7,6 +7,7 @@ asks the trainer to stop and save a checkpoint first).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -252,7 +253,7 @@ class WatchApp(App[str]):
 
 
 def format_eta(seconds: float | None) -> str:
-    if seconds is None:
+    if seconds is None or not math.isfinite(seconds):
         return "-"
     seconds = int(round(seconds))
     hours, rest = divmod(seconds, 3600)

@@ -45,8 +45,10 @@ def main() -> int:
         cfg.resume, cfg.minutes = True, st["elapsed"] / 60 + a.minutes
     else:
         cfg = SynthTrainConfig(run_dir=str(run), minutes=a.minutes, steps=0)
-    for k, v in parse_set(a.set).items():
-        setattr(cfg, k, v)
+    try:  # built again with the --set values, so they are checked too
+        cfg = SynthTrainConfig(**{**cfg.to_dict(), **parse_set(a.set)})
+    except ValueError as exc:
+        sys.exit(f"--set: {exc}")
 
     def report(r: dict) -> None:
         keys = ("step", "npe", "time", "episodic_return", "success_rate", "task_solved",

@@ -14,7 +14,6 @@ from prompt_toolkit.output import DummyOutput
 from bftui.repl import (
     Printer,
     Repl,
-    decode_escapes,
     looks_like_code,
     make_session,
     open_history,
@@ -154,9 +153,12 @@ def test_looks_like_code(text, code):
     assert looks_like_code(text) is code
 
 
-def test_decode_escapes():
-    assert decode_escapes("a\\nb\\t\\x41") == "a\nb\tA"
-    assert decode_escapes("plain") == "plain"
+def test_expect_escapes_are_bytes():
+    """\\xNN is one byte, as show_bytes writes a byte that is not UTF-8; text is its UTF-8."""
+    repl = Repl(Printer(io.StringIO()))
+    repl.handle(":expect a\\nb\\t\\x41\\xff🎉")
+    assert repl.expect == b"a\nb\tA\xff" + "🎉".encode()
+    assert show_bytes(repl.expect) == '"a\\nb\\tA\\xff🎉"'
 
 
 def run_piped(stdin: bytes, tmp_path) -> subprocess.CompletedProcess:

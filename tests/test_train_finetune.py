@@ -51,7 +51,7 @@ def test_rehearsal_and_kl_need_a_starting_agent(tmp_path):
     for kw in ({"rehearsal": 0.5}, {"kl_coef": 0.1}):
         with pytest.raises(TrainError, match="need init_from"):
             Trainer(tiny(tmp_path / "x", **kw), tmp_path / "x")
-    with pytest.raises(TrainError, match="rehearsal must be in"):
+    with pytest.raises(TrainError, match="rehearsal must be a number from 0 to below 1"):
         Trainer(tiny(tmp_path / "y", rehearsal=1.0, init_from="x"), tmp_path / "y")
 
 

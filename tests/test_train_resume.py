@@ -86,9 +86,9 @@ def test_bad_configs_are_refused(tmp_path):
         train(tiny(tmp_path / "c", algo="grpo", group_size=5))
     with pytest.raises(TrainError, match="token_states needs the encoder"):
         train(tiny(tmp_path / "e", token_states=True))
-    with pytest.raises(TrainError, match="token_rows must be 'all' or 'facts', got 'words'"):
+    with pytest.raises(TrainError, match="token_rows must be one of 'all', 'facts', got 'words'"):
         train(tiny(tmp_path / "f", token_rows="words"))
-    with pytest.raises(TrainError, match="token_dropout must be between 0 and 1"):
+    with pytest.raises(TrainError, match="token_dropout must be a number from 0 to 1, got 1.5"):
         train(tiny(tmp_path / "g", token_dropout=1.5))
     assert not (tmp_path / "e").exists()  # refused before anything was written
     train(tiny(tmp_path / "d", steps=1))

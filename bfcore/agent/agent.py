@@ -14,10 +14,12 @@ import numpy as np
 from bfcore.agent.compile import compile_bytes
 from bfcore.agent.features import Featurizer, to_mx
 from bfcore.agent.memory import END_K, GEN_BYTES, K, TRANSFORMS
-from bfcore.agent.model import GEN_TR, START_TR, ModelConfig, Policy
+from bfcore.agent.model import GEN_TR, START_TR, MODEL_RULES, ModelConfig, Policy
+from bfcore.configcheck import ConfigError, check, encoder_section
+from bfcore.errors import InputError
 
 
-class AgentError(ValueError):
+class AgentError(InputError):
     """A checkpoint that cannot be loaded; the message names the file and the reason."""
 
 
@@ -76,6 +78,15 @@ def load_policy(path: Path):
             raise ValueError(f"token_rows must be 'all' or 'facts', got {cfg.token_rows!r}")
     except (ValueError, KeyError, TypeError) as exc:
         raise AgentError(f"{state_file}: unreadable ({exc})") from None
+    try:  # before building anything from them: a bad value fails deep in MLX otherwise
+        check(cfg, MODEL_RULES)
+    except ConfigError as exc:
+        raise AgentError(f"{state_file}: model.{exc}") from None
+    try:
+        if cfg.enc_dim:
+            encoder_section(state)
+    except ConfigError as exc:
+        raise AgentError(f"{state_file}: {exc}") from None
     policy = Policy(cfg)
     try:
         checkpoint.load(path, policy)
@@ -103,17 +114,20 @@ class Agent:
             path = path / "checkpoint"
         policy, state = load_policy(path)
         if policy.cfg.enc_dim and encoder is None:
-            from bfcore.encoder import load_encoder
+            from bfcore.encoder import EncoderError, load_encoder
 
-            enc_cfg = state.get("encoder", {})
-            encoder = load_encoder(enc_cfg.get("model"), layers=int(enc_cfg.get("layers", 4)))
+            model, layers = encoder_section(state)  # checked by load_policy
+            try:
+                encoder = load_encoder(model, layers=layers)
+            except EncoderError as exc:
+                raise AgentError(f"{path / 'state.json'}: encoder: {exc}") from None
         return cls(policy, Featurizer(encoder if policy.cfg.enc_dim else None), path, state)
 
     # ------------------------------------------------------------ public
     def generate(self, prompt: str, greedy: bool = True, temperature: float = 1.0, best_of: int = 1,
                  beam: int = 0, expect: str | bytes | None = None, seed: int | None = None) -> Generation:
-        if isinstance(expect, str):
-            expect = expect.encode("latin-1", "replace")
+        if isinstance(expect, str):  # text means its UTF-8 bytes, never '?' for what latin-1 lacks
+            expect = expect.encode("utf-8")
         if beam and beam > 1:
             cands = self._beam(prompt, beam)
         elif best_of > 1:

@@ -27,6 +27,7 @@ from bfcore.runtime import mx  # first: it must set up BLAS before anything impo
 import mlx.nn as nn  # noqa: E402
 
 from bfcore.agent.memory import END_K, GEN_BYTES, K, NO_NUM, SEGMENTS  # noqa: E402
+from bfcore.configcheck import between, one_of  # noqa: E402
 
 NEG = -1e9
 N_GEN = len(GEN_BYTES)
@@ -42,6 +43,11 @@ class ModelConfig:
     max_steps: int = 18       # tokens per program, END included
     token_states: bool = False  # each memory row also sees its token's LLM state (needs enc_dim)
     token_rows: str = "all"     # "all" rows, or only the derived "facts" (a word's length row)
+
+
+# Bounds of a checkpoint's "model" values (as TrainConfig's, which sets them), checked on load.
+MODEL_RULES = {"hidden": between(1, 4096), "conv_layers": between(0, 64), "enc_dim": between(0, 1 << 16),
+               "max_steps": between(1, 1024), "token_rows": one_of("all", "facts")}
 
 
 class GRUCell(nn.Module):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bfcore.errors import InputError
 
-class EncoderError(ValueError):
+
+class EncoderError(InputError):
     """A problem with the encoder's model, tokenizer or input; ``str(err)`` is one line."""
 
     def __init__(self, message: str) -> None:

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bfcore.errors import InputError
+
 #: the example input the decoder's tracer runs on when the request comes without examples
 PROBE_INPUT = b"hello"
 
 
-class SynthAgentError(ValueError):
+class SynthAgentError(InputError):
     """A synthesis checkpoint that cannot be loaded; the message names the file and the reason."""
 
 
@@ -70,7 +72,8 @@ class SynthAgent:
 
     @classmethod
     def load(cls, path: str | Path | None = None, encoder=None) -> "SynthAgent":
-        from bfcore.synth.policy import SynthConfig, SynthPolicy
+        from bfcore.configcheck import ConfigError, check, encoder_section
+        from bfcore.synth.policy import SYNTH_MODEL_RULES, SynthConfig, SynthPolicy
         from bfcore.synth.train import Embedder, find_checkpoint
         from bfcore.train import checkpoint
 
@@ -87,15 +90,23 @@ class SynthAgent:
             cfg = SynthConfig(**state["model"])
         except (ValueError, KeyError, TypeError) as exc:
             raise SynthAgentError(f"{st_file}: unreadable ({exc})") from None
+        try:  # before building anything from them: a bad value fails deep in MLX otherwise
+            check(cfg, SYNTH_MODEL_RULES)
+            _, layers = encoder_section(state)  # the embedded model: only the layers can vary
+        except ConfigError as exc:
+            raise SynthAgentError(f"{st_file}: {'model.' if exc.field in cfg.__dict__ else ''}{exc}") from None
         policy = SynthPolicy(cfg)
         try:
             checkpoint.load(ck, policy)  # the manifest, shapes and finite weights
         except checkpoint.CheckpointError as exc:
             raise SynthAgentError(str(exc)) from None
         if encoder is None:
-            from bfcore.encoder import load_encoder
+            from bfcore.encoder import EncoderError, load_encoder
 
-            encoder = load_encoder(None, layers=int(state.get("encoder", {}).get("layers", 4)))
+            try:
+                encoder = load_encoder(None, layers=layers)
+            except EncoderError as exc:
+                raise SynthAgentError(f"{st_file}: encoder: {exc}") from None
         return cls(policy, Embedder(encoder), ck, state)
 
     # ------------------------------------------------------------ writing

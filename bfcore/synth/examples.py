@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import re
 
+from bfcore.errors import InputError
+
 _ESC = re.compile(r"\\(x[0-9a-fA-F]{2}|[ntr0\\]|.|$)", re.S)
 _SIMPLE = {"n": b"\n", "t": b"\t", "r": b"\r", "0": b"\0", "\\": b"\\"}
 
 
-class ExampleError(ValueError):
+class ExampleError(InputError):
     """A malformed example; the message says which one and why, on one line."""
 
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from bfcore.errors import InputError
 from bfcore.tasks import SMALL_NUMBER_WORDS, SPLITS, WORDS, Task, assets_dir
 
 INPUT_CAP = 16  # as bfcore.tasks.MAX_TARGET: keeps episodes short
@@ -43,7 +44,7 @@ HELD_OUT = (("val", 0.1), ("test", 0.2))  # share of each family's value combina
 SPELL_RATE = 0.3  # how often a small number in a prompt is written as a word
 
 
-class FamilyFormatError(ValueError):
+class FamilyFormatError(InputError):
     """A malformed family file; the message names the family and the field."""
 
 

@@ -21,6 +21,7 @@ from bfcore.runtime import mx  # first: it sets up BLAS before anything imports 
 import mlx.nn as nn  # noqa: E402
 
 from bfcore.agent.model import GRUCell, _log_probs, config_dict  # noqa: E402,F401 (config_dict: re-exported)
+from bfcore.configcheck import between  # noqa: E402
 from bfcore.synth.actions import (CLOSE, END, N_ACTIONS, OPEN, Grammar, Params,  # noqa: E402
                                   action_text, to_program)
 from bfcore.synth.observe import OBS_DIM, Tracer  # noqa: E402
@@ -39,6 +40,11 @@ class SynthConfig:
     max_len: int = 32
     max_depth: int = 3
     observe: bool = True  # False: the decoder sees zeros instead of the tracer (the ablation)
+
+
+# Bounds of a synthesis checkpoint's "model" values, checked on load.
+SYNTH_MODEL_RULES = {"hidden": between(1, 4096), "embed": between(1, 4096), "enc_dim": between(1, 1 << 16),
+                     "task_dim": between(1, 4096), "max_len": between(1, 1024), "max_depth": between(1, 64)}
 
 
 class SynthPolicy(nn.Module):

@@ -25,6 +25,22 @@ from pathlib import Path
 
 import numpy as np
 
+from bfcore.configcheck import ConfigError, above, at_least, between, check
+
+BIG = 10**9
+# Bounds of SynthTrainConfig's fields (configcheck adds the type of each default).
+RULES = {
+    "seed": between(0, 2**32 - 1), "steps": between(0, BIG), "minutes": between(0, BIG),
+    "per_family": between(1, 10**7), "keys_per_batch": between(1, 1 << 16),
+    "samples_per_key": between(1, 1 << 16), "n_tests": between(1, 1000), "lr": above(0),
+    "ent_coef": at_least(0), "pqt_weight": at_least(0), "queue_size": between(1, 10**6),
+    "imitate_top": between(0, 10**6), "mutants_per_key": between(0, 1 << 20),
+    "enum_every": between(0, BIG), "enum_seconds": at_least(0), "enum_share": between(0, 1),
+    "enum_beam": between(1, 10**7), "temperature": above(0), "grad_clip": above(0),
+    "report_every": between(1, BIG), "save_every": between(1, BIG), "hidden": between(1, 4096),
+    "max_len": between(1, 1024),
+}
+
 
 @dataclass
 class SynthTrainConfig:
@@ -59,15 +75,18 @@ class SynthTrainConfig:
     init_from: str = ""             # a synth checkpoint to start from
     resume: bool = False
 
+    def __post_init__(self) -> None:
+        check(self, RULES)  # ConfigError names the field; every way of making one is checked
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "SynthTrainConfig":
         names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
+        unknown = sorted(set(d) - names)
         if unknown:
-            raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
+            raise ConfigError(f"unknown config keys: {', '.join(unknown)}", unknown[0])
         return cls(**d)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
+from bfcore.configcheck import ConfigError, above, at_least, between, check, one_of
+
 
 def _f(default, help: str, **kw):
     if isinstance(default, (list, dict)):
@@ -25,6 +27,25 @@ FINETUNE = {"lr": FINETUNE_LR, "rehearsal": 0.5, "kl_coef": 0.1, "target_success
 # Fields that earlier versions wrote into config.json and that no longer do anything: ignored on load,
 # so such a run can still be resumed.
 _RETIRED = {"bucket_lengths"}  # length-bucketed minibatches, replaced by bucket_rows
+
+
+# Bounds of the fields (configcheck adds the type of each default): beyond them a run fails deep
+# in MLX or numpy, or runs for ever.
+BIG = 10**9
+RULES = {
+    "seed": between(0, 2**32 - 1), "steps": between(1, BIG), "minutes": between(0, BIG),
+    "report_every": between(1, BIG), "save_every": between(1, BIG), "samples_per_report": between(0, 1000),
+    "tasks_per_family": between(1, 10**7), "curriculum_threshold": between(0, 1),
+    "algo": one_of("ppo", "grpo"), "batch_size": between(1, 1 << 20), "group_size": between(1, 1 << 20),
+    "epochs": between(1, 1000), "minibatches": between(1, 1 << 20), "lr": ((lambda v: v >= 0), ">= 0 (0 trains nothing)"),
+    "gamma": between(0, 1), "gae_lambda": between(0, 1), "clip": above(0), "vf_coef": at_least(0),
+    "ent_coef": at_least(0), "max_grad_norm": above(0), "temperature": above(0), "shaping": at_least(0),
+    "hidden": between(1, 4096), "conv_layers": between(0, 64), "max_steps": between(1, 1024),
+    "encoder_layers": between(0, 1000),  # the model's own count is checked when it loads
+    "token_rows": one_of("all", "facts"), "token_dropout": between(0, 1),
+    "rehearsal": ((lambda v: 0 <= v < 1), "from 0 to below 1"), "kl_coef": at_least(0),
+    "kl_on": one_of("all", "rehearsal"), "target_success": between(0, 1), "patience": between(0, BIG),
+}
 
 
 @dataclass
@@ -91,12 +112,33 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
+        """A checked config from a dict (a config.json); ConfigError names the bad field."""
         names = {f.name for f in fields(cls)}
         d = {k: v for k, v in d.items() if k not in _RETIRED}
-        unknown = set(d) - names
+        unknown = sorted(set(d) - names)
         if unknown:
-            raise ValueError(f"unknown TrainConfig fields: {', '.join(sorted(unknown))}")
-        return cls(**d)
+            raise ConfigError(f"unknown TrainConfig fields: {', '.join(unknown)}", unknown[0])
+        cfg = cls(**d)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        """Raise ConfigError for the first bad value, including the ones that must agree."""
+        from bfcore.rewards import DEFAULT_WEIGHTS
+
+        check(self, RULES)
+        if self.algo == "grpo" and self.batch_size % self.group_size:
+            raise ConfigError(f"batch_size {self.batch_size} is not a multiple of group_size "
+                              f"{self.group_size} (grpo)", "batch_size")
+        if self.minibatches > self.batch_size:
+            raise ConfigError(f"minibatches ({self.minibatches}) must be at most batch_size "
+                              f"({self.batch_size})", "minibatches")
+        if self.token_states and not self.encoder_layers:
+            raise ConfigError("token_states needs the encoder (encoder_layers > 0)", "token_states")
+        unknown = sorted(set(self.reward_weights) - set(DEFAULT_WEIGHTS))
+        if unknown:
+            raise ConfigError(f"reward_weights: unknown reward {unknown[0]!r} (known: "
+                              f"{', '.join(DEFAULT_WEIGHTS)})", "reward_weights")
 
     @staticmethod
     def help() -> dict[str, str]:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bfcore.configcheck import ConfigError
+from bfcore.errors import InputError
 from bfcore.runtime import mx
 from bfcore.train.run import TrainError  # noqa: F401  (raised here; bfcore.train exports it)
 
@@ -25,6 +27,10 @@ from bfcore.train.run import TrainError  # noqa: F401  (raised here; bfcore.trai
 REHEARSAL_PER_FAMILY = 50
 #: Reports carry each task's own success when a run teaches at most this many tasks.
 PER_TASK_MAX = 32
+
+
+class TrainConfigError(TrainError, ConfigError):
+    """A bad config value: a TrainError to callers of train(), with the ``field`` it is about."""
 
 
 def _load_tasks(cfg):
@@ -50,22 +56,13 @@ def _run_dir(cfg) -> Path:
 
 def _check(cfg) -> None:
     """The checks that need nothing loaded: made before the run directory is created or locked."""
-    if cfg.algo not in ("ppo", "grpo"):
-        raise TrainError(f"algo must be 'ppo' or 'grpo', got {cfg.algo!r}")
-    if cfg.algo == "grpo" and cfg.batch_size % cfg.group_size:
-        raise TrainError(f"batch_size {cfg.batch_size} is not a multiple of group_size {cfg.group_size}")
-    if cfg.token_rows not in ("all", "facts"):
-        raise TrainError(f"token_rows must be 'all' or 'facts', got {cfg.token_rows!r}")
-    if not 0.0 <= cfg.token_dropout <= 1.0:
-        raise TrainError(f"token_dropout must be between 0 and 1, got {cfg.token_dropout}")
-    if cfg.token_states and not cfg.encoder_layers:
-        raise TrainError("token_states needs the encoder (encoder_layers > 0)")
-    if not 0.0 <= cfg.rehearsal < 1.0:
-        raise TrainError(f"rehearsal must be in [0, 1), got {cfg.rehearsal}")
-    if cfg.kl_on not in ("all", "rehearsal"):
-        raise TrainError(f"kl_on must be 'all' or 'rehearsal', got {cfg.kl_on!r}")
+    try:
+        cfg.validate()
+    except ConfigError as exc:
+        raise TrainConfigError(str(exc), exc.field) from None
     if (cfg.rehearsal or cfg.kl_coef) and not cfg.init_from:
-        raise TrainError("rehearsal and kl_coef keep a starting agent's skills: they need init_from")
+        raise TrainConfigError("rehearsal and kl_coef keep a starting agent's skills: they need "
+                               "init_from", "rehearsal" if cfg.rehearsal else "kl_coef")
 
 
 class Trainer:
@@ -91,9 +88,13 @@ class Trainer:
         mx.random.seed(cfg.seed)
         encoder = None
         if cfg.encoder_layers:
-            from bfcore.encoder import load_encoder
+            from bfcore.encoder import EncoderError, load_encoder
 
-            encoder = load_encoder(cfg.encoder_model or None, layers=cfg.encoder_layers)
+            try:
+                encoder = load_encoder(cfg.encoder_model or None, layers=cfg.encoder_layers)
+            except EncoderError as exc:  # a config value the model cannot meet
+                field = "encoder_layers" if "layers" in str(exc) else "encoder_model"
+                raise TrainConfigError(f"{field}: {exc}", field) from None
         # prompts are encoded as batches draw them (see features.py), not all before step 1;
         # on_progress(step, done, total) follows each update's encoding, chunk by chunk
         self.feat = Featurizer(encoder)

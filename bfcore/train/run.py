@@ -25,9 +25,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bfcore.train import checkpoint
+from bfcore.errors import InputError
 
 
-class TrainError(ValueError):
+class TrainError(InputError):
     """A run that cannot start or go on (configuration, files, another trainer, divergence); one line."""
 
 
@@ -37,8 +38,10 @@ def locked(run_dir: Path, resume: bool, hint: str):
     Refuses a directory another trainer holds, a resume with nothing to resume and a fresh run over
     a checkpoint (``hint`` says what to do instead)."""
     run_dir = Path(run_dir)
+    made = [d for d in (run_dir, *run_dir.parents) if not d.exists()]  # the run dir, then parents
     run_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(run_dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    ok = False
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -54,7 +57,13 @@ def locked(run_dir: Path, resume: bool, hint: str):
         if not resume and ck is not None:
             raise TrainError(f"{run_dir}: already holds a run ({hint})")
         yield ck
+        ok = True
     finally:
+        if made and not ok and {p.name for p in run_dir.iterdir()} <= {"lock"}:
+            # a run refused before it wrote anything (a bad task file, say) leaves no directory
+            os.unlink(run_dir / "lock")
+            for d in made:
+                d.rmdir()
         os.close(fd)  # releases the lock
 
 

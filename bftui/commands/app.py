@@ -18,5 +18,6 @@ def main(args) -> int:
     from bftui.app import main_app
 
     data_dir = Path(args.data_dir) if args.data_dir else None
-    main_app(agent_path=args.agent, data_dir=data_dir).run()
-    return 0
+    app = main_app(agent_path=args.agent, data_dir=data_dir)
+    app.run()
+    return app.return_code or 0  # non-zero when the app crashed (Textual printed why)

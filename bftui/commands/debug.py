@@ -3,6 +3,8 @@ and nothing imports MLX on this path, so it opens fast."""
 
 from __future__ import annotations
 
+from bftui.commands.run import count, make_config
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("file", help="a Brainfuck program file")
@@ -10,9 +12,9 @@ def add_arguments(parser) -> None:
                         help="bytes the program reads with ',' (\\n and \\xNN escapes understood)")
     parser.add_argument("--expect", default=None, metavar="TEXT",
                         help="the output the program should print: shown with a diff")
-    parser.add_argument("--max-steps", type=int, default=10_000_000,
+    parser.add_argument("--max-steps", type=count, default=10_000_000,
                         help="step budget of a run (default 10,000,000)")
-    parser.add_argument("--tape", type=int, default=30000, help="tape length (default 30,000)")
+    parser.add_argument("--tape", type=count, default=30000, help="tape length (default 30,000)")
 
 
 def _escaped(text: str) -> bytes:
@@ -34,11 +36,10 @@ def main(args) -> int:
     if args.max_steps < 1 or args.tape < 1:
         raise UserError("--max-steps and --tape must be positive")
 
-    from bfcore.program import Config
     from bftui.app import debug_app
 
-    config = Config(tape_len=args.tape, max_steps=args.max_steps)
+    config = make_config(tape_len=args.tape, max_steps=args.max_steps)
     expected = _escaped(args.expect) if args.expect is not None else None
-    debug_app(source, input=_escaped(args.input), title=str(path), config=config,
-              expected=expected).run()
-    return 0
+    app = debug_app(source, input=_escaped(args.input), title=str(path), config=config, expected=expected)
+    app.run()
+    return app.return_code or 0  # non-zero when the app crashed (Textual printed why)

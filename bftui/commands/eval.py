@@ -32,6 +32,8 @@ def main(args) -> int:
     from bfcore.agent.evaluate import evaluate, format_table
     from bfcore.tasks import TaskFormatError, default_task_file, load_tasks
 
+    if args.limit < 0:
+        raise UserError(f"--limit must be >= 0 (0: every task), got {args.limit}")
     if args.synth is not None:
         return _synth(args)
     path = args.tasks or default_task_file("test")
@@ -70,6 +72,8 @@ def _synth(args) -> int:
 
     if args.budget < 1:
         raise UserError(f"--budget must be >= 1, got {args.budget}")
+    if args.per_family < 1:
+        raise UserError(f"--per-family must be >= 1, got {args.per_family}")
     if args.tasks or args.split == "outside":
         from bfcore.tasks import assets_dir
 

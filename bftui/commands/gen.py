@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bftui.cli import seed
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompt", help="what the program should do, in plain English")
@@ -27,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--agent", "--checkpoint", dest="agent", metavar="DIR",
                         help="the agent: a checkpoint or run directory (default: the shipped agent; "
                              "--checkpoint is the old spelling)")
-    parser.add_argument("--seed", type=int, default=None, help="seed for sampling")
+    parser.add_argument("--seed", type=seed, default=None, help="seed for sampling")
     parser.add_argument("--tokens", action="store_true", help="also list each token with its probability")
     parser.add_argument("--example", nargs=2, action="append", metavar=("IN", "OUT"), default=[],
                         help="an input and its expected output (escapes: \\n \\t \\0 \\xNN); repeatable")
@@ -54,11 +56,14 @@ def main(args) -> int:
     examples = _examples(args)
     if examples or _routes_to_synth(args):
         return _synth_main(args, examples)
+    # The expected output is the UTF-8 bytes the shell passed (bytes that are not UTF-8 as they
+    # came): programs print bytes, so '🎉' is the four bytes a program must print for it.
+    expect = None if args.expect is None else args.expect.encode("utf-8", "surrogateescape")
     agent = load_agent(args.agent)
     g = agent.generate(args.prompt, greedy=not args.sample, temperature=args.temperature, best_of=args.best_of,
-                       beam=args.beam, expect=args.expect, seed=args.seed)
+                       beam=args.beam, expect=expect, seed=args.seed)
     print(g.program)
-    print(f"output: {g.output.decode('latin-1')!r}")
+    print(f"output: {shown(g.output)!r}")
     if g.reward is not None:
         print(f"reward: {g.reward:.3f}  success: {'yes' if g.success else 'no'}")
     if args.tokens:
@@ -70,6 +75,14 @@ def main(args) -> int:
         print(UNFAMILIAR.format(confidence=g.confidence), file=sys.stderr)
     sys.stdout.flush()
     return 0 if g.success in (None, True) else 1
+
+
+def shown(output: bytes) -> str:
+    """Output as text: UTF-8 when it is, else one character per byte (as before)."""
+    try:
+        return output.decode("utf-8")
+    except UnicodeDecodeError:
+        return output.decode("latin-1")
 
 
 def load_agent(path):

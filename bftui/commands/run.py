@@ -14,16 +14,50 @@ DEFAULT_MAX_STEPS = 10_000_000
 DEFAULT_MAX_OUTPUT = 1 << 20
 
 
+def count(text: str) -> int:
+    """A whole number for --tape and the limits, also written like 1e6 (argparse's int refuses
+    that); absurd exponents are refused before they become huge ints."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(text.strip().replace("_", ""))
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value.is_finite() and value.adjusted() > 30:
+        raise argparse.ArgumentTypeError(f"{text} is far too large")
+    if not value.is_finite() or value != value.to_integral_value():
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(value)
+
+
+# Config's field names as the flags that set them, for its errors.
+FLAGS = {"tape_len": "--tape", "max_steps": "--max-steps", "max_output": "--max-output"}
+
+
+def make_config(**fields):
+    """A run Config from flag values; a bad one is a UserError that names its flag."""
+    from bftui.cli import UserError
+    from bfcore.program import Config
+
+    try:
+        return Config(**fields)
+    except ValueError as exc:
+        message = str(exc)
+        for name, flag in FLAGS.items():
+            message = message.replace(name, flag)
+        raise UserError(message) from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="the program (.b); '-' reads it from stdin")
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--input", metavar="TEXT", help="input for ',' (default: stdin, unless the program comes from stdin)")
     src.add_argument("--input-file", metavar="F", help="read the input for ',' from a file")
-    parser.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N",
+    parser.add_argument("--max-steps", type=count, default=DEFAULT_MAX_STEPS, metavar="N",
                         help=f"stop after N instructions (default {DEFAULT_MAX_STEPS:,}; 0: no limit)")
-    parser.add_argument("--max-output", type=int, default=DEFAULT_MAX_OUTPUT, metavar="N",
+    parser.add_argument("--max-output", type=count, default=DEFAULT_MAX_OUTPUT, metavar="N",
                         help=f"stop after N output bytes (default {DEFAULT_MAX_OUTPUT})")
-    parser.add_argument("--tape", type=int, default=30000, metavar="N", help="tape length in cells (default 30000)")
+    parser.add_argument("--tape", type=count, default=30000, metavar="N", help="tape length in cells (default 30000)")
     parser.add_argument("--eof", choices=("zero", "max", "keep"), default="zero",
                         help="what ',' stores at end of input: 0, 255, or leave the cell (default zero)")
     parser.add_argument("--wrap", action="store_true", help="the pointer wraps around the tape ends instead of failing")
@@ -51,15 +85,10 @@ def _program_input(args, program: bytes) -> bytes:
 
 
 def _config(args):
-    from bftui.cli import UserError
     from bfcore.fast import UNLIMITED
-    from bfcore.program import Config
 
-    try:
-        return Config(tape_len=args.tape, eof=args.eof, bounds="wrap" if args.wrap else "error",
-                      max_steps=args.max_steps or UNLIMITED, max_output=args.max_output)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    return make_config(tape_len=args.tape, eof=args.eof, bounds="wrap" if args.wrap else "error",
+                       max_steps=args.max_steps or UNLIMITED, max_output=args.max_output)
 
 
 def main(args) -> int:

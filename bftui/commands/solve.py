@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from bftui.cli import seed
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("tasks", metavar="TASKS.jsonl",
@@ -20,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="of those, how many the search alone may use (default 1000)")
     parser.add_argument("--no-finetune", action="store_true", help="search only")
     parser.add_argument("--synth", metavar="DIR", help="the synthesis agent (default: the shipped one)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed, default=0)
 
 
 def main(args) -> int:

@@ -31,26 +31,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args):
+    return _config_and_explain(args)[0]
+
+
+def _config_and_explain(args):
+    """The TrainConfig from the file (--config, or the run's on --resume) and the flags, checked;
+    and the function that turns a ConfigError found later into the UserError naming its source."""
     import json
     from pathlib import Path
 
     from bftui.cli import UserError
     from bfcore.train import TrainConfig
 
+    from bfcore.configcheck import ConfigError
+
     base: dict = {}
+    cfg_file = None
     if args.resume:
         if not args.run:
             raise UserError("--resume needs --run DIR")
         cfg_file = Path(args.run) / "config.json"
         if not cfg_file.is_file():
             raise UserError(f"{cfg_file}: missing; nothing to resume")
-        base = _read_json(cfg_file)
     elif args.config:
-        base = _read_json(Path(args.config))
+        cfg_file = Path(args.config)
+    if cfg_file is not None:
+        base = _read_json(cfg_file)
+    if args.config and not args.resume:
+        _resolve_paths(base, cfg_file)
     try:
         cfg = TrainConfig.from_dict(base)
-    except (TypeError, ValueError) as exc:
-        raise UserError(f"{args.config or args.run}: {exc}") from None
+    except ConfigError as exc:
+        raise UserError(f"{cfg_file}: {exc}") from None
     over = {"tasks": args.tasks, "families": args.family, "algo": args.algo, "steps": args.steps, "seed": args.seed,
             "batch_size": args.batch_size, "lr": args.lr}
     for k, v in over.items():
@@ -77,9 +89,44 @@ def _config(args):
         cfg.run_dir = args.run
     elif not cfg.run_dir:
         cfg.run_dir = str(Path("runs") / f"{cfg.algo}-{time.strftime('%Y%m%d-%H%M%S')}")
-    if cfg.steps < 1:
-        raise UserError(f"--steps must be >= 1, got {cfg.steps}")
-    return cfg
+
+    def explain(exc: ConfigError) -> UserError:
+        """The error, named by the flag that set the field, else by the file it came from."""
+        flag = FLAGS.get(exc.field)
+        if flag and over.get(exc.field) is not None:
+            return UserError(str(exc).replace(exc.field, flag, 1))
+        return UserError(f"{cfg_file}: {exc}" if cfg_file else str(exc))
+
+    try:
+        cfg.validate()
+    except ConfigError as exc:
+        raise explain(exc) from None
+    return cfg, explain
+
+
+# TrainConfig fields that flags set, for errors in their values.
+FLAGS = {"steps": "--steps", "seed": "--seed", "batch_size": "--batch-size", "lr": "--lr"}
+
+
+# TrainConfig fields that hold paths; encoder_model may also name a Hugging Face repo instead.
+PATH_FIELDS = ("run_dir", "tasks", "init_from", "encoder_model")
+
+
+def _resolve_paths(base: dict, cfg_file) -> None:
+    """Relative paths in a config file mean the same wherever the command runs: relative to the
+    file's folder. Each one changed is shown, so nothing is written somewhere unexpected."""
+    import os
+    from pathlib import Path
+
+    for name in PATH_FIELDS:
+        given = base.get(name)
+        if not isinstance(given, str) or not given or os.path.isabs(os.path.expanduser(given)):
+            continue
+        path = (cfg_file.parent / os.path.expanduser(given)).resolve()
+        if name == "encoder_model" and not path.exists():
+            continue  # a repo name, not a path
+        base[name] = str(path)
+        print(f"{cfg_file}: {name} {given!r} is {path}", file=sys.stderr)
 
 
 def _read_json(path):
@@ -114,13 +161,17 @@ def progress_line(rep: dict, total: int) -> str:
 
 
 def main(args) -> int:
+    from pathlib import Path
+
     from bftui.cli import UserError
     from bfcore.train import TrainError, train
     from bfcore.train.checkpoint import CheckpointError
 
-    cfg = _config(args)
+    from bfcore.configcheck import ConfigError
+
+    cfg, explain = _config_and_explain(args)
     if args.watch:
-        return _watch(cfg)
+        return _watch(cfg, explain)
     tty = sys.stderr.isatty()
 
     def on_report(rep):
@@ -134,9 +185,11 @@ def main(args) -> int:
             print(f"\rstep {step}/{cfg.steps}: encoding prompts {done}/{total}\x1b[K", end="", file=sys.stderr,
                   flush=True)
 
-    print(f"training into {cfg.run_dir}", file=sys.stderr)
+    print(f"training into {Path(cfg.run_dir).resolve()}", file=sys.stderr)
     try:
         run_dir = train(cfg, on_report=on_report, on_progress=on_progress)
+    except ConfigError as exc:  # found while loading (the encoder cannot meet encoder_layers)
+        raise explain(exc) from None
     except (TrainError, CheckpointError) as exc:
         raise UserError(str(exc)) from None
     except KeyboardInterrupt:
@@ -149,7 +202,7 @@ def main(args) -> int:
     return 0
 
 
-def _watch(cfg) -> int:
+def _watch(cfg, explain) -> int:
     import threading
 
     from bftui.cli import UserError
@@ -172,14 +225,22 @@ def _watch(cfg) -> int:
 
     thread = threading.Thread(target=work, name="bftui-train", daemon=True)
     thread.start()
+    app = WatchApp(cfg.run_dir, on_quit=stop.set)
     try:
-        WatchApp(cfg.run_dir, on_quit=stop.set).run()
+        app.run()
     finally:
         stop.set()
         thread.join()
     if failure:
+        from bfcore.configcheck import ConfigError
+
+        if isinstance(failure[0], ConfigError):
+            raise explain(failure[0])
         if isinstance(failure[0], (TrainError, CheckpointError)):
             raise UserError(str(failure[0]))
         raise failure[0]
+    if app.return_code:  # the dashboard crashed (Textual printed why); training stopped and saved
+        print(f"the dashboard failed; checkpoint in {cfg.run_dir}/checkpoint", file=sys.stderr)
+        return app.return_code
     print(f"stopped; checkpoint in {cfg.run_dir}/checkpoint")
     return 0

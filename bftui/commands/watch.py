@@ -22,7 +22,10 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"--interval {args.interval}: must be a positive number of seconds")
     from bftui.watch import WatchApp  # textual is heavy; only load it when the dashboard opens
 
-    result = WatchApp(args.run_dir, poll_interval=args.interval).run()
+    app = WatchApp(args.run_dir, poll_interval=args.interval)
+    result = app.run()
+    if app.return_code:  # the dashboard crashed (Textual printed why): that is no success
+        return app.return_code
     if result:
         print(f"bftui watch: {result}")
     return 0

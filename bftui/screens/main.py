@@ -33,10 +33,15 @@ def parse_expected(text: str) -> bytes | None:
     r"""The expect box as bytes: empty -> None; ``\n``, ``\t`` and ``\xNN`` escapes understood."""
     if not text:
         return None
+    from bfcore.synth.examples import ExampleError, decode_escapes
+
+    # The bytes a program must print: \xNN is one byte, other text its UTF-8 (as gen --expect and
+    # the REPL's :expect); latin-1 made 'é' the byte 0xe9, and a byte the shell passed as not
+    # UTF-8 (bftui debug --expect $'\xff') raised.
     try:
-        return text.encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1")
-    except (UnicodeDecodeError, UnicodeEncodeError):
-        return text.encode("utf-8")
+        return decode_escapes(text, "expected output")
+    except ExampleError:  # an unknown escape or a lone surrogate: the text as typed
+        return text.encode("utf-8", "backslashreplace")
 
 
 def parse_examples(text: str) -> list[tuple[bytes, bytes]] | None:
