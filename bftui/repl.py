@@ -629,8 +629,9 @@ def fine_tune_config(task_file: Path, steps: int | None, model: str | None):
     shape, encoder = state.get("model", {}), state.get("encoder") or {}
     from bfcore.train.config import FINETUNE
 
+    keep = {k: v for k, v in FINETUNE.items() if k != "steps"}  # the session says how many
     return TrainConfig(
-        **FINETUNE,  # keep the old skills; stop once the session's tasks are solved
+        **keep,  # keep the old skills; stop once the session's tasks are solved
         run_dir=str(session_dir() / "runs" / f"repl-{time.strftime('%Y%m%d-%H%M%S')}"),
         tasks=str(task_file),
         steps=steps or DEFAULT_TRAIN_STEPS,
