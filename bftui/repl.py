@@ -618,7 +618,6 @@ def fine_tune_config(task_file: Path, steps: int | None, model: str | None):
     The network shape and encoder must match the checkpoint's, so they are read from its state.json.
     """
     import json
-    import time
 
     from bfcore.agent import default_agent_dir
     from bfcore.train import TrainConfig
@@ -628,11 +627,12 @@ def fine_tune_config(task_file: Path, steps: int | None, model: str | None):
     state = json.loads((checkpoint / "state.json").read_text())
     shape, encoder = state.get("model", {}), state.get("encoder") or {}
     from bfcore.train.config import FINETUNE
+    from bfcore.train.run import new_run_dir
 
     keep = {k: v for k, v in FINETUNE.items() if k != "steps"}  # the session says how many
     return TrainConfig(
         **keep,  # keep the old skills; stop once the session's tasks are solved
-        run_dir=str(session_dir() / "runs" / f"repl-{time.strftime('%Y%m%d-%H%M%S')}"),
+        run_dir=str(new_run_dir(session_dir() / "runs", "repl")),
         tasks=str(task_file),
         steps=steps or DEFAULT_TRAIN_STEPS,
         init_from=str(checkpoint),

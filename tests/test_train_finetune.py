@@ -117,3 +117,12 @@ def test_the_cli_progress_line_survives_missing_metrics_and_names_the_stop():
                           "stopped": "target reached: running success 91% >= 90%"}, 10)
     assert "reward -" in line and "entropy -" in line and "old skills 90%" in line
     assert line.endswith("(target reached: running success 91% >= 90%)")
+
+
+def test_runs_started_within_one_second_get_their_own_directories(tmp_path):
+    from bfcore.train.run import new_run_dir
+
+    first = new_run_dir(tmp_path, "repl")
+    first.mkdir()
+    second = new_run_dir(tmp_path, "repl")
+    assert second != first and second.name.startswith(first.name)

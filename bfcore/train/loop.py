@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from bfcore.configcheck import ConfigError
-from bfcore.errors import InputError
 from bfcore.runtime import mx
 from bfcore.train.run import TrainError  # noqa: F401  (raised here; bfcore.train exports it)
 
@@ -51,7 +50,9 @@ def _load_tasks(cfg):
 def _run_dir(cfg) -> Path:
     if cfg.run_dir:
         return Path(cfg.run_dir)
-    return Path("runs") / f"{cfg.algo}-{time.strftime('%Y%m%d-%H%M%S')}"
+    from bfcore.train.run import new_run_dir
+
+    return new_run_dir(Path("runs"), cfg.algo)
 
 
 def _check(cfg) -> None:

@@ -32,6 +32,18 @@ class TrainError(InputError):
     """A run that cannot start or go on (configuration, files, another trainer, divergence); one line."""
 
 
+def new_run_dir(parent: Path, prefix: str) -> Path:
+    """``parent/PREFIX-YYYYmmdd-HHMMSS``, with ``-2``, ``-3``... when runs start within a second."""
+    import time
+
+    base = Path(parent) / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
 @contextmanager
 def locked(run_dir: Path, resume: bool, hint: str):
     """Take the run directory for this trainer; yields its checkpoint (None for a fresh run).

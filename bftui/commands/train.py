@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +36,6 @@ def _config(args):
 def _config_and_explain(args):
     """The TrainConfig from the file (--config, or the run's on --resume) and the flags, checked;
     and the function that turns a ConfigError found later into the UserError naming its source."""
-    import json
     from pathlib import Path
 
     from bftui.cli import UserError
@@ -88,7 +86,9 @@ def _config_and_explain(args):
     if args.run:
         cfg.run_dir = args.run
     elif not cfg.run_dir:
-        cfg.run_dir = str(Path("runs") / f"{cfg.algo}-{time.strftime('%Y%m%d-%H%M%S')}")
+        from bfcore.train.run import new_run_dir
+
+        cfg.run_dir = str(new_run_dir(Path("runs"), cfg.algo))
 
     def explain(exc: ConfigError) -> UserError:
         """The error, named by the flag that set the field, else by the file it came from."""
@@ -116,7 +116,6 @@ def _resolve_paths(base: dict, cfg_file) -> None:
     """Relative paths in a config file mean the same wherever the command runs: relative to the
     file's folder. Each one changed is shown, so nothing is written somewhere unexpected."""
     import os
-    from pathlib import Path
 
     for name in PATH_FIELDS:
         given = base.get(name)

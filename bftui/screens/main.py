@@ -373,7 +373,9 @@ class MainScreen(Screen):
     def _train_config(self) -> dict:
         """Fine-tune the agent in use (same model shape) on the user's task set, in a new run dir
         under the data dir; ``train_overrides`` (tests, power users) win over everything."""
-        self.run_dir = self.data_dir / "runs" / time.strftime("app-%Y%m%d-%H%M%S")
+        from bfcore.train.run import new_run_dir
+
+        self.run_dir = new_run_dir(self.data_dir / "runs", "app")
         settings = {"tasks": str(self.task_file), "run_dir": str(self.run_dir), "steps": 100_000,
                     "report_every": 1, "save_every": 5, "curriculum": False, "batch_size": 64}
         start = init_settings(self.host.weights_path())
