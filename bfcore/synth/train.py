@@ -434,17 +434,7 @@ class SynthTrainer:
         from bfcore.synth.policy import config_dict
         from bfcore.train import checkpoint
 
-        st = checkpoint.load(ckpt, self.policy, self.opt)
-        if st.get("kind") != "synth" or st.get("model") != config_dict(self.policy.cfg):
-            raise checkpoint.CheckpointError(f"{ckpt}/state.json: its model {st.get('model')} is not this "
-                                             f"run's ({config_dict(self.policy.cfg)})")
-        try:
-            self._set_state(st)
-        except (KeyError, TypeError, ValueError) as exc:
-            msg = f"{ckpt}/state.json: unreadable ({type(exc).__name__}: {exc})"
-            raise checkpoint.CheckpointError(msg) from None
-        # the optimizer state carries a learning rate; the run's config decides it
-        self.opt.learning_rate = self.cfg.lr
+        checkpoint.resume_into(ckpt, self, config_dict(self.policy.cfg), kind="synth")
 
     def _set_state(self, st: dict) -> None:
         from bfcore.train.loop import _py_unstate

@@ -221,3 +221,18 @@ def load(ckpt: Path, policy, optimizer=None) -> dict:
         optimizer.state = opt
     mx.eval(policy.parameters(), optimizer.state if optimizer is not None else [])
     return state
+
+
+def resume_into(ck: Path, trainer, model: dict, kind: str | None = None) -> dict:
+    """Load checkpoint ``ck`` into ``trainer`` (its ``policy``, ``opt`` and ``_set_state``), after
+    checking it holds this run's ``model`` (and ``kind``); the run's config keeps the learning rate
+    (``--resume --lr``). A mixed, corrupt or foreign checkpoint is refused in one line."""
+    st = load(ck, trainer.policy, trainer.opt)
+    if (kind is not None and st.get("kind") != kind) or st.get("model") != model:
+        raise CheckpointError(f"{ck}/state.json: its model {st.get('model')} is not this run's ({model})")
+    try:
+        trainer._set_state(st)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{ck}/state.json: unreadable ({type(exc).__name__}: {exc})") from None
+    trainer.opt.learning_rate = trainer.cfg.lr  # the optimizer state carries one; the config decides
+    return st

@@ -165,17 +165,7 @@ class Trainer:
         ck = checkpoint.find(self.run_dir)
         if ck is None:
             raise TrainError(f"{self.ckpt}: no checkpoint to resume from")
-        s = checkpoint.load(ck, self.policy, self.opt)
-        if s.get("model") != asdict(self.policy.cfg):
-            raise checkpoint.CheckpointError(f"{ck}/state.json: its model {s.get('model')} "
-                                             f"is not this run's ({asdict(self.policy.cfg)})")
-        try:
-            self._set_state(s)
-        except (KeyError, TypeError, ValueError) as exc:
-            msg = f"{ck}/state.json: unreadable ({type(exc).__name__}: {exc})"
-            raise checkpoint.CheckpointError(msg) from None
-        # the optimizer state carries a learning rate; the run's config decides it (--resume --lr)
-        self.opt.learning_rate = self.cfg.lr
+        checkpoint.resume_into(ck, self, asdict(self.policy.cfg))
 
     def _set_state(self, s: dict) -> None:
         self.step, self.episodes, self.elapsed = int(s["step"]), int(s["episodes"]), float(s["elapsed"])
