@@ -631,7 +631,7 @@ def fine_tune_config(task_file: Path, steps: int | None, model: str | None):
 
     keep = {k: v for k, v in FINETUNE.items() if k != "steps"}  # the session says how many
     return TrainConfig(
-        **keep,  # keep the old skills; stop once the session's tasks are solved
+        **keep,  # keep the old skills (rehearsal, KL to the start)
         run_dir=str(new_run_dir(session_dir() / "runs", "repl")),
         tasks=str(task_file),
         steps=steps or DEFAULT_TRAIN_STEPS,

@@ -21,9 +21,10 @@ FINETUNE_LR = 5e-4
 # What every fine-tune starts from (``bftui train --from``, the app's Ctrl+T, the REPL's ``:train``):
 # keep the old skills (rehearsal of the built-in train split, a KL penalty to the starting policy)
 # and stop once the user's tasks are solved. Measured in docs/experiments/forgetting.md.
-# Stopping at 90% or 97% running success on the taught phrasings left held-out phrasings at 52-72%;
-# 200 updates reached 82% with the old skills within a point.
-FINETUNE = {"lr": FINETUNE_LR, "rehearsal": 0.5, "kl_coef": 0.1, "steps": 200, "target_success": 0.99,
+# 200 updates: held-out phrasings of the new family 82% and 92%, old test split -0.8 and -3.1 points
+# (two seeds). Stopping as soon as the taught phrasings passed 99% lost more (-3.5, -4.2, -5.0): the
+# KL term pulls the old skills back as training goes on. So target_success stays off by default.
+FINETUNE = {"lr": FINETUNE_LR, "rehearsal": 0.5, "kl_coef": 0.1, "steps": 200, "target_success": 0.0,
             "patience": 100}
 
 

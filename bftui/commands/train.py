@@ -19,8 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in --run from its checkpoint")
     parser.add_argument("--from", dest="init_from", metavar="CHECKPOINT",
                         help="fine-tune a checkpoint ('default' = the shipped agent): lr 5e-4, half of each batch "
-                             "rehearses the built-in tasks, a KL penalty to the start, and it stops once "
-                             "the tasks are solved (90%%) or stall (see bfcore.train.config.FINETUNE)")
+                             "rehearses the built-in tasks, a KL penalty to the start, 200 updates unless "
+                             "--steps, stopping early on a stall (see bfcore.train.config.FINETUNE)")
     parser.add_argument("--config", metavar="JSON", help="TrainConfig fields as a JSON file (flags override it)")
     parser.add_argument("--seed", type=int, help="the run's seed")
     parser.add_argument("--batch-size", type=int, metavar="N", help="episodes per update")

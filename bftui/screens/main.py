@@ -382,7 +382,7 @@ class MainScreen(Screen):
         if start:
             from bfcore.train.config import FINETUNE
 
-            settings.update(FINETUNE)  # keep the old skills; stop once the tasks are solved
+            settings.update(FINETUNE)  # keep the old skills (rehearsal, KL to the start)
         settings.update(start)
         settings.update(self.train_overrides)
         return settings
