@@ -126,3 +126,12 @@ def test_runs_started_within_one_second_get_their_own_directories(tmp_path):
     first.mkdir()
     second = new_run_dir(tmp_path, "repl")
     assert second != first and second.name.startswith(first.name)
+
+
+def test_resume_drops_metrics_lines_that_are_not_reports(tmp_path):
+    from bfcore.train.run import trim_metrics
+
+    log = tmp_path / "metrics.jsonl"
+    log.write_text('{"step": 1}\n[1, 2]\n{"step": "x"}\nnot json\n{"step": 3}\n')
+    trim_metrics(log, 2)
+    assert log.read_text() == '{"step": 1}\n'

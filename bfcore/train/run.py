@@ -88,7 +88,7 @@ def trim_metrics(path: Path, step: int) -> None:
             try:
                 if json.loads(line).get("step", 0) <= step:
                     keep.append(line)
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, TypeError):  # not a report line: dropped
                 continue
     checkpoint.atomic_write_text(path, "".join(line + "\n" for line in keep))
 
