@@ -83,7 +83,8 @@ class BFCommands(Provider):
                            ("tasks", "Tasks: list, edit and delete your task set"),
                            ("toggle_training", "Start or stop fine-tuning"),
                            ("agent_back", "Agent: back to the previous one"),
-                           ("agent_default", "Agent: back to the shipped default")):
+                           ("agent_default", "Agent: back to the shipped default"),
+                           ("agent_use_last", "Agent: use the last run anyway")):
             method = getattr(screen, f"action_{name}", None)
             if method is not None:
                 cmds.append((text, text, method))

@@ -589,10 +589,14 @@ class TrainJob:
 
     def _gate(self, run_dir, tasks):
         from bfcore.agent import Agent
-        from bfcore.agent.gate import check
+        from bfcore.agent.gate import GateSkipped, check
 
-        return check(Agent.load(self.start_from), Agent.load(run_dir), points=self.gate_points,
-                     taught=tasks)
+        try:
+            return check(Agent.load(self.start_from), Agent.load(run_dir), points=self.gate_points,
+                         taught=tasks)
+        except Exception as exc:  # the run is kept; the person decides
+            return GateSkipped(f"{exc.__class__.__name__}: {exc}",
+                               how=f":model {Path(run_dir) / 'checkpoint'}")
 
     def _report(self, metrics: dict) -> None:
         step = metrics.get("step", "?")

@@ -130,3 +130,25 @@ def test_an_unreadable_task_file_is_never_overwritten(tmp_path):
     with pytest.raises(TaskSetError, match=r"tasks.jsonl:2: invalid JSON"):
         append_task(bad, "say ok", b"ok")
     assert bad.read_text().endswith("not json\n")
+
+
+@sync
+async def test_a_gate_that_cannot_run_says_so_and_the_run_can_be_used_anyway(tmp_path, start,
+                                                                            monkeypatch):
+    notes = []
+
+    def broken(*args, **kwargs):
+        raise ValueError("no val split for this model")
+
+    monkeypatch.setattr("bfcore.agent.gate.check", broken)
+    app = main_app(agent_path=str(start), data_dir=tmp_path, train_overrides=TINY)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        app.notify = lambda message, **kw: notes.append(message)
+        await _teach(pilot, screen)
+        assert screen.host.current_path() == str(start)
+        assert any("could not be checked (ValueError: no val split" in n for n in notes), notes
+        screen.action_agent_use_last()
+        assert screen.host.current_path() == str(screen.run_dir)
+        await pilot.press("ctrl+b")
+        assert screen.host.current_path() == str(start)

@@ -35,6 +35,19 @@ class GateResult:
                 "Teach with more examples and phrasings, or fewer updates")
 
 
+@dataclass(frozen=True)
+class GateSkipped:
+    """The gate could not run (say, a custom model the val split does not fit): nothing switches."""
+
+    reason: str
+    how: str = "ctrl+p, 'Agent: use the last run anyway'"  # how to use the new weights anyway
+    accepted: bool = False
+
+    def message(self) -> str:
+        return (f"kept the current agent: its old skills could not be checked ({self.reason}). "
+                f"To use the new one anyway: {self.how}")
+
+
 def val_tasks():
     from bfcore.tasks import default_task_file, load_tasks
 

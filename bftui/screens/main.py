@@ -361,14 +361,18 @@ class MainScreen(Screen):
     def _gate(self, start: str, run_dir: Path):
         """The new weights against the agent they started from, on the val split (this thread)."""
         from bfcore.agent import Agent
-        from bfcore.agent.gate import check
+        from bfcore.agent.gate import GateSkipped, check
         from bfcore.tasks import TaskFormatError, load_tasks
 
         try:
             taught = load_tasks(self.task_file)
         except TaskFormatError:
             taught = None
-        return check(Agent.load(start), Agent.load(run_dir), points=self.gate_points, taught=taught)
+        try:
+            return check(Agent.load(start), Agent.load(run_dir), points=self.gate_points,
+                         taught=taught)
+        except Exception as exc:  # the run is kept; the person decides
+            return GateSkipped(f"{exc.__class__.__name__}: {exc}")
 
     def _train_config(self) -> dict:
         """Fine-tune the agent in use (same model shape) on the user's task set, in a new run dir
@@ -451,6 +455,17 @@ class MainScreen(Screen):
         self._switch_to(path)
         self._show_train_info()
         self.notify(f"back to {path or 'the shipped default'}")
+
+    def action_agent_use_last(self) -> None:
+        """Use the last teaching run's weights even though the gate did not let them through."""
+        run = self.run_dir
+        if self.training or run is None or not (run / "checkpoint").exists():
+            self.notify("no finished teaching run to use", severity="warning")
+            return
+        self.agents.accept(run, start=self._train_start)
+        self._switch_to(str(run))
+        self._show_train_info()
+        self.notify(f"now using {run} (ctrl+b goes back)")
 
     def action_agent_default(self) -> None:
         if self.training:
