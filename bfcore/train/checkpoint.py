@@ -48,12 +48,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def _sync(path: Path) -> str:
     """fsync a written file; returns its sha256 (read back, so it hashes what is on disk)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-        os.fsync(f.fileno())
-    return h.hexdigest()
+    return _sha256(path, fsync=True)
 
 
 def _sync_dir(path: Path) -> None:
@@ -64,11 +59,13 @@ def _sync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path, fsync: bool = False) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
+        if fsync:
+            os.fsync(f.fileno())
     return h.hexdigest()
 
 
