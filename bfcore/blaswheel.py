@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import struct
-import tempfile
 from pathlib import Path
+
+from bfcore.atomic import atomic_write
 
 PREFIX = b"scipy_"
 _SHT_DYNSYM, _SHT_DYNAMIC, _SHT_HASH, _SHT_GNU_HASH = 11, 6, 5, 0x6FFFFFF6
@@ -157,16 +157,5 @@ def aliased_copy(src: Path, cache: Path | None = None) -> Path:
         return dst
     data = bytearray(src.read_bytes())
     strip_prefix(data)
-    cache.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache, prefix=dst.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(dst, bytes(data), mode=0o755)
     return dst

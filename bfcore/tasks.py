@@ -16,7 +16,6 @@ import json
 import os
 import random
 import re
-import tempfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,16 +131,9 @@ def load_tasks(path: str | os.PathLike) -> list[Task]:
 
 def save_tasks(tasks: list[Task], path: str | os.PathLike) -> None:
     """Write tasks as JSONL atomically (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.fchmod(fd, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        for t in tasks:
-            f.write(json.dumps(t.to_json(), ensure_ascii=False) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    from bfcore.atomic import atomic_write_text
+
+    atomic_write_text(Path(path), "".join(json.dumps(t.to_json(), ensure_ascii=False) + "\n" for t in tasks))
 
 
 # ---------------------------------------------------------------- built-in families

@@ -9,10 +9,10 @@ stays untouched for reporting.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from bfcore.atomic import atomic_write_text
 
 GATE_POINTS = 2.0
 
@@ -112,10 +112,4 @@ class AgentHistory:
         return self.current
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name + ".", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"stack": self.stack}, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        atomic_write_text(self.path, json.dumps({"stack": self.stack}, indent=1))

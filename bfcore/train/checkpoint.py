@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bfcore.atomic import atomic_write_text  # noqa: F401  (callers import it from here)
 from bfcore.runtime import mx  # first: it must set up BLAS before anything imports mlx.core
 
 from mlx.utils import tree_flatten, tree_unflatten  # noqa: E402
@@ -33,17 +34,6 @@ _SIBLING = re.compile(r"\.(\d+\.\w+|link-\w+|old-\d+|new-\d+)$")
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be saved or used; the message is one line naming the file and why."""
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    os.fchmod(fd, 0o644)  # mkstemp's 0600 would make shared run dirs unreadable to others
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _sync(path: Path) -> str:
