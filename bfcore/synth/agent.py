@@ -1,7 +1,9 @@
 """The synthesis agent: load a checkpoint, write a program for a request, search with examples.
 
-:meth:`SynthAgent.generate` writes one program greedily. :meth:`SynthAgent.search` is test-time
-search: the greedy program first, then batches of samples, each distinct program run on the examples
+:meth:`SynthAgent.generate` writes one program: the most likely of the greedy decode and the
+programs of the agent's library (:mod:`bfcore.synth.library`: what its training solved), under the
+policy. :meth:`SynthAgent.search` is test-time search: that program first, then the library in the
+policy's order, then batches of samples and local edits, each distinct program run on the examples
 by the interpreter, until one passes them all or ``budget`` programs have been executed (NPE).
 """
 
@@ -67,8 +69,32 @@ def default_synth_dir() -> Path:
 
 
 class SynthAgent:
-    def __init__(self, policy, embedder, path: Path | None = None, state: dict | None = None):
+    def __init__(self, policy, embedder, path: Path | None = None, state: dict | None = None,
+                 use_library: bool = True):
         self.policy, self.embed, self.path, self.state = policy, embedder, path, state or {}
+        self.use_library = use_library  # False: the decoder alone (the ablation)
+        self._library: list[list[int]] | None = None
+
+    @property
+    def library(self) -> list[list[int]]:
+        """The solved programs of the checkpoint's queue (empty when ``use_library`` is off)."""
+        if not self.use_library:
+            return []
+        if self._library is None:
+            from bfcore.synth.library import load_library
+
+            self._library = load_library(self.state)
+        return self._library
+
+    def ranked(self, prompt: str, probe: bytes) -> list[tuple[float, list[int]]]:
+        """The library under this request, most likely first: (sum of log-probs, actions)."""
+        from bfcore.synth.actions import prompt_params
+        from bfcore.synth.library import rank
+
+        if not self.library:
+            return []
+        return rank(self.policy, self.embed([prompt])[0], prompt_params(prompt), probe,
+                    self.library)
 
     @classmethod
     def load(cls, path: str | Path | None = None, encoder=None) -> "SynthAgent":
@@ -142,15 +168,28 @@ class SynthAgent:
         ep.logp = np.take_along_axis(lp, np.array(acts[0])[:, None], 1)[:, 0].tolist()
         return ep
 
+    def choose(self, prompts: list[str], probes: list[bytes], ranked=None) -> list:
+        """The episode of the most likely program for each request: the greedy decode, or a
+        library program the policy gives a higher log-probability (a held-out phrasing often
+        decodes greedily into a mix of two families' programs, while the library ranks the right
+        one first). ``ranked``: each request's :meth:`ranked`, when already computed."""
+        eps = self.write(prompts, probes, greedy=True)
+        for i, (prompt, probe) in enumerate(zip(prompts, probes)):
+            r = self.ranked(prompt, probe) if ranked is None else ranked[i]
+            if r and r[0][0] > float(np.sum(eps[i].logp)) and r[0][1] != eps[i].actions:
+                eps[i] = self._scored_episode(prompt, r[0][1], probe)
+        return eps
+
     def generate(self, prompt: str, examples=None, probe: bytes | None = None) -> SynthGeneration:
-        """The greedy program; with ``examples`` ([(input, output)]) it is also run on them. The
-        tracer runs it on ``probe``, else the first example's input, else PROBE_INPUT."""
+        """The most likely program (:meth:`choose`); with ``examples`` ([(input, output)]) it is
+        also run on them. The tracer runs on ``probe``, else the first example's input, else
+        PROBE_INPUT."""
         from bfcore.synth.score import score_one
 
         t0 = time.perf_counter()
         if probe is None:
             probe = examples[0][0] if examples else PROBE_INPUT
-        g = self._generation(prompt, self.write([prompt], [probe], greedy=True)[0])
+        g = self._generation(prompt, self.choose([prompt], [probe])[0])
         if examples:
             s = score_one(g.program, examples)
             g.passed, g.outputs, g.statuses = s.passed, s.outputs, s.statuses
@@ -159,9 +198,10 @@ class SynthAgent:
 
     def search(self, prompt: str, examples, budget: int = 1000, batch: int = 64,
                temperature: float = 1.0, seed: int | None = None) -> SearchResult:
-        """Greedy, then rounds of samples and of local edits (:mod:`bfcore.synth.mutate`) of the
-        best programs so far, until a program passes every example or ``budget`` distinct
-        programs have run. The best program found (by reward) comes back either way."""
+        """The chosen program, then the library in the policy's order (``batch // 8`` at a time),
+        then rounds of samples and of local edits (:mod:`bfcore.synth.mutate`) of the best
+        programs so far, until a program passes every example or ``budget`` distinct programs
+        have run. The best program found (by reward) comes back either way."""
         from bfcore.synth.actions import prompt_params, to_program
         from bfcore.synth.mutate import mutants
         from bfcore.synth.score import score_programs
@@ -172,15 +212,24 @@ class SynthAgent:
         seen: set[str] = set()
         pool: list[tuple[float, list[int]]] = []  # (reward, actions), best first
         best = None
-        greedy, stalled = True, 0
+        stalled = 0
+        ranked = self.ranked(prompt, probe)
+        chosen = self.choose([prompt], [probe], [ranked])[0]
+        rounds = [[(chosen.actions, chosen)]]
+        step = max(1, batch // 8)  # a few at a time: the right one is usually among the first
+        rounds += [[(acts, None) for _, acts in ranked[i:i + step]]
+                   for i in range(0, len(ranked), step)]
+        rounds.reverse()
         while len(seen) < budget and stalled < 50:  # a collapsed policy may write nothing new
-            n = 1 if greedy else batch
-            cands = [(e.actions, e) for e in self.write([prompt] * n, [probe] * n, greedy=greedy,
-                                                        temperature=temperature, rng=rng)]
-            greedy = False
-            for _, acts in pool[:3]:
-                cands += [(m, None) for m in mutants(acts, params, rng, batch // 6, cfg.max_len,
-                                                      cfg.max_depth)]
+            if rounds:
+                cands = rounds.pop()
+            else:
+                cands = [(e.actions, e) for e in self.write([prompt] * batch, [probe] * batch,
+                                                            greedy=False, temperature=temperature,
+                                                            rng=rng)]
+                for _, acts in pool[:3]:
+                    cands += [(m, None) for m in mutants(acts, params, rng, batch // 6,
+                                                          cfg.max_len, cfg.max_depth)]
             new = []
             for acts, e in cands:
                 prog = e.program if e is not None else to_program(acts, params)[0]
@@ -202,8 +251,8 @@ class SynthAgent:
             pool.sort(key=lambda x: -x[0])
             del pool[16:]
         if best is None:  # budget 0
-            e = self.write([prompt], [probe], greedy=True)[0]
-            best = (e.actions, e, score_programs([e.program], [examples], [len(e.actions) - 1])[0])
+            best = (chosen.actions, chosen,
+                    score_programs([chosen.program], [examples], [len(chosen.actions) - 1])[0])
         return self._result(prompt, probe, *best, len(seen), t0)
 
     def _result(self, prompt, probe, actions, ep, s, npe, t0) -> SearchResult:

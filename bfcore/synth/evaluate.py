@@ -28,8 +28,8 @@ def evaluate(agent, tasks, seed: int = 12345, n_tests: int = 6, budget: int = 1,
                  for t in tasks]
         eps = []
         for i in range(0, len(tasks), 256):
-            eps += agent.write([t.problem for t in tasks[i:i + 256]],
-                               [ts[0][0] for ts in tests[i:i + 256]], greedy=True)
+            eps += agent.choose([t.problem for t in tasks[i:i + 256]],
+                                [ts[0][0] for ts in tests[i:i + 256]])
         scored = score_programs([e.program for e in eps], tests, [len(e.actions) - 1 for e in eps])
         for t, s in zip(tasks, scored):
             per.setdefault(t.family, []).append(s.solved)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from bfcore.configcheck import ConfigError, above, at_least, between, check
+from bfcore.synth.library import SOLVED_REWARD, library_of
 
 BIG = 10**9
 # Bounds of SynthTrainConfig's fields (configcheck adds the type of each default).
@@ -103,9 +104,6 @@ def task_key(task) -> str:
     return json.dumps([task.family, task_params(task)], sort_keys=True)
 
 
-# a queue entry whose mean reward is this high passed (nearly) every test it was run on: an exact
-# pass scores 1 + the all-pass bonus 1 - the length penalty (score.py)
-SOLVED_REWARD = 1.5
 
 
 class Queue:
@@ -406,8 +404,7 @@ class SynthTrainer:
 
     def _library(self) -> list[list[int]]:
         """Every queued program that passed (nearly) all its tests, for any task."""
-        return [list(a) for q in self.queue.entries.values() for a, e in q.items()
-                if e[0] / e[1] >= SOLVED_REWARD]
+        return library_of(self.queue.state())
 
     # ---------------------------------------------------------------- checkpoints
     def state(self) -> dict:

@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", type=int, default=1, metavar="N",
                         help="with --synth: search up to N programs per task on 2 examples, judged "
                         "on the other tests (default 1: greedy)")
+    parser.add_argument("--no-library", action="store_true",
+                        help="with --synth: the decoder alone, without the library of programs "
+                        "its training solved (the ablation)")
 
 
 def main(args) -> int:
@@ -91,6 +94,7 @@ def _synth(args) -> int:
     if args.limit:
         tasks = tasks[: args.limit]
     agent = load_synth(args.synth or None)
+    agent.use_library = not args.no_library
     report = evaluate(agent, tasks, budget=args.budget, fresh=fresh)
     kinds = ("input_families", "constant_families")
     fams = [k for k in report if k not in ("overall", "worst_family", "n", "npe", *kinds)]

@@ -1,0 +1,78 @@
+"""The library of solved programs: what enters it, how the policy ranks it, and what search gains."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bfcore.fast import run
+from bfcore.synth.actions import INDEX, Params, to_program, tokenize
+from bfcore.synth.library import SOLVED_REWARD, library_of, load_library
+
+
+def _acts(program: str, params=Params()) -> list[int]:
+    return tokenize(program, params)  # END last
+
+
+def test_only_solved_entries_enter_once_each_most_shared_first():
+    echo, last, junk = _acts(",[.,]"), _acts(",[>,]<."), _acts(",.,.")
+    q = {'["echo"]': [[echo, 2 * SOLVED_REWARD, 2], [junk, 0.9, 1]],
+         '["last"]': [[last, 3.0, 2]],
+         '["twice_all"]': [[echo, 1.0, 2]],           # the same program, not solved here
+         '["first"]': [[echo + [0, 0], 1.6, 1]]}      # trailing actions after END are dropped
+    assert library_of(q) == [echo, last]
+    assert load_library({"queue": q}) == [echo, last]
+    assert load_library({}) == [] and load_library({"queue": {"k": [["bad"]]}}) == []
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from bfcore.synth.agent import SynthAgent
+
+    return SynthAgent.load()
+
+
+def test_the_shipped_library_holds_general_programs(shipped):
+    lib = shipped.library
+    assert 10 <= len(lib) <= 1000
+    progs = {to_program(a, Params())[0] for a in lib if not set(a) & {INDEX["+c"], INDEX["-c"]}}
+    # its reverser, found in training, reverses inputs it never saw
+    rev = [p for p in progs if all(run(p, x).output == x[::-1] for x in (b"abc", b"hello w"))]
+    assert rev and run(rev[0], b"never seen").output == b"nees reven"
+
+
+def test_ranking_is_the_policy_log_probability(shipped):
+    prompt, probe = "print the input backwards", b"hello"
+    ranked = shipped.ranked(prompt, probe)
+    lps = [lp for lp, _ in ranked]
+    assert lps == sorted(lps, reverse=True) and all(lp < 0 for lp in lps)
+    for lp, acts in ranked[:3]:  # teacher-forced one at a time: the same numbers
+        ep = shipped._scored_episode(prompt, acts, probe)
+        assert abs(float(np.sum(ep.logp)) - lp) < 1e-3
+    # "+c" programs need a letter in the request: none here, so none are ranked
+    assert not any(INDEX["+c"] in a or INDEX["-c"] in a for _, a in ranked)
+
+
+def test_the_chosen_program_is_the_most_likely_of_greedy_and_library(shipped):
+    for prompt in ("print the input backwards", "give me the input in capitals",
+                   "output what I type, twice"):
+        g = shipped.write([prompt], [b"hello"], greedy=True)[0]
+        best = shipped.ranked(prompt, b"hello")[0][0]
+        ep = shipped.choose([prompt], [b"hello"])[0]
+        assert float(np.sum(ep.logp)) >= max(float(np.sum(g.logp)), best) - 1e-3
+
+
+def test_search_tries_the_library_before_sampling(shipped):
+    examples = ((b"abc", b"cba"), (b"hello", b"olleh"))
+    prompt = "print the input backwards"  # greedily an echo: the decoder alone strays
+    assert not shipped.search(prompt, examples, budget=1).solved
+    with_lib = shipped.search(prompt, examples, budget=300, seed=0)
+    assert with_lib.solved and with_lib.npe <= 1 + 3 * 8  # within the first three rounds
+    assert run(with_lib.best.program, b"fresh input").output == b"tupni hserf"
+    shipped.use_library = False
+    try:
+        assert shipped.library == []
+        alone = shipped.search(prompt, examples, budget=300, seed=0)
+    finally:
+        shipped.use_library = True
+    assert alone.npe > with_lib.npe
