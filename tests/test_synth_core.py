@@ -63,6 +63,14 @@ def test_prompt_params_reads_numbers_and_letters():
     assert prompt_params("remove the letter e from the input").c == ord("e")
     assert prompt_params("count the 'x' characters").c == ord("x")
     assert prompt_params("reverse the input") == Params(None, None)
+    # a letter before its noun, alone as a word, or in a plural
+    assert prompt_params("print the number of q characters").c == ord("q")
+    assert prompt_params("remove every z from what I type").c == ord("z")
+    assert prompt_params("how many es are there?").c == ord("e")
+    assert prompt_params("print 40 x's").c == ord("x")
+    # words are not letters: "a", "I", and "as" / "is" / "us" as plurals
+    assert prompt_params("print a line of what I type, as is").c is None
+    assert prompt_params("give us the input").c is None
     assert to_program([INDEX["+n"], INDEX["."], END], Params(4, None))[0] == "++++."
 
 

@@ -44,6 +44,12 @@ _NUMBER = re.compile(r"\b(\d{1,3}|" + "|".join(_NUM_WORDS) + r")\b", re.IGNORECA
 # "character", "char" or "byte" ("remove the letter e", "count the character x")
 _QUOTED = re.compile(r"""['"`‘“](.)['"`’”]""")
 _NAMED = re.compile(r"\b(?:letter|character|char|byte|symbol)s?\s+(\S)(?=[\s,.;:!?'’s]|$)", re.I)
+# then a letter written before its noun ("the e characters"), standing alone as a word ("remove
+# every e"), or in a plural ("how many es", "the e's"); "a" and "I" alone are words, and "as",
+# "is", "us" are words too, so those three are not read as plurals
+_BEFORE_NOUN = re.compile(r"(?<![\w'’])([A-Za-z])\s+(?:letter|character|char)s?\b", re.I)
+_ALONE = re.compile(r"(?<![\w'’-])([B-HJ-Zb-z])(?![\w'’-])")
+_PLURAL = re.compile(r"(?<![\w'’-])(?:([a-z])['’]s|([b-hj-tv-z])s)(?![\w'’-])")
 
 
 @dataclass(frozen=True)
@@ -61,9 +67,13 @@ def prompt_params(prompt: str) -> Params:
         g = m.group(1).lower()
         v = int(g) if g.isdigit() else _NUM_WORDS.index(g)
         n = v if 1 <= v <= 255 else None
-    m = _QUOTED.search(prompt) or _NAMED.search(prompt)
-    if m and ord(m.group(1)) < 256:
-        c = ord(m.group(1))
+    for pattern in (_QUOTED, _NAMED, _BEFORE_NOUN, _ALONE, _PLURAL):
+        m = pattern.search(prompt)
+        if m:
+            letter = next(g for g in m.groups() if g)
+            if ord(letter) < 256:
+                c = ord(letter)
+            break
     return Params(n, c)
 
 
