@@ -463,7 +463,7 @@ def _templates(family: str, split: str) -> list[str]:
 
 # Train-split dressing: people wrap a request in politeness, filler and punctuation, capitalise it,
 # and write small numbers as words. Composing these with the templates gives the policy many more
-# surface forms than templates alone (the held-out templates are never produced: see _dress).
+# surface forms than templates alone (the held-out templates are never produced: see dress).
 _IMPERATIVE = set("print say display output write show echo type emit repeat produce give compute add subtract "
                   "multiply calculate sum take find work reverse spell flip concatenate join glue combine put "
                   "append merge uppercase convert make capitalize count tell pick return increase decrease "
@@ -472,19 +472,20 @@ _PREFIXES_ANY = ("hey, ", "ok, ", "now ", "quick: ", "task: ", "next: ", "hi! ",
 _PREFIXES_IMPERATIVE = ("please ", "can you ", "could you ", "i'd like you to ", "go ahead and ", "now please ",
                         "i want you to ", "would you ", "try to ", "your job: ")
 _SUFFIXES = ("?", ".", "!", " please", " for me", ", please", " thanks", " now", " :)", ", thank you")
+DRESS_PREFIXES, DRESS_SUFFIXES = _PREFIXES_ANY + _PREFIXES_IMPERATIVE, _SUFFIXES  # for reading back
 SMALL_NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
                       "fifteen sixteen seventeen eighteen nineteen twenty").split()
 
 
-def _norm_template(t: str) -> str:
+def norm_template(t: str) -> str:
     return " ".join(t.lower().strip().rstrip("?.!").split())
 
 
 def _held_out(family: str) -> set[str]:
-    return {_norm_template(t) for sp in ("val", "test") for t in _templates(family, sp)}
+    return {norm_template(t) for sp in ("val", "test") for t in _templates(family, sp)}
 
 
-def _dress(template: str, family: str, rng: random.Random, held_out: set[str]) -> str:
+def dress(template: str, family: str, rng: random.Random, held_out: set[str]) -> str:
     """A train template with an optional prefix, suffix and capital; never one of the held-out
     templates (e.g. "say {p}" + "just " would be the test template "just say {p}")."""
     first = template.split(" ", 1)[0].lower()
@@ -495,7 +496,7 @@ def _dress(template: str, family: str, rng: random.Random, held_out: set[str]) -
     # a print payload may end in punctuation or any word: a suffix would change what is asked
     suf = rng.choice(_SUFFIXES) if family != "print" and template[-1] not in "?.!" and rng.random() < 0.3 else ""
     out = pre + template + suf
-    if _norm_template(out) in held_out:
+    if norm_template(out) in held_out:
         return template
     if rng.random() < 0.3 and out[0].isalpha():
         out = out[0].upper() + out[1:]
@@ -515,14 +516,14 @@ def _spelled(template: str, v: dict, rng: random.Random) -> dict:
 
 def generate(family: str, split: str, n: int, seed: int = 0) -> list[Task]:
     """``n`` distinct tasks of one family drawn from the split's templates and values. The train
-    split also dresses its templates (:func:`_dress`) and spells some numbers as words; val and
+    split also dresses its templates (:func:`dress`) and spells some numbers as words; val and
     test use their templates as written."""
     if family not in TEMPLATES:
         raise KeyError(f"unknown family {family!r}; known: {', '.join(TEMPLATES)}")
     rng = random.Random(f"{family}:{split}:{seed}")
     templates = _templates(family, split)
-    dress = split == "train"
-    held_out = _held_out(family) if dress else set()
+    dressed = split == "train"
+    held_out = _held_out(family) if dressed else set()
     seen, out = set(), []
     for _ in range(n * 200):
         if len(out) >= n:
@@ -531,8 +532,8 @@ def generate(family: str, split: str, n: int, seed: int = 0) -> list[Task]:
         if v is None:
             continue
         t = rng.choice(templates)
-        if dress:
-            problem = _dress(t, family, rng, held_out).format(**_spelled(t, v, rng))
+        if dressed:
+            problem = dress(t, family, rng, held_out).format(**_spelled(t, v, rng))
         else:
             problem = t.format(**v)
         if rng.random() < 0.15 and family in ("print", "reverse", "upper", "length", "double"):

@@ -106,6 +106,19 @@ def test_make_tasks_is_deterministic_covers_all_and_respects_the_caps():
     assert F.make_tasks("val", 3, families=["add", "copies"], n_tests=2)[0].family in ("add", "copies")
 
 
+def test_the_train_split_dresses_phrasings_but_never_into_a_held_out_one():
+    train = F.make_tasks("train", 60, seed=0)
+    dressed = [t for t in train if t.problem[:1].isupper() or t.problem.endswith((" please", "?"))]
+    assert len(dressed) > len(train) // 10
+    for t in train:  # read back, a dressed problem is a train phrasing, never a held-out one
+        fam = F.FAMILIES[t.family]
+        assert _template_of(fam, "train", t.problem), t.problem
+        assert not any(_template_of(fam, sp, t.problem, missing_ok=True) for sp in ("val", "test"))
+    # val and test keep their phrasings as written
+    assert all(not t.problem[:1].isupper() or t.problem.split()[0] == "I"
+               for t in F.make_tasks("val", 20, seed=0) if t.family != "lower_word")
+
+
 def test_splits_keep_their_phrasings_and_values_apart():
     tasks = {s: F.make_tasks(s, 40, seed=0) for s in T.SPLITS}
     shares = {(f, s): F.value_share(f, s) for f in EXPECTED for s in T.SPLITS}
@@ -128,10 +141,13 @@ def test_splits_keep_their_phrasings_and_values_apart():
             assert len(shares["train"]) > len(shares["val"]) + len(shares["test"])
 
 
-def _template_of(fam, split, problem):
+def _template_of(fam, split, problem, missing_ok=False):
     for t in fam.phrasings[split]:
-        if F._compiled(fam.name, t).fullmatch(problem):
+        c = F._compiled(fam.name, t)
+        if c.fullmatch(problem) or c.fullmatch(problem[:1].lower() + problem[1:]):  # a capital
             return t
+    if missing_ok:
+        return None
     raise AssertionError(f"{problem!r} is not a {split} phrasing of {fam.name}")
 
 

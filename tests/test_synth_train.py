@@ -139,3 +139,20 @@ def test_loading_a_non_synth_checkpoint_is_one_line(tmp_path):
         SynthAgent.load(tmp_path, encoder=TinyEncoder())
     with pytest.raises(SynthAgentError, match="missing"):
         SynthAgent.load(tmp_path / "nowhere", encoder=TinyEncoder())
+
+
+def test_init_from_carries_the_library_over(tmp_path):
+    from bfcore.synth.train import SynthTrainer, find_checkpoint, train
+
+    enc = TinyEncoder()
+    first = train(_cfg(tmp_path, run_dir=str(tmp_path / "a"), steps=3), encoder=enc)
+    ck = find_checkpoint(first)
+    saved = json.loads((ck / "state.json").read_text())["queue"]
+    assert saved
+    t = SynthTrainer(_cfg(tmp_path, run_dir=str(tmp_path / "b"), init_from=str(ck)), encoder=enc)
+    assert t.queue.state() == saved
+    (ck / "state.json").write_text("{not json")
+    from bfcore.configcheck import ConfigError
+
+    with pytest.raises(ConfigError, match="init_from: .*state.json: unreadable queue"):
+        SynthTrainer(_cfg(tmp_path, run_dir=str(tmp_path / "c"), init_from=str(ck)), encoder=enc)

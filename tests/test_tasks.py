@@ -78,13 +78,13 @@ def test_train_split_dresses_phrasings_but_never_into_a_held_out_template():
     for fam in T.FAMILIES:
         held = T._held_out(fam)
         for t in T._templates(fam, "train"):
-            assert T._norm_template(t) not in held, (fam, t)
+            assert T.norm_template(t) not in held, (fam, t)
         rng = __import__("random").Random(0)
         for t in T._templates(fam, "train"):
             for _ in range(200):
-                assert T._norm_template(T._dress(t, fam, rng, held)) not in held
+                assert T.norm_template(T.dress(t, fam, rng, held)) not in held
     # the leak the guard exists for: "say {p}" dressed with "just " is the test template "just say {p}"
-    assert T._dress("say {p}", "print", type("R", (), {"random": lambda s: 0.0, "choice": lambda s, p: "just "})(),
+    assert T.dress("say {p}", "print", type("R", (), {"random": lambda s: 0.0, "choice": lambda s, p: "just "})(),
                     T._held_out("print")) == "say {p}"
 
 

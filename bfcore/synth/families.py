@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Callable
 
 from bfcore.errors import InputError
-from bfcore.tasks import SMALL_NUMBER_WORDS, SPLITS, WORDS, Task, assets_dir
+from bfcore.tasks import (DRESS_PREFIXES, DRESS_SUFFIXES, SMALL_NUMBER_WORDS, SPLITS, WORDS, Task,
+                          assets_dir, dress, norm_template)
 
 INPUT_CAP = 16  # as bfcore.tasks.MAX_TARGET: keeps episodes short
 CONST_CAP = 200
@@ -537,7 +538,10 @@ def _remember(family: str, problem: str, vals: dict) -> None:
 def _compiled(name: str, template: str) -> re.Pattern:
     fam = FAMILIES[name]
     number = "|".join([r"\d+"] + list(SMALL_NUMBER_WORDS))
-    out, seen = [], set()
+    # a train problem may be dressed (bfcore.tasks.dress): a prefix, a suffix, a capital
+    pre = "|".join(re.escape(p) for p in DRESS_PREFIXES)
+    suf = "|".join(re.escape(x) for x in DRESS_SUFFIXES)
+    out, seen = [f"(?:{pre})?"], set()
     for lit, param, _, _ in string.Formatter().parse(template):
         out.append(re.escape(lit))
         if param is None:
@@ -549,7 +553,7 @@ def _compiled(name: str, template: str) -> re.Pattern:
         spec = fam.values[param]
         pat = number if "range" in spec else ("." if "chars" in spec else r"[A-Za-z]+")
         out.append(f"(?P<{param}>{pat})")
-    return re.compile("".join(out))
+    return re.compile("".join(out) + f"(?:{suf})?")
 
 
 def parse_problem(family: str, problem: str) -> dict | None:
@@ -558,7 +562,8 @@ def parse_problem(family: str, problem: str) -> dict | None:
     fam = FAMILIES[family]
     for split in SPLITS:
         for t in fam.phrasings[split]:
-            m = _compiled(family, t).fullmatch(problem)
+            m = _compiled(family, t).fullmatch(problem) \
+                or _compiled(family, t).fullmatch(problem[:1].lower() + problem[1:])
             if not m:
                 continue
             vals = dict(fam.defaults)
@@ -647,7 +652,10 @@ def make_tasks(split: str, per_family: int, seed: int = 0, families=None,
             vals.update({p: v for p, v in fam.defaults.items() if p not in shown_names})
             if not all(vals[a] < vals[b] for a, b in fam.ordered):
                 continue
-            problem = template.format(**_shown(fam, template, vals, rng))
+            # the train split dresses its phrasings ("could you ...", "... please", a capital),
+            # never into a held-out one, so a new phrasing's wrapping is not new
+            shown = dress(template, name, rng, _held_out(name)) if split == "train" else template
+            problem = shown.format(**_shown(fam, template, vals, rng))
             # a split with few phrasings and values runs out of new problems: then repeat some
             if problem in seen and misses < 200:
                 misses += 1
@@ -659,6 +667,11 @@ def make_tasks(split: str, per_family: int, seed: int = 0, families=None,
             made += 1
     random.Random(f"synth:shuffle:{split}:{seed}").shuffle(tasks)
     return tasks
+
+
+@functools.lru_cache(maxsize=None)
+def _held_out(name: str) -> frozenset[str]:
+    return frozenset(norm_template(t) for sp in ("val", "test") for t in FAMILIES[name].phrasings[sp])
 
 
 def fresh_tests(task: Task, seed: int, n: int = 6) -> tuple[tuple[bytes, bytes], ...]:

@@ -73,7 +73,7 @@ class SynthTrainConfig:
     hidden: int = 128
     max_len: int = 32
     observe: bool = True
-    init_from: str = ""             # a synth checkpoint to start from
+    init_from: str = ""             # a synth checkpoint to start from (weights and queue)
     resume: bool = False
 
     def __post_init__(self) -> None:
@@ -184,12 +184,22 @@ class SynthTrainer:
         # now rather than at the first update: a checkpoint's optimizer state is checked against it
         self.opt.init(self.policy.trainable_parameters())
         self.queue = Queue(cfg.queue_size)
+        if cfg.init_from:  # and its library: what it solved stays solved and imitated
+            self._init_queue(Path(cfg.init_from) / "state.json")
         self.step, self.npe, self.elapsed, self.episodes = 0, 0, 0.0, 0
         self.found: dict[str, str] = {}  # key -> the first program that passed a draw's tests
         self.enum_npe, self.enum_found, self.enum_time = 0, 0, 0.0
         self.enum_fails: dict[str, int] = {}  # key -> enumerative searches that found nothing
         self._lib = None
         self._set_tasks(tasks)
+
+    def _init_queue(self, path: Path) -> None:
+        try:
+            q = json.loads(path.read_text()).get("queue")
+            if isinstance(q, dict):
+                self.queue.load(q)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError(f"init_from: {path}: unreadable queue ({exc})", "init_from") from None
 
     def _set_tasks(self, tasks) -> None:
         from bfcore.synth.families import make_tasks
