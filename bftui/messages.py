@@ -54,6 +54,7 @@ class TrainStopped(Message):
     stopped: bool
     error: str | None = None
     gate: Any = None  # bfcore.agent.gate.GateResult, when the run started from an agent
+    kind: str = "print"  # which agent was taught: "print" or "synth" (tasks with examples)
 
 
 @dataclass

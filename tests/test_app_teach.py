@@ -152,3 +152,38 @@ async def test_a_gate_that_cannot_run_says_so_and_the_run_can_be_used_anyway(tmp
         assert screen.host.current_path() == str(screen.run_dir)
         await pilot.press("ctrl+b")
         assert screen.host.current_path() == str(start)
+
+
+SYNTH_TINY = {"synth": {"minutes": 0.5, "settle": 2, "keys_per_batch": 2, "samples_per_key": 8,
+                        "mutants_per_key": 16, "enum_every": 0, "report_every": 1,
+                        "save_every": 2}}
+
+
+@sync
+async def test_tasks_with_examples_teach_the_synthesis_agent(tmp_path):
+    from bfcore.tasks import load_tasks
+
+    notes = []
+    app = main_app(agent_path=str(tmp_path / "no-agent"), data_dir=tmp_path,
+                   train_overrides=SYNTH_TINY, gate_points=100)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        app.notify = lambda message, **kw: notes.append(message)
+        screen.query_one("#prompt").value = "say back what I type"
+        screen.query_one("#expect").value = "abc -> abc; hello -> hello; x -> x"
+        await pilot.press("ctrl+n")
+        [task] = load_tasks(tmp_path / "tasks.jsonl")
+        assert task.tests == ((b"abc", b"abc"), (b"hello", b"hello"), (b"x", b"x"))
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: screen.run_dir is not None and not screen.training,
+                         "teaching and the gate", rounds=40000)
+        assert screen.run_dir.name.startswith("teach")
+        from bftui.widgets.curve import Curve
+
+        solved = screen.query_one("#reward", Curve).series("your tasks")
+        assert solved and solved[-1] == 1.0, notes  # an echo: from the library at once
+        assert any("the synthesis agent" in n and "now using the new agent" in n for n in notes), notes
+        assert screen.host.synth_path() == str(screen.run_dir)
+        assert screen.host.current_path() == str(tmp_path / "no-agent")  # the print agent: untouched
+        await pilot.press("ctrl+b")
+        assert screen.host.synth_path() is None and "back to the shipped default" in notes[-1]

@@ -156,3 +156,28 @@ def test_init_from_carries_the_library_over(tmp_path):
 
     with pytest.raises(ConfigError, match="init_from: .*state.json: unreadable queue"):
         SynthTrainer(_cfg(tmp_path, run_dir=str(tmp_path / "c"), init_from=str(ck)), encoder=enc)
+
+
+def test_teaching_learns_a_users_task_stops_by_itself_and_leaves_the_start_alone(tmp_path):
+    from bfcore.synth.agent import SynthAgent
+    from bfcore.synth.teach import teach
+    from bfcore.synth.train import find_checkpoint, train
+
+    enc = TinyEncoder()
+    start = train(_cfg(tmp_path, run_dir=str(tmp_path / "start"), steps=2), encoder=enc)
+    before = (find_checkpoint(start) / "model.safetensors").read_bytes()
+    examples = ((b"abc", b"abc"), (b"hello", b"hello"), (b"x", b"x"), (b"bf is fun", b"bf is fun"))
+    reports = []
+    run_dir = teach(start, [Task("say back what I type", examples, "custom")], tmp_path / "taught",
+                    minutes=3, settle=4, encoder=enc, on_report=reports.append, keys_per_batch=2,
+                    samples_per_key=16, mutants_per_key=32, report_every=1, enum_every=2,
+                    enum_seconds=1.0)
+    assert reports[-1]["custom_solved"] == 1.0
+    first = next(r["step"] for r in reports if r["custom_solved"] == 1.0)
+    assert reports[-1]["step"] - first == 4  # settled, then stopped by itself
+    assert (find_checkpoint(start) / "model.safetensors").read_bytes() == before
+    agent = SynthAgent.load(run_dir, encoder=enc)
+    res = agent.search("say back what I type", examples[:2], budget=50, seed=0)
+    assert res.solved and run(res.best.program, b"never seen").output == b"never seen"
+    with pytest.raises(ValueError, match="examples"):
+        teach(start, [Task("nothing", (), "custom")], tmp_path / "none", encoder=enc)

@@ -39,7 +39,7 @@ RULES = {
     "enum_every": between(0, BIG), "enum_seconds": at_least(0), "enum_share": between(0, 1),
     "enum_beam": between(1, 10**7), "temperature": above(0), "grad_clip": above(0),
     "report_every": between(1, BIG), "save_every": between(1, BIG), "hidden": between(1, 4096),
-    "max_len": between(1, 1024),
+    "max_len": between(1, 1024), "focus": between(0, 1),
 }
 
 
@@ -74,6 +74,8 @@ class SynthTrainConfig:
     max_len: int = 32
     observe: bool = True
     init_from: str = ""             # a synth checkpoint to start from (weights and queue)
+    focus: float = 0.0              # share of each batch drawn from a user's tasks (teaching),
+                                    # the rest rehearses the families
     resume: bool = False
 
     def __post_init__(self) -> None:
@@ -223,8 +225,13 @@ class SynthTrainer:
         n, fams = self.cfg.keys_per_batch, self.family_names
         # families uniformly (a constant family has a key per value, an input family one), distinct
         # while there are enough: one key drawn many times in a batch would be imitated many times
-        picked = self.rng.choice(len(fams), n, replace=len(fams) < n)
         keys = []
+        custom = self.family_keys.get("custom", [])
+        if self.cfg.focus and custom:  # teaching: the user's tasks, distinct while they last
+            m = max(1, round(self.cfg.focus * n))
+            keys = [custom[int(i)] for i in self.rng.choice(len(custom), m, replace=len(custom) < m)]
+            fams = [f for f in fams if f != "custom"] or fams
+        picked = self.rng.choice(len(fams), n - len(keys), replace=len(fams) < n - len(keys))
         for f in picked:
             ks = self.family_keys[fams[f]]
             keys.append(ks[int(self.rng.integers(len(ks)))])
@@ -506,6 +513,9 @@ def train(cfg: SynthTrainConfig, on_report=None, should_stop=None, encoder=None,
                        / max(sum(s["time_sample"] + s["time_run"] + s["time_update"]
                                  for s in stats), 1e-9),
                        queue_solved=_queue_solved(trainer.queue))
+            custom = trainer.family_keys.get("custom")
+            if custom:  # a user's tasks: how many have a program that passes their tests
+                rep["custom_solved"] = sum(map(trainer.queue.solved, custom)) / len(custom)
             return rep
 
         run.drive(trainer, run_dir, cfg.to_dict(), summarize, steps=cfg.steps or None, minutes=cfg.minutes,

@@ -20,6 +20,8 @@ class AgentHost:
         self._pending_path: str | None = None  # newer weights, loaded before the next generation
         self._agent = None
         self._synth = None
+        self._synth_path: str | None = None  # None: the shipped synthesis agent
+        self._synth_pending: str | None = None
         self.info = "not loaded"
 
     def load(self) -> Future:
@@ -35,6 +37,16 @@ class AgentHost:
     def use_weights(self, path: str | Path | None) -> None:
         """Switch to the weights at ``path`` (None: the shipped default) at the next request."""
         self._pending_path = "" if path is None else str(path)
+
+    def use_synth(self, path: str | Path | None) -> None:
+        """Switch the synthesis agent to ``path`` (None: the shipped one) at its next request."""
+        self._synth_pending = "" if path is None else str(path)
+
+    def synth_path(self) -> str | None:
+        """The synthesis agent in use now or next (None: the shipped one)."""
+        if self._synth_pending is None:
+            return self._synth_path
+        return self._synth_pending or None
 
     def current_path(self) -> str | None:
         """The agent directory in use now or next, as given (None: the shipped default)."""
@@ -78,12 +90,14 @@ class AgentHost:
 
 
     def _synthesize(self, prompt, examples):
+        if self._synth_pending is not None:
+            self._synth_path, self._synth_pending, self._synth = self._synth_pending or None, None, None
         if self._synth is None:
             from bfcore.synth.agent import SynthAgent
             from bfcore.synth.router import shared_encoder
 
             try:
-                self._synth = SynthAgent.load(None, encoder=shared_encoder())
+                self._synth = SynthAgent.load(self._synth_path, encoder=shared_encoder())
             except (ValueError, OSError) as exc:
                 raise AgentMissing(f"no synthesis agent: {exc}") from None
         if examples:

@@ -20,7 +20,8 @@ from bftui.messages import (
 )
 from bftui.screens.agent_host import AgentHost, AgentMissing
 from bftui.screens.options import GenOptions, OptionsScreen
-from bftui.screens.taskset import TaskSetError, TaskSetScreen, append_task, count_tasks
+from bftui.screens.taskset import (TaskSetError, TaskSetScreen, append_task, count_tasks,
+                                  has_examples, read_tasks)
 from bftui.widgets.curve import Curve
 from bftui.widgets.debugger import DebuggerPanel
 from bftui.widgets.prompt import PromptInput
@@ -118,6 +119,12 @@ class MainScreen(Screen):
             agent_path = self.agents.current
         self.gate_points = GATE_POINTS if gate_points is None else gate_points
         self.host = AgentHost(agent_path)
+        # the synthesis agent's own history: teaching it with tasks that have examples
+        self.synth_agents = AgentHistory(data_dir / "synth_agents.json")
+        if self.synth_agents.current and Path(self.synth_agents.current).is_dir():
+            self.host.use_synth(self.synth_agents.current)
+        self._last_kind = "print"  # which agent the last accepted change was to (ctrl+b undoes it)
+        self._pending_print = False  # print tasks waiting for the synthesis agent's teaching
         self.data_dir = data_dir
         self.task_file = data_dir / "tasks.jsonl"
         self.options = GenOptions()
@@ -301,13 +308,15 @@ class MainScreen(Screen):
 
     def action_add_task(self) -> None:
         prompt = self.query_one("#prompt", PromptInput).value.strip()
-        expected = parse_expected(self.query_one("#expect", Input).value)
-        if not prompt or expected is None:
-            self.notify("fill in both the prompt and the expected output to add a task",
-                        severity="warning")
+        box = self.query_one("#expect", Input).value
+        examples = parse_examples(box)
+        expected = None if examples else parse_expected(box)
+        if not prompt or (expected is None and not examples):
+            self.notify("fill in the prompt and the expected output (or examples: in -> out; "
+                        "in -> out) to add a task", severity="warning")
             return
         try:
-            count = append_task(self.task_file, prompt, expected)
+            count = append_task(self.task_file, prompt, expected, examples=examples)
         except TaskSetError as exc:
             self.notify(str(exc), title="task not added", severity="warning", timeout=8)
             return
@@ -330,11 +339,64 @@ class MainScreen(Screen):
             self.notify("your task set is empty: type a prompt and an expected output, then ctrl+n",
                         severity="warning")
             return
+        try:
+            tasks = read_tasks(self.task_file)
+        except TaskSetError as exc:
+            self.notify(str(exc), title="cannot read the task set", severity="error", timeout=8)
+            return
+        with_examples = [t for t in tasks if has_examples(t)]
+        self._pending_print = len(with_examples) < len(tasks)
         self.training, self._stop_requested, self._warned = True, False, False
-        self._train_start = self.host.current_path()
         self.query_one("#reward", Curve).clear()
         self._show_train_info("starting…")
+        if with_examples:  # programs that read input: the synthesis agent learns them
+            self._train_start = self.host.synth_path()
+            self.teach_synth_worker(with_examples)
+        else:
+            self._start_print_training()
+
+    def _start_print_training(self) -> None:
+        self._pending_print = False
+        self._train_start = self.host.current_path()
         self.train_worker()
+
+    @work(thread=True, exclusive=True, group="train")
+    def teach_synth_worker(self, tasks: list) -> None:
+        worker = get_current_worker()
+        from bfcore.synth.agent import SynthAgent, default_synth_dir
+        from bfcore.synth.router import shared_encoder
+        from bfcore.synth.teach import gate, teach
+        from bfcore.train.run import new_run_dir
+
+        start = self._train_start or str(default_synth_dir())
+        self.run_dir = run_dir = new_run_dir(self.data_dir / "runs", "teach")
+        result = None
+        try:
+            enc = shared_encoder()
+            overrides = dict(self.train_overrides.get("synth", {}))  # tests, power users
+            teach(start, tasks, run_dir, encoder=enc,
+                  on_report=lambda r: self.post_message(TrainReport(dict(r))),
+                  should_stop=lambda: worker.is_cancelled or self._stop_requested, **overrides)
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._show_train_info, "checking old skills…")
+                try:
+                    result = gate(SynthAgent.load(start, encoder=enc),
+                                  SynthAgent.load(run_dir, encoder=enc), tasks,
+                                  points=self.gate_points)
+                except Exception as exc:  # the run is kept; the person decides
+                    from bfcore.agent.gate import GateSkipped
+
+                    result = GateSkipped(f"{exc.__class__.__name__}: {exc}")
+        except Exception as exc:  # a failed run must not take the app down with it
+            self.post_message(TrainStopped(None, False, f"{exc.__class__.__name__}: {exc}",
+                                           kind="synth"))
+            return
+        finally:
+            from bfcore.threads import release_mlx_streams
+
+            release_mlx_streams()
+        self.post_message(TrainStopped(str(run_dir), self._stop_requested, gate=result,
+                                       kind="synth"))
 
     @work(thread=True, exclusive=True, group="train")
     def train_worker(self) -> None:
@@ -380,7 +442,17 @@ class MainScreen(Screen):
         from bfcore.train.run import new_run_dir
 
         self.run_dir = new_run_dir(self.data_dir / "runs", "app")
-        settings = {"tasks": str(self.task_file), "run_dir": str(self.run_dir), "steps": 100_000,
+        tasks = str(self.task_file)
+        try:
+            mixed = read_tasks(self.task_file)
+        except TaskSetError:
+            mixed = []
+        if any(has_examples(t) for t in mixed):  # those teach the synthesis agent, not this one
+            from bfcore.tasks import save_tasks
+
+            tasks = str(self.data_dir / "tasks.print.jsonl")
+            save_tasks([t for t in mixed if not has_examples(t)], Path(tasks))
+        settings = {"tasks": tasks, "run_dir": str(self.run_dir), "steps": 100_000,
                     "report_every": 1, "save_every": 5, "curriculum": False, "batch_size": 64}
         start = init_settings(self.host.weights_path())
         if start:
@@ -388,7 +460,7 @@ class MainScreen(Screen):
 
             settings.update(FINETUNE)  # keep the old skills (rehearsal, KL to the start)
         settings.update(start)
-        settings.update(self.train_overrides)
+        settings.update({k: v for k, v in self.train_overrides.items() if k != "synth"})
         return settings
 
     def on_train_report(self, message: TrainReport) -> None:
@@ -411,7 +483,13 @@ class MainScreen(Screen):
                 curve.add("success", float(r["success_rate"]))
             if r.get("rehearsal_success") is not None:  # the old skills, apart from the new tasks
                 curve.add("old skills", float(r["rehearsal_success"]))
+            if r.get("custom_solved") is not None:  # teaching the synthesis agent
+                curve.add("your tasks", float(r["custom_solved"]))
         last = reports[-1]
+        if last.get("custom_solved") is not None:
+            self._show_train_info(f"step {last.get('step', '?')} · your tasks solved "
+                                  f"{float(last['custom_solved']):.0%} · npe {last.get('npe', 0):,}")
+            return
         old = last.get("rehearsal_success")
         per = last.get("task_success") or {}
         solved = f" · tasks {sum(v >= 0.5 for v in per.values())}/{len(per)}" if per else ""
@@ -434,27 +512,47 @@ class MainScreen(Screen):
         ended = "stopped" if message.stopped else "finished"
         gate = message.gate
         if message.run_dir and (gate is None or gate.accepted):
-            self.agents.accept(message.run_dir, start=self._train_start)
-            self._switch_to(message.run_dir)
+            self._accept(message.kind, message.run_dir)
         self._show_train_info("stopped" if message.stopped else "done")
+        who = "the synthesis agent: " if message.kind == "synth" else ""
         if gate is None:
             self.notify(f"training {ended}; generation now uses the new weights")
         else:
-            self.notify(f"training {ended}; {gate.message()}", title="gate",
+            self.notify(f"{who}training {ended}; {gate.message()}", title="gate",
                         severity="information" if gate.accepted else "warning", timeout=12)
+        if message.kind == "synth" and self._pending_print and not message.stopped:
+            self.training, self._warned = True, False  # then the print tasks, as one Ctrl+T
+            self._start_print_training()
+
+    def _accept(self, kind: str, run_dir: str) -> None:
+        self._last_kind = kind
+        if kind == "synth":
+            self.synth_agents.accept(run_dir, start=self._train_start)
+            self.host.use_synth(run_dir)
+            self.agent_state = f"synth: {Path(run_dir).name}"
+        else:
+            self.agents.accept(run_dir, start=self._train_start)
+            self._switch_to(run_dir)
 
     def action_agent_back(self) -> None:
         if self.training:
             self.notify("training is running: stop it first (ctrl+t)", severity="warning")
             return
+        synth = self._last_kind == "synth"
         try:
-            path = self.agents.back()
+            path = (self.synth_agents if synth else self.agents).back()
         except LookupError as exc:
             self.notify(str(exc), severity="warning")
             return
-        self._switch_to(path)
+        if synth:
+            self.host.use_synth(path)
+            self.agent_state = f"synth: {Path(path).name}" if path else "synth: shipped"
+            self._last_kind = "print" if len(self.synth_agents.stack) < 2 else "synth"
+        else:
+            self._switch_to(path)
         self._show_train_info()
-        self.notify(f"back to {path or 'the shipped default'}")
+        what = "the synthesis agent" if synth else "the agent"
+        self.notify(f"{what}: back to {path or 'the shipped default'}")
 
     def action_agent_use_last(self) -> None:
         """Use the last teaching run's weights even though the gate did not let them through."""
@@ -462,8 +560,7 @@ class MainScreen(Screen):
         if self.training or run is None or not (run / "checkpoint").exists():
             self.notify("no finished teaching run to use", severity="warning")
             return
-        self.agents.accept(run, start=self._train_start)
-        self._switch_to(str(run))
+        self._accept("synth" if run.name.startswith("teach") else "print", str(run))
         self._show_train_info()
         self.notify(f"now using {run} (ctrl+b goes back)")
 
@@ -473,8 +570,11 @@ class MainScreen(Screen):
             return
         self.agents.reset()
         self._switch_to(None)
+        self.synth_agents.reset()
+        self.host.use_synth(None)
+        self._last_kind = "print"
         self._show_train_info()
-        self.notify("back to the shipped default agent (ctrl+b undoes this)")
+        self.notify("back to the shipped default agents (ctrl+b undoes this)")
 
     def _show_train_info(self, state: str | None = None) -> None:
         state = state or ("running" if self.training else "idle")

@@ -1,5 +1,6 @@
-"""The user's own task set (prompts with expected outputs, one JSONL line each) and Ctrl+L, the
-screen that lists, edits and deletes them. Every write is atomic; duplicates are refused."""
+"""The user's own task set (prompts with an expected output or with examples, one JSONL line
+each) and Ctrl+L, the screen that lists, edits and deletes them. Every write is atomic;
+duplicates are refused."""
 
 from __future__ import annotations
 
@@ -27,30 +28,54 @@ def read_tasks(path: Path) -> list:
         raise TaskSetError(str(exc)) from None
 
 
-def _check_new(tasks: list, prompt: str, expected: bytes, skip: int | None = None) -> None:
+def has_examples(task) -> bool:
+    """A task given by examples (input -> output), which the synthesis agent learns, rather than
+    one expected output for the print agent."""
+    return len(task.tests) > 1 or task.reads_input
+
+
+def answer_text(task) -> str:
+    """What the expect box shows for a task: its output, or its examples ``in -> out; ...``."""
+    if has_examples(task):
+        return "; ".join(f"{show(i)} -> {show(o)}" for i, o in task.tests)
+    return show(task.target)
+
+
+def _check_new(tasks: list, new, skip: int | None = None) -> None:
     for i, t in enumerate(tasks):
-        if i != skip and t.problem.strip().lower() == prompt.strip().lower():
-            same = "the same output" if t.target == expected else f"'{show(t.target)}'"
+        if i != skip and t.problem.strip().lower() == new.problem.strip().lower():
+            same = "the same answer" if t.tests == new.tests else f"'{answer_text(t)}'"
             raise TaskSetError(f"task {i + 1} already asks {t.problem!r} (expecting {same}); "
                                "edit or delete it in the task list (ctrl+l)")
 
 
-def append_task(path: Path, prompt: str, expected: bytes) -> int:
-    """Add one task (atomically); returns the task count. A prompt already there is refused."""
-    from bfcore.tasks import make_task, save_tasks
+def _task(prompt: str, expected: bytes | None, examples=None, family: str = "custom"):
+    from bfcore.tasks import Task, make_task
+
+    if examples:
+        return Task(prompt, tuple((bytes(i), bytes(o)) for i, o in examples), family)
+    return make_task(prompt, expected.decode("latin-1"), family=family)
+
+
+def append_task(path: Path, prompt: str, expected: bytes | None, examples=None) -> int:
+    """Add one task (atomically): an expected output, or ``examples`` [(input, output)]; returns
+    the task count. A prompt already there is refused."""
+    from bfcore.tasks import save_tasks
 
     tasks = read_tasks(path)
-    _check_new(tasks, prompt, expected)
-    save_tasks(tasks + [make_task(prompt, expected.decode("latin-1"))], path)
+    task = _task(prompt, expected, examples)
+    _check_new(tasks, task)
+    save_tasks(tasks + [task], path)
     return len(tasks) + 1
 
 
-def replace_task(path: Path, index: int, prompt: str, expected: bytes) -> None:
-    from bfcore.tasks import make_task, save_tasks
+def replace_task(path: Path, index: int, prompt: str, expected: bytes | None, examples=None) -> None:
+    from bfcore.tasks import save_tasks
 
     tasks = read_tasks(path)
-    _check_new(tasks, prompt, expected, skip=index)
-    tasks[index] = make_task(prompt, expected.decode("latin-1"), family=tasks[index].family)
+    task = _task(prompt, expected, examples, family=tasks[index].family)
+    _check_new(tasks, task, skip=index)
+    tasks[index] = task
     save_tasks(tasks, path)
 
 
@@ -107,7 +132,8 @@ class TaskSetScreen(ModalScreen[None]):
             yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="edit"):
                 yield Input(id="edit-prompt", placeholder="prompt", compact=True)
-                yield Input(id="edit-expect", placeholder="expected output", compact=True)
+                yield Input(id="edit-expect", placeholder="expected output, or in -> out; in -> out",
+                            compact=True)
                 yield Button("Save", id="save", compact=True)
             yield Label("delete: del · save an edit: ctrl+s", id="message")
 
@@ -127,7 +153,7 @@ class TaskSetScreen(ModalScreen[None]):
             self.say(f"cannot read the task set: {exc}")
         for i, t in enumerate(self.tasks):
             ok = self.success.get(t.problem)
-            table.add_row(str(i + 1), t.problem, show(t.target), "-" if ok is None else f"{ok:.0%}")
+            table.add_row(str(i + 1), t.problem, answer_text(t), "-" if ok is None else f"{ok:.0%}")
         if self.tasks:
             table.move_cursor(row=min(cursor, len(self.tasks) - 1))
             self._fill(table.cursor_row)
@@ -141,7 +167,7 @@ class TaskSetScreen(ModalScreen[None]):
     def _fill(self, row: int) -> None:
         if 0 <= row < len(self.tasks):
             self.query_one("#edit-prompt", Input).value = self.tasks[row].problem
-            self.query_one("#edit-expect", Input).value = show(self.tasks[row].target)
+            self.query_one("#edit-expect", Input).value = answer_text(self.tasks[row])
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._fill(event.cursor_row)
@@ -161,16 +187,18 @@ class TaskSetScreen(ModalScreen[None]):
             self.action_save()
 
     def action_save(self) -> None:
-        from bftui.screens.main import parse_expected
+        from bftui.screens.main import parse_examples, parse_expected
 
         row = self.query_one(DataTable).cursor_row
         prompt = self.query_one("#edit-prompt", Input).value.strip()
-        expected = parse_expected(self.query_one("#edit-expect", Input).value)
-        if not self.tasks or not prompt or expected is None:
+        box = self.query_one("#edit-expect", Input).value
+        examples = parse_examples(box)
+        expected = None if examples else parse_expected(box)
+        if not self.tasks or not prompt or (expected is None and not examples):
             self.say("select a task, and fill in both its prompt and its expected output")
             return
         try:
-            replace_task(self.path, row, prompt, expected)
+            replace_task(self.path, row, prompt, expected, examples=examples)
         except TaskSetError as exc:
             self.say(str(exc))
             return
