@@ -69,11 +69,11 @@ def _run(sign: str, k: int) -> tuple[int, ...]:
 
 def test_constants(tests, params: Params = Params(), most: int = 2) -> list[int]:
     """Up to ``most`` byte values the tests point at, for runs in loop bodies (``-116`` for "drop
-    every t" when the prompt names no letter, ``-32`` for capitals). From the tests alone: bytes
-    that every output lacks, in the most inputs first (the letter a remover drops or a counter
-    counts, a delimiter), and the one difference output minus input that holds at most aligned
-    positions of equal-length tests (a shift of every byte). Values the prompt gave are left out:
-    its parameter runs already write them."""
+    every t" when the prompt names no letter, ``-32`` for capitals). From the tests alone: the
+    one difference output minus input that holds at most aligned positions of equal-length tests
+    (a shift of every byte), then the bytes that every input holds and no output does (the letter
+    a remover drops, a delimiter). Each is written as the shorter of k and 256 - k (runs of both
+    signs are made). Values the prompt gave, and 1, are left out: their runs exist already."""
     out: list[int] = []
     diffs: dict[int, int] = {}
     aligned = 0
@@ -85,17 +85,18 @@ def test_constants(tests, params: Params = Params(), most: int = 2) -> list[int]
     if diffs:
         d, n = max(diffs.items(), key=lambda kv: (kv[1], -kv[0]))
         if d and 2 * n > aligned:
-            out.append(d)
-    seen_out = set(b"".join(o for _, o in tests))
-    in_tests: dict[int, int] = {}
+            out.append(min(d, 256 - d))
+    # in every input, not in half of them: "0" and "q" in a few inputs of "add one to every byte"
+    # made two constants that tripled the flat blocks and found nothing
+    common = set(range(1, 256))
     for i, _ in tests:
-        for x in set(i) - seen_out:
-            in_tests[x] = in_tests.get(x, 0) + 1
-    for x, n in sorted(in_tests.items(), key=lambda kv: (-kv[1], kv[0])):
-        if 2 * n >= len(tests) and x not in out:
-            out.append(x)
-    given = {params.c, params.n}
-    return [k for k in out if k and k not in given and 256 - k not in given][:most]
+        common &= set(i)
+    common -= set(b"".join(o for _, o in tests))
+    for x in sorted(common):
+        if min(x, 256 - x) not in out:
+            out.append(min(x, 256 - x))
+    given = {1, params.c, params.n}
+    return [k for k in out if k not in given and 256 - k not in given][:most]
 
 
 def _chain(seq) -> bool:
