@@ -175,3 +175,22 @@ def test_every_block_replays_under_the_grammar_and_nesting_only_adds_blocks():
     # writes (depth, local rules, runs largest part first); every 7th nested one keeps this quick
     for b in flat[::3] + both[len(flat)::7]:
         assert _replays(b + [0], p), b
+
+
+def test_the_trainer_widens_a_search_only_after_it_failed_on_that_task(tmp_path, monkeypatch):
+    import bfcore.synth.enumerate as en
+    from test_synth_train import TinyEncoder, _cfg
+
+    from bfcore.synth.train import SynthTrainer
+
+    calls = []
+
+    def fake(tests, params, **kw):
+        calls.append((kw["nested"], kw["constants"]))
+        return en.EnumResult(None, 1, 0.0, 1)
+
+    monkeypatch.setattr(en, "enumerate_search", fake)
+    tr = SynthTrainer(_cfg(tmp_path, families=["remove"]), encoder=TinyEncoder())
+    tr.discover()
+    tr.discover()
+    assert calls == [(False, False), (True, True)]
