@@ -115,3 +115,82 @@ def test_a_constant_letter_is_found_as_its_shortest_run():
         r = enumerate_search([(b"", bytes([ch]))], Params(), max_blocks=5, seconds=10)
         assert r.actions is not None and r.levels <= 4, chr(ch)
         assert run(to_program(r.actions, Params())[0], b"", CONFIG).output == bytes([ch])
+
+
+def _replays(actions, params, max_len=32, max_depth=3) -> bool:
+    """Whether the policy's grammar allows every action in turn, END included."""
+    from bfcore.synth.actions import Grammar
+
+    g = Grammar(params, max_len, max_depth)
+    for a in actions:
+        if a not in g.allowed():
+            return False
+        g.push(a)
+    return g.done
+
+
+def _drop(rng, letter, n):
+    out = []
+    for _ in range(n):
+        w = bytearray(rng.integers(97, 123, int(rng.integers(2, 9))).astype(np.uint8))
+        for j in rng.choice(len(w), int(rng.integers(1, len(w) + 1)), replace=False):
+            w[j] = letter
+        out.append((bytes(w), bytes(w).replace(bytes([letter]), b"")))
+    return out
+
+
+def test_a_remover_needs_a_loop_in_a_loop_and_the_letter_comes_from_the_tests():
+    # no letter in the prompt: the run -116 comes from the tests (the byte every output lacks),
+    # and the skip of a t needs a loop inside the loop body
+    rng = np.random.default_rng(3)
+    tests = _drop(rng, ord("t"), 6)
+    assert enumerate_search(tests, Params(), max_blocks=3, seconds=10).actions is None
+    r = enumerate_search(tests, Params(), max_blocks=3, seconds=10, nested=True, constants=True)
+    assert r.actions is not None and r.levels <= 3
+    assert _replays(r.actions, Params())
+    prog = to_program(r.actions, Params())[0]
+    for w, want in _drop(np.random.default_rng(4), ord("t"), 40):
+        assert run(prog, w, CONFIG).output == want, (prog, w)
+
+
+def test_a_shift_of_every_byte_is_a_test_constant_written_as_its_shorter_sign():
+    from bfcore.synth.enumerate import test_constants
+
+    tests = [(w, w.upper()) for w in (b"abc", b"xyzzy", b"hello")]
+    assert test_constants(tests) == [32]  # +224 and -32 are one shift: the shorter run is kept
+    assert test_constants(tests, Params(c=224)) == []  # the prompt's parameter run writes it
+    r = enumerate_search(tests, Params(), max_blocks=3, seconds=10, constants=True)
+    assert r.actions is not None and _replays(r.actions, Params())
+    assert run(to_program(r.actions, Params())[0], b"grammar", CONFIG).output == b"GRAMMAR"
+
+
+def test_every_block_replays_under_the_grammar_and_nesting_only_adds_blocks():
+    from bfcore.synth.enumerate import blocks
+
+    p = Params(c=100)
+    flat = blocks(p, 4, [116])
+    both = blocks(p, 4, [116], nested=True)
+    assert both[:len(flat)] == flat and len(both) > 5 * len(flat)
+    # blocks only ever follow each other at depth 0, so each must be a whole program the grammar
+    # writes (depth, local rules, runs largest part first); every 7th nested one keeps this quick
+    for b in flat[::3] + both[len(flat)::7]:
+        assert _replays(b + [0], p), b
+
+
+def test_the_trainer_widens_a_search_only_after_it_failed_on_that_task(tmp_path, monkeypatch):
+    import bfcore.synth.enumerate as en
+    from test_synth_train import TinyEncoder, _cfg
+
+    from bfcore.synth.train import SynthTrainer
+
+    calls = []
+
+    def fake(tests, params, **kw):
+        calls.append((kw["nested"], kw["constants"]))
+        return en.EnumResult(None, 1, 0.0, 1)
+
+    monkeypatch.setattr(en, "enumerate_search", fake)
+    tr = SynthTrainer(_cfg(tmp_path, families=["remove"]), encoder=TinyEncoder())
+    tr.discover()
+    tr.discover()
+    assert calls == [(False, False), (True, True)]

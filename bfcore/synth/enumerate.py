@@ -5,7 +5,9 @@ A program is written as a sequence of *blocks*: one action (``+k``, ``>k``, ``,`
 parameter run) or a whole loop ``[ body ]`` whose body is a few actions. After a whole block the
 machine state on every test (tape window, pointer, input read, output length) is defined, so two
 prefixes that leave the same state on every test behave the same under any continuation: only the
-first (shortest) is kept. Output is append-only, so a prefix whose output is not a prefix of every
+first (shortest) is kept. Opt-in (``nested``): loops with one flat loop inside,
+``[ pre [ inner ] post ]``, still one block, tried from a level's best states only; and
+(``constants``) loop-body runs of values read off the tests (:func:`test_constants`). Output is append-only, so a prefix whose output is not a prefix of every
 expected output is dead, and a loop that runs out of steps or moves the pointer off the window is
 dropped. A prefix whose output is complete on every test is a solution.
 
@@ -25,7 +27,7 @@ from itertools import product
 import numpy as np
 
 from bfcore.synth.actions import (ARITH, CLOSE, END, INDEX, MOVE, N_ACTIONS, OPEN, PARAM_ACTIONS,
-                                  READ, WRITE, Params, _SMALLER, action_text)
+                                  READ, WRITE, Params, _SMALLER, action_text, tokenize)
 
 WINDOW = 24        # tape cells a prefix may use; a pointer past them drops the prefix
 BLOCK_STEPS = 2000  # per block and test
@@ -62,18 +64,86 @@ _BODY = [INDEX[a] for a in ("+1", "-1", ">1", "<1", ",", ".")]
 _BODY_PARAMS = {"c": [INDEX["+c"], INDEX["-c"]], "n": [INDEX["+n"], INDEX["-n"]]}
 
 
-def blocks(params: Params, body_len: int = 4) -> list[list[int]]:
+def _run(sign: str, k: int) -> tuple[int, ...]:
+    """The actions that write ``sign * k``: RUNS parts, largest first, as the grammar wants."""
+    return tuple(tokenize(sign * k)[:-1])
+
+
+def test_constants(tests, params: Params = Params(), most: int = 2) -> list[int]:
+    """Up to ``most`` byte values the tests point at, for runs in loop bodies (``-116`` for "drop
+    every t" when the prompt names no letter, ``-32`` for capitals). From the tests alone: the
+    one difference output minus input that holds at most aligned positions of equal-length tests
+    (a shift of every byte), then the bytes that every input holds and no output does (the letter
+    a remover drops, a delimiter). Each is written as the shorter of k and 256 - k (runs of both
+    signs are made). Values the prompt gave, and 1, are left out: their runs exist already."""
+    out: list[int] = []
+    diffs: dict[int, int] = {}
+    aligned = 0
+    for i, o in tests:
+        if len(i) == len(o):
+            for x, y in zip(i, o):
+                diffs[(y - x) & 255] = diffs.get((y - x) & 255, 0) + 1
+                aligned += 1
+    if diffs:
+        d, n = max(diffs.items(), key=lambda kv: (kv[1], -kv[0]))
+        if d and 2 * n > aligned:
+            out.append(min(d, 256 - d))
+    # in every input, not in half of them: "0" and "q" in a few inputs of "add one to every byte"
+    # made two constants that tripled the flat blocks and found nothing
+    common = set(range(1, 256))
+    for i, _ in tests:
+        common &= set(i)
+    common -= set(b"".join(o for _, o in tests))
+    for x in sorted(common):
+        if min(x, 256 - x) not in out:
+            out.append(min(x, 256 - x))
+    given = {1, params.c, params.n}
+    return [k for k in out if k not in given and 256 - k not in given][:most]
+
+
+def _chain(seq) -> bool:
+    """Whether a sequence of atoms (tuples of actions) obeys the grammar's local rules inside
+    and at every seam."""
+    flat = [a for atom in seq for a in atom]
+    return all(FOLLOWS[x, y] for x, y in zip(flat, flat[1:]))
+
+
+def blocks(params: Params, body_len: int = 4, consts=(), nested: bool = False,
+           nested_len: tuple[int, int, int] = (1, 3, 1)) -> list[list[int]]:
     """Every block: each action but END and brackets (parameter runs only where the prompt gave
     the fact), then each loop whose body is ``body_len`` or fewer single steps (and the parameter
-    runs the prompt gave), consecutive actions obeying the grammar's local rules."""
+    runs the prompt gave, and a run of each constant in ``consts``, either sign), consecutive
+    actions obeying the grammar's local rules. With ``nested``, then each loop
+    ``[ pre [ inner ] post ]`` of those body atoms, at most ``nested_len`` = (pre, inner, post)
+    of them (pre or post not both empty: ``[[inner]]`` is ``[inner]``), after all flat ones."""
     atoms = [a for a in range(1, N_ACTIONS) if a not in (OPEN, CLOSE)
              and (a not in PARAM_ACTIONS or getattr(params, PARAM_ACTIONS[a][1]))]
-    body = _BODY + [a for fact, acts in _BODY_PARAMS.items() if getattr(params, fact) for a in acts]
+    body = [(a,) for a in _BODY]
+    body += [(a,) for fact, acts in _BODY_PARAMS.items() if getattr(params, fact) for a in acts]
+    body += [_run(sign, k) for k in consts for sign in "+-"]
     out = [[a] for a in atoms]
+    # a body that cannot change its cell or move never ends once entered: the kernel would run it
+    # to the step cap from every state
+    live = lambda seq: any(a not in (WRITE,) for atom in seq for a in atom)  # noqa: E731
+    loops: dict[int, list[tuple]] = {}
+    for n in range(1, max(body_len, nested_len[1] if nested else 0) + 1):
+        loops[n] = [seq for seq in product(body, repeat=n) if _chain(seq) and live(seq)]
     for n in range(1, body_len + 1):
-        for seq in product(body, repeat=n):
-            if all(FOLLOWS[x, y] for x, y in zip(seq, seq[1:])):
-                out.append([OPEN, *seq, CLOSE])
+        out += [[OPEN, *(a for atom in seq for a in atom), CLOSE] for seq in loops[n]]
+    if nested:
+        pre_n, inner_n, post_n = nested_len
+        inner = [((OPEN,) + tuple(a for atom in seq for a in atom) + (CLOSE,),)
+                 for n in range(1, inner_n + 1) for seq in loops[n]]
+        pres = [()] + [seq for n in range(1, pre_n + 1) for seq in product(body, repeat=n)]
+        posts = [()] + [seq for n in range(1, post_n + 1) for seq in product(body, repeat=n)]
+        for pre in pres:
+            for post in posts:
+                if not pre and not post:
+                    continue
+                for loop in inner:
+                    seq = (*pre, *loop, *post)
+                    if _chain(seq):
+                        out.append([OPEN, *(a for atom in seq for a in atom), CLOSE])
     return out
 
 
@@ -254,16 +324,28 @@ def _kernels():
 
 def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam: int = 2000,
                      body_len: int = 4, max_len: int = 32, seconds: float = 30.0,
-                     rng: np.random.Generator | None = None) -> EnumResult:
+                     rng: np.random.Generator | None = None, constants: bool = False,
+                     nested: bool = False, nested_beam: int = 50,
+                     nested_len: tuple[int, int, int] = (1, 3, 1)) -> EnumResult:
     """The first program found that prints every test's expected output, level by level (a level
-    is one more block), within ``seconds``. ``tests`` are ``(input, output)`` pairs."""
+    is one more block), within ``seconds``. ``tests`` are ``(input, output)`` pairs.
+
+    ``constants``: loop bodies may also hold runs of the values :func:`test_constants` reads off
+    the tests. ``nested``: also the loops with one loop inside (see :func:`blocks`), run from the
+    ``nested_beam`` best states of each level only, since they are ten times the flat blocks."""
     expand, materialize = _kernels()
     rng = rng if rng is not None else np.random.default_rng(0)
     t0 = time.perf_counter()
-    blks = blocks(params, body_len)
+    consts = test_constants(tests, params) if constants else []
+    blks = blocks(params, body_len, consts, nested, nested_len)
+    n_flat = len(blocks(params, body_len, consts)) if nested else len(blks)
     ops, args, jmp, bstart, bend = _compile(blks, params)
     firsts = np.array([b[0] for b in blks], np.int32)
     blens = np.array([len(b) for b in blks], np.int32)
+    # (first block, end block, states that get them): the flat blocks from every kept state,
+    # the nested ones from the best few
+    groups = [(0, n_flat, None)] + ([(n_flat, len(blks), nested_beam)] if len(blks) > n_flat
+                                    else [])
     E = len(tests)
     L = max(1, max(len(i) for i, _ in tests))
     T = max(1, max(len(o) for _, o in tests))
@@ -286,37 +368,48 @@ def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam
     progs: list[list[int]] = [[]]
     seen: set[int] = set()
     npe = 0
-    kern = (ops, args, jmp, bstart, bend, inputs, in_len, targets, t_len, BLOCK_STEPS)
+    tail = (inputs, in_len, targets, t_len, BLOCK_STEPS)
     for level in range(1, max_blocks + 1):
-        n = len(progs) * len(blks)
-        out_hash = np.zeros(n, np.uint64)
-        out_prio = np.zeros(n, np.int64)
-        out_done = np.zeros(n, np.bool_)
-        npe += expand(tapes, ptrs, inps, olens, lasts, lens, firsts, blens, FOLLOWS, max_len - 1,
-                      *kern, out_hash, out_prio, out_done)
-        live = np.flatnonzero(out_hash)
-        done = live[out_done[live]]
+        hashes, prios, dones, parents, bids = [], [], [], [], []
+        for b0, b1, top in groups:
+            m = len(progs) if top is None else min(top, len(progs))
+            nb = b1 - b0
+            out_hash = np.zeros(m * nb, np.uint64)
+            out_prio = np.zeros(m * nb, np.int64)
+            out_done = np.zeros(m * nb, np.bool_)
+            npe += expand(tapes[:m], ptrs[:m], inps[:m], olens[:m], lasts[:m], lens[:m],
+                          firsts[b0:b1], blens[b0:b1], FOLLOWS, max_len - 1, ops, args, jmp,
+                          bstart[b0:b1], bend[b0:b1], *tail, out_hash, out_prio, out_done)
+            live = np.flatnonzero(out_hash)
+            hashes.append(out_hash[live])
+            prios.append(out_prio[live])
+            dones.append(out_done[live])
+            parents.append(live // nb)
+            bids.append(b0 + live % nb)
+        h, pr, dn = np.concatenate(hashes), np.concatenate(prios), np.concatenate(dones)
+        par, bid = np.concatenate(parents), np.concatenate(bids)
+        done = np.flatnonzero(dn)
         if done.size:
-            k = int(done[np.argmin(lens[done // len(blks)] + blens[done % len(blks)])])
-            acts = progs[k // len(blks)] + blks[k % len(blks)] + [END]
+            k = int(done[np.argmin(lens[par[done]] + blens[bid[done]])])
+            acts = progs[par[k]] + blks[bid[k]] + [END]
             return EnumResult(acts, npe, time.perf_counter() - t0, level)
-        if not live.size or time.perf_counter() - t0 > seconds or level == max_blocks:
+        if not h.size or time.perf_counter() - t0 > seconds or level == max_blocks:
             return EnumResult(None, npe, time.perf_counter() - t0, level)
         # one state per hash (the first pair that reached it), none seen at an earlier level
-        _, first = np.unique(out_hash[live], return_index=True)
-        cand = live[first]
-        cand = cand[[int(h) not in seen for h in out_hash[cand]]]
-        seen.update(int(h) for h in out_hash[cand])
-        order = np.lexsort((rng.random(cand.size), -out_prio[cand]))
+        _, first = np.unique(h, return_index=True)
+        cand = first[[int(x) not in seen for x in h[first]]]
+        seen.update(int(x) for x in h[cand])
+        order = np.lexsort((rng.random(cand.size), -pr[cand]))
         cand = cand[order[:beam]]
-        parent = (cand // len(blks)).astype(np.int64)
-        block = (cand % len(blks)).astype(np.int64)
+        parent = par[cand].astype(np.int64)
+        block = bid[cand].astype(np.int64)
         m = cand.size
         nt = np.empty((m, E, WINDOW), np.uint8)
         np_ = np.empty((m, E), np.int32)
         ni = np.empty((m, E), np.int32)
         no = np.empty((m, E), np.int32)
-        materialize(tapes, ptrs, inps, olens, parent, block, *kern, nt, np_, ni, no)
+        materialize(tapes, ptrs, inps, olens, parent, block, ops, args, jmp, bstart, bend,
+                    *tail, nt, np_, ni, no)
         tapes, ptrs, inps, olens = nt, np_, ni, no
         lasts = np.array([blks[b][-1] for b in block], np.int32)
         lens = lens[parent] + blens[block]

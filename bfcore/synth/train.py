@@ -37,7 +37,8 @@ RULES = {
     "ent_coef": at_least(0), "pqt_weight": at_least(0), "queue_size": between(1, 10**6),
     "imitate_top": between(0, 10**6), "mutants_per_key": between(0, 1 << 20),
     "enum_every": between(0, BIG), "enum_seconds": at_least(0), "enum_share": between(0, 1),
-    "enum_beam": between(1, 10**7), "temperature": above(0), "grad_clip": above(0),
+    "enum_beam": between(1, 10**7), "enum_wide_after": between(0, BIG),
+    "temperature": above(0), "grad_clip": above(0),
     "report_every": between(1, BIG), "save_every": between(1, BIG), "hidden": between(1, 4096),
     "max_len": between(1, 1024), "focus": between(0, 1),
 }
@@ -66,6 +67,8 @@ class SynthTrainConfig:
                                     # on the same task, up to 4x)
     enum_share: float = 0.3         # at most this share of training time goes to them
     enum_beam: int = 2000           # states kept per level of it
+    enum_wide_after: int = 1        # failed searches on a task after which its searches also
+                                    # try loops in loops and test constants (+30-50% a level)
     temperature: float = 1.0
     grad_clip: float = 1.0
     report_every: int = 10
@@ -362,7 +365,9 @@ class SynthTrainer:
         params = prompt_params(task.problem)
         fails = self.enum_fails.get(key, 0)
         r = enumerate_search(tests, params, beam=self.cfg.enum_beam, max_len=self.cfg.max_len,
-                             seconds=self.cfg.enum_seconds * 2 ** min(fails, 2), rng=self.rng)
+                             seconds=self.cfg.enum_seconds * 2 ** min(fails, 2), rng=self.rng,
+                             nested=fails >= self.cfg.enum_wide_after,
+                             constants=fails >= self.cfg.enum_wide_after)
         self.npe += r.npe
         self.enum_npe += r.npe
         if r.actions is None:
