@@ -98,9 +98,11 @@ class MainScreen(Screen):
         Binding("ctrl+o", "options", "Options", show=False, id="main.options",
                 tooltip="Generation options: greedy, temperature, best-of-N"),
         Binding("ctrl+n", "add_task", "Add task", show=False, id="main.add_task",
-                tooltip="Add the prompt and its expected output to your task set"),
+                tooltip="Add the prompt and its expected output (or examples: in -> out; in -> out) "
+                        "to your task set"),
         Binding("ctrl+t", "toggle_training", "Train", show=False, id="main.train",
-                tooltip="Start or stop fine-tuning on your task set"),
+                tooltip="Start or stop teaching on your task set (tasks with examples teach the "
+                        "agent that writes loops and reads input)"),
         Binding("ctrl+g", "generate", "Generate", show=False, id="main.generate",
                 tooltip="Generate a program for the prompt (Enter in the prompt does too)"),
         Binding("ctrl+l", "tasks", "Tasks", show=False, id="main.tasks",
