@@ -47,6 +47,14 @@ FAMILIES = {
                    "echo just the opening two bytes of stdin"],
                   ["first 2 chars", "give me the two characters the input starts with",
                    "I only want the input's first pair of letters"]),
+    "drop_last": (lambda x: x[:-1],
+                  ["print the input without its last character",
+                   "drop the final character of what I type",
+                   "output everything except the last byte",
+                   "remove the last letter of the input",
+                   "all but the last character of stdin"],
+                  ["chop the last character off the input",
+                   "I want my text back minus the final letter", "everything but the last byte"]),
 }
 
 
