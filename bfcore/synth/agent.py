@@ -74,6 +74,12 @@ class SynthAgent:
         self.policy, self.embed, self.path, self.state = policy, embedder, path, state or {}
         self.use_library = use_library  # False: the decoder alone (the ablation)
         self._library: list[list[int]] | None = None
+        # the library replayed per (facts, probe): most requests share both, so ranking them
+        # costs one teacher-forced batch rather than a tracer run of every program
+        from bfcore.lru import BoundedLRU
+
+        self._replays = BoundedLRU(1 << 62, capacity=64, size=lambda v: 0)
+        self._weights: dict | None = None  # the policy's weights in numpy, for ranking
 
     @property
     def library(self) -> list[list[int]]:
@@ -89,12 +95,21 @@ class SynthAgent:
     def ranked(self, prompt: str, probe: bytes) -> list[tuple[float, list[int]]]:
         """The library under this request, most likely first: (sum of log-probs, actions)."""
         from bfcore.synth.actions import prompt_params
-        from bfcore.synth.library import rank
+        from bfcore.synth.library import rank, replays
 
         if not self.library:
             return []
-        return rank(self.policy, self.embed([prompt])[0], prompt_params(prompt), probe,
-                    self.library)
+        params = prompt_params(prompt)
+        eps = self._replays.get((params, probe))
+        if eps is None:
+            eps = replays(self.library, params, probe, self.policy.cfg)
+            self._replays.put((params, probe), eps)
+        if self._weights is None:
+            from bfcore.synth.library import numpy_weights
+
+            self._weights = numpy_weights(self.policy)
+        return rank(self.policy, self.embed([prompt])[0], params, probe, self.library, eps=eps,
+                    weights=self._weights)
 
     @classmethod
     def load(cls, path: str | Path | None = None, encoder=None) -> "SynthAgent":
