@@ -55,6 +55,7 @@ class TrainStopped(Message):
     error: str | None = None
     gate: Any = None  # bfcore.agent.gate.GateResult, when the run started from an agent
     kind: str = "print"  # which agent was taught: "print" or "synth" (tasks with examples)
+    more: bool = False  # another run follows in the same worker (the print tasks of a mixed set)
 
 
 @dataclass

@@ -187,3 +187,29 @@ async def test_tasks_with_examples_teach_the_synthesis_agent(tmp_path):
         assert screen.host.current_path() == str(tmp_path / "no-agent")  # the print agent: untouched
         await pilot.press("ctrl+b")
         assert screen.host.synth_path() is None and "back to the shipped default" in notes[-1]
+
+
+@sync
+async def test_a_mixed_task_set_teaches_both_agents_one_after_the_other(tmp_path, start):
+    from bfcore.tasks import load_tasks
+
+    notes = []
+    app = main_app(agent_path=str(start), data_dir=tmp_path, train_overrides={**TINY, **SYNTH_TINY},
+                   gate_points=100)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        app.notify = lambda message, **kw: notes.append(message)
+        await wait_until(pilot, lambda: screen.agent_state.startswith("agent:"), "the agent to load")
+        for prompt, box in (("say back what I type", "ab -> ab; xyz -> xyz"), ("say hi", "hi")):
+            screen.query_one("#prompt").value = prompt
+            screen.query_one("#expect").value = box
+            await pilot.press("ctrl+n")
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: screen.run_dir is not None
+                         and not screen.run_dir.name.startswith("teach") and not screen.training,
+                         "both teaching runs", rounds=60000)
+        assert screen.host.synth_path() is not None and "teach" in screen.host.synth_path()
+        assert screen.host.current_path() == str(screen.run_dir), notes  # then the print agent
+        # the print agent trained on the print task alone
+        assert [t.problem for t in load_tasks(tmp_path / "tasks.print.jsonl")] == ["say hi"]
+        assert sum("now using the new agent" in n for n in notes) == 2, notes

@@ -358,7 +358,6 @@ class MainScreen(Screen):
             self._start_print_training()
 
     def _start_print_training(self) -> None:
-        self._pending_print = False
         self._train_start = self.host.current_path()
         self.train_worker()
 
@@ -389,22 +388,36 @@ class MainScreen(Screen):
                     from bfcore.agent.gate import GateSkipped
 
                     result = GateSkipped(f"{exc.__class__.__name__}: {exc}")
+            # then the print tasks, as one Ctrl+T, in this thread: a second worker started
+            # from here found MLX streams of this one gone ("no Stream(cpu, 2) in current thread")
+            more = self._pending_print and not self._stop_requested and not worker.is_cancelled
+            self.post_message(TrainStopped(str(run_dir), self._stop_requested, gate=result,
+                                           kind="synth", more=more))
+            if more:
+                self._train_start = self.host.current_path()
+                self._print_training(worker)
         except Exception as exc:  # a failed run must not take the app down with it
             self.post_message(TrainStopped(None, False, f"{exc.__class__.__name__}: {exc}",
                                            kind="synth"))
-            return
         finally:
             from bfcore.threads import release_mlx_streams
 
             release_mlx_streams()
-        self.post_message(TrainStopped(str(run_dir), self._stop_requested, gate=result,
-                                       kind="synth"))
 
     @work(thread=True, exclusive=True, group="train")
     def train_worker(self) -> None:
-        worker = get_current_worker()
+        try:
+            self._print_training(get_current_worker())
+        finally:
+            from bfcore.threads import release_mlx_streams
+
+            release_mlx_streams()  # this thread ran MLX: free its streams or the process may abort at exit
+
+    def _print_training(self, worker) -> None:
+        """Fine-tune the print agent, gate it, and post TrainStopped (in the calling worker)."""
         from bfcore.train import TrainConfig, train
 
+        self._pending_print = False
         gate = None
         try:
             config = TrainConfig(**self._train_config())
@@ -416,10 +429,6 @@ class MainScreen(Screen):
         except Exception as exc:  # a failed run must not take the app down with it
             self.post_message(TrainStopped(None, False, f"{exc.__class__.__name__}: {exc}"))
             return
-        finally:
-            from bfcore.threads import release_mlx_streams
-
-            release_mlx_streams()  # this thread ran MLX: free its streams or the process may abort at exit
         self.post_message(TrainStopped(str(run_dir), self._stop_requested, gate=gate))
 
     def _gate(self, start: str, run_dir: Path):
@@ -522,9 +531,9 @@ class MainScreen(Screen):
         else:
             self.notify(f"{who}training {ended}; {gate.message()}", title="gate",
                         severity="information" if gate.accepted else "warning", timeout=12)
-        if message.kind == "synth" and self._pending_print and not message.stopped:
-            self.training, self._warned = True, False  # then the print tasks, as one Ctrl+T
-            self._start_print_training()
+        if message.more:  # the print tasks come next, in the same worker
+            self.training, self._warned = True, False
+            self._show_train_info("print tasks next…")
 
     def _accept(self, kind: str, run_dir: str) -> None:
         self._last_kind = kind
