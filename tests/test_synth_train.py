@@ -199,3 +199,19 @@ def test_the_enumerator_goes_to_the_family_searched_least():
     remove = json.dumps(["remove"])
     assert t.enum_fails[json.dumps(["count"])] == 3  # not searched again while remove lags
     assert t.enum_fails.get(remove, 0) == 2 or t.queue.solved(remove)
+
+
+def test_teaching_sends_the_enumerator_to_the_persons_tasks_first():
+    import tempfile
+
+    from bfcore.synth.families import make_tasks
+    from bfcore.synth.train import SynthTrainer, task_key
+
+    mine = Task("print what I type, minus its first byte", ((b"abc", b"bc"), (b"xy", b"y")), "custom")
+    with tempfile.TemporaryDirectory() as d:
+        t = SynthTrainer(_cfg(Path(d), families=["count", "remove"], enum_seconds=0.2, focus=0.5),
+                         encoder=TinyEncoder(),
+                         tasks=[mine] + make_tasks("train", 2, families=["count", "remove"]))
+    t.discover()
+    assert t.queue.solved(task_key(mine)) or t.enum_fails.get(task_key(mine)) == 1
+    assert not any(k != task_key(mine) for k in t.enum_fails)

@@ -356,6 +356,8 @@ class SynthTrainer:
                 unsolved[f] = ks
         if not unsolved:
             return 0.0
+        if self.cfg.focus and "custom" in unsolved:  # teaching: the person's tasks come first
+            unsolved = {"custom": unsolved["custom"]}
         # the family searched least so far (ties at random): with a uniform draw one family got
         # 9 searches and another 1 in a 390-update segment
         tried = {f: sum(self.enum_fails.get(k, 0) for k in self.family_keys[f]) for f in unsolved}
