@@ -215,3 +215,20 @@ def test_teaching_sends_the_enumerator_to_the_persons_tasks_first():
     t.discover()
     assert t.queue.solved(task_key(mine)) or t.enum_fails.get(task_key(mine)) == 1
     assert not any(k != task_key(mine) for k in t.enum_fails)
+
+
+def test_a_persons_task_tries_what_solved_its_siblings():
+    import tempfile
+
+    from bfcore.synth.train import SOLVED_REWARD, SynthTrainer, task_key
+
+    a = Task("say back what I type", ((b"abc", b"abc"), (b"hello", b"hello")), "custom")
+    b = Task("parrot me", ((b"xy", b"xy"), (b"q", b"q"), (b"long one", b"long one")), "custom")
+    with tempfile.TemporaryDirectory() as d:
+        t = SynthTrainer(_cfg(Path(d), families=["first"], focus=1.0, keys_per_batch=2,
+                              samples_per_key=4, mutants_per_key=0), encoder=TinyEncoder(),
+                         tasks=[a, b])
+    t.queue.add(task_key(a), tokenize(",[.,]", Params()), 2 * SOLVED_REWARD)
+    assert not t.queue.solved(task_key(b))
+    t.update()
+    assert t.queue.solved(task_key(b))  # no edits, 4 samples: the sibling's program did it

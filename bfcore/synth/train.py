@@ -273,7 +273,7 @@ class SynthTrainer:
         q_items, n_mut = [], 0
         for j, (k, _, _) in enumerate(drawn):
             best = self.queue.best(k)
-            muts = self._mutants(dparams[j], best)
+            muts = self._mutants(dparams[j], best) + self._siblings(k)
             n_mut += len(muts)
             q_items += [(j, acts) for acts, _ in best] + [(j, m) for m in muts]
         q_progs = [to_program(a, dparams[j])[0] for j, a in q_items]
@@ -429,6 +429,15 @@ class SynthTrainer:
             k = n // len(parents) + (i < n % len(parents))
             out += mutants(acts, params, self.rng, k, self.cfg.max_len, self.policy.cfg.max_depth)
         return out
+
+    def _siblings(self, key: str) -> list[list[int]]:
+        """For a person's task, the programs that solved their other tasks, unedited: the tasks
+        of one teaching are mostly one kind of request, and the library's two random picks
+        rarely hit the one program among many that solved a sibling."""
+        custom = self.family_keys.get("custom", ())
+        if key not in custom:
+            return []
+        return [a for k in custom if k != key for a, r in self.queue.best(k, SOLVED_REWARD)[:1]]
 
     def _library(self) -> list[list[int]]:
         """Every queued program that passed (nearly) all its tests, for any task."""
