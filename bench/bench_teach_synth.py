@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/bench_teach_synth.py [--family thrice] [--minutes 10] [--agent DIR]
 
 Each family below is new to the agent (none of its 22 families). The person writes five requests,
-each with four examples, and teaches (bfcore.synth.teach: the app's Ctrl+T on such tasks). Then
+each with six examples (inputs of 1 to 6 characters), and teaches (bfcore.synth.teach: the app's Ctrl+T on such tasks). Then
 the taught agent is scored on the three *held-out* phrasings, written with the family before any
 run, on fresh random inputs: greedy (the chosen program, no examples) and with a search of up to
 300 programs on two examples, judged on four others, as `bftui eval --synth` does. The old
@@ -59,11 +59,18 @@ FAMILIES = {
 
 
 def tests_for(ref, rng: random.Random, n: int) -> tuple:
+    """``n`` examples of lengths 1, 2, ... (then random up to 6), as a person varies them: with
+    4 random lengths of 2-5, teaching drop_last found `>>>,.,.[>,>,]<<<[>[<.,]>]`, which passes
+    them and prints "ab" for "ab"."""
     alphabet = string.ascii_lowercase + string.digits
-    inputs = set()
+    inputs: list[bytes] = []
     while len(inputs) < n:
-        inputs.add("".join(rng.choice(alphabet) for _ in range(rng.randint(2, 5))).encode())
-    return tuple((x, ref(x)) for x in sorted(inputs))
+        k = len(inputs) + 1 if len(inputs) < 6 else rng.randint(1, 6)
+        x = "".join(rng.choice(alphabet) for _ in range(k)).encode()
+        if x not in inputs:
+            inputs.append(x)
+    rng.shuffle(inputs)
+    return tuple((x, ref(x)) for x in inputs)
 
 
 def score(agent, ref, phrasings, seed: int) -> tuple[float, float]:
@@ -113,7 +120,7 @@ def main() -> int:
     o0 = old_skills(agent)
     print(f"before: held-out greedy {g0:.1%}, search 300 {s0:.1%}; old families (val) {o0:.1%}")
     rng = random.Random(a.seed)
-    tasks = [Task(p, tests_for(ref, rng, 4), "custom") for p in taught]
+    tasks = [Task(p, tests_for(ref, rng, 6), "custom") for p in taught]
     run_dir = Path(a.run_dir) if a.run_dir else Path(tempfile.mkdtemp(prefix="teach-")) / "run"
     t0 = time.perf_counter()
 
