@@ -20,7 +20,7 @@ from pathlib import Path
 
 #: how teaching differs from training from scratch: a lower learning rate (the start is a
 #: trained agent), half of each batch on the person's tasks, the enumerative search more often
-TEACH = {"lr": 3e-4, "focus": 0.5, "enum_every": 5, "report_every": 5, "save_every": 25}
+TEACH = {"lr": 1e-4, "focus": 0.5, "enum_every": 5, "report_every": 5, "save_every": 25}
 
 
 def teach(start: str | Path, tasks, run_dir: str | Path, minutes: float = 10.0, settle: int = 30,
