@@ -82,6 +82,18 @@ class SynthAgent:
         self._weights: dict | None = None  # the policy's weights in numpy, for ranking
 
     @property
+    def _plain(self) -> list[list[int]]:
+        from bfcore.synth.actions import PARAM_ACTIONS
+
+        return [a for a in self.library if not set(a) & PARAM_ACTIONS.keys()]
+
+    @property
+    def _with_params(self) -> list[list[int]]:
+        from bfcore.synth.actions import PARAM_ACTIONS
+
+        return [a for a in self.library if set(a) & PARAM_ACTIONS.keys()]
+
+    @property
     def library(self) -> list[list[int]]:
         """The solved programs of the checkpoint's queue (empty when ``use_library`` is off)."""
         if not self.use_library:
@@ -95,18 +107,20 @@ class SynthAgent:
     def ranked(self, prompt: str, probe: bytes) -> list[tuple[float, list[int]]]:
         """The library under this request, most likely first: (sum of log-probs, actions)."""
         from bfcore.synth.actions import prompt_params
-        from bfcore.synth.library import rank, replays
+        from bfcore.synth.library import numpy_weights, rank, replays
 
         if not self.library:
             return []
         params = prompt_params(prompt)
-        eps = self._replays.get((params, probe))
-        if eps is None:
-            eps = replays(self.library, params, probe, self.policy.cfg)
-            self._replays.put((params, probe), eps)
+        eps = []
+        # a program without parameter runs replays the same under any facts: one key for them
+        for keyed, progs in ((None, self._plain), (params, self._with_params)):
+            got = self._replays.get((keyed, probe))
+            if got is None:
+                got = replays(progs, params, probe, self.policy.cfg)
+                self._replays.put((keyed, probe), got)
+            eps += got
         if self._weights is None:
-            from bfcore.synth.library import numpy_weights
-
             self._weights = numpy_weights(self.policy)
         return rank(self.policy, self.embed([prompt])[0], params, probe, self.library, eps=eps,
                     weights=self._weights)
@@ -171,16 +185,16 @@ class SynthAgent:
     def _scored_episode(self, prompt: str, actions, probe: bytes):
         """The episode of a known action sequence, with the policy's log-probabilities of it when
         the tracer runs on ``probe`` (the input the search's own samples were written on)."""
-        from bfcore.runtime import mx
-
         from bfcore.synth.actions import prompt_params
+        from bfcore.synth.library import forced_logp, numpy_weights
         from bfcore.synth.policy import batch_arrays, replay
 
         ep = replay(actions, prompt_params(prompt), probe, self.policy.cfg)
-        prev, obs, masks, acts, _ = batch_arrays([ep])
-        logits = self.policy.forced_logits(mx.array(self.embed([prompt])), prev, obs, masks)
-        lp = np.array(logits - mx.logsumexp(logits, axis=-1, keepdims=True))[0]
-        ep.logp = np.take_along_axis(lp, np.array(acts[0])[:, None], 1)[:, 0].tolist()
+        if self._weights is None:
+            self._weights = numpy_weights(self.policy)
+        arrays = (np.array(a) for a in batch_arrays([ep]))
+        lp = forced_logp(self._weights, self.embed([prompt])[0], *arrays, per_step=True)[0]
+        ep.logp = lp[:len(ep.actions)].tolist()
         return ep
 
     def choose(self, prompts: list[str], probes: list[bytes], ranked=None) -> list:

@@ -14,6 +14,8 @@ saw, strays into a neighbouring family's program.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from bfcore.synth.actions import END
@@ -77,10 +79,35 @@ def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
-def forced_logp(w, pooled, prev, obs, masks, acts, valid) -> np.ndarray:
-    """:meth:`SynthPolicy.score`'s sums of log-probabilities [B] in numpy, for one request's
-    ``pooled`` [D] state: ranking a library is ~60 small steps, which MLX's per-op cost on a CPU
+_THREAD = threading.local()
+
+
+def _one_blas_thread() -> None:
+    """numpy's OpenBLAS wakes its threads for each of the ranking's ~60 small matmuls: greedy
+    generation took 125 ms at p50 with them, 43 ms with one. Set once per thread, for numpy's
+    bundled OpenBLAS only (MLX has its own BLAS); a no-op where numpy has none (macOS)."""
+    if getattr(_THREAD, "blas_set", False):
+        return
+    _THREAD.blas_set = True
+    import ctypes
+    import glob
+    import os
+
+    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*.so*")
+    for path in glob.glob(libs):
+        try:
+            fn = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+        fn(1)
+
+
+def forced_logp(w, pooled, prev, obs, masks, acts, valid, per_step: bool = False) -> np.ndarray:
+    """:meth:`SynthPolicy.score`'s sums of log-probabilities [B] (``per_step``: each step's,
+    [B, T]) in numpy, for one request's ``pooled`` [D] state: ranking a library is ~60 small steps, which MLX's per-op cost on a CPU
     made 20 ms; here they take 1-2 ms (a test holds the two equal)."""
+    _one_blas_thread()
     B, T = prev.shape
     t = np.tanh(_lin(w, "task", pooled[None]))                          # [1, T_dim]
     h0 = np.tanh(_lin(w, "h0", t))                                      # [1, H]
@@ -101,8 +128,8 @@ def forced_logp(w, pooled, prev, obs, masks, acts, valid) -> np.ndarray:
     logits = np.where(masks, logits, -1e9)
     m = logits.max(-1, keepdims=True)
     lp = logits - m - np.log(np.exp(logits - m).sum(-1, keepdims=True))
-    picked = np.take_along_axis(lp, acts[..., None].astype(np.int64), -1)[..., 0]
-    return (picked * valid).sum(1)
+    picked = np.take_along_axis(lp, acts[..., None].astype(np.int64), -1)[..., 0] * valid
+    return picked if per_step else picked.sum(1)
 
 
 def load_library(state: dict) -> list[list[int]]:
