@@ -182,6 +182,7 @@ async def test_tasks_with_examples_teach_the_synthesis_agent(tmp_path):
 
         solved = screen.query_one("#reward", Curve).series("your tasks")
         assert solved and solved[-1] == 1.0, notes  # an echo: from the library at once
+        assert screen.task_success == {"say back what I type": 1.0}  # what Ctrl+L shows
         assert any("the synthesis agent" in n and "now using the new agent" in n for n in notes), notes
         assert screen.host.synth_path() == str(screen.run_dir)
         assert screen.host.current_path() == str(tmp_path / "no-agent")  # the print agent: untouched

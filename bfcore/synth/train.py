@@ -536,6 +536,9 @@ def train(cfg: SynthTrainConfig, on_report=None, should_stop=None, encoder=None,
             custom = trainer.family_keys.get("custom")
             if custom:  # a user's tasks: how many have a program that passes their tests
                 rep["custom_solved"] = sum(map(trainer.queue.solved, custom)) / len(custom)
+                if len(custom) <= 32:  # and which (as the print trainer's task_success)
+                    rep["task_success"] = {json.loads(k)[1]: float(trainer.queue.solved(k))
+                                           for k in custom}
             return rep
 
         run.drive(trainer, run_dir, cfg.to_dict(), summarize, steps=cfg.steps or None, minutes=cfg.minutes,

@@ -498,6 +498,7 @@ class MainScreen(Screen):
                 curve.add("your tasks", float(r["custom_solved"]))
         last = reports[-1]
         if last.get("custom_solved") is not None:
+            self.task_success.update(last.get("task_success") or {})  # Ctrl+L shows them
             self._show_train_info(f"step {last.get('step', '?')} · your tasks solved "
                                   f"{float(last['custom_solved']):.0%} · npe {last.get('npe', 0):,}")
             return
