@@ -60,13 +60,15 @@ def success(agent, tasks) -> float:
     return float(evaluate(agent, tasks)["overall"]["success"]) if tasks else float("nan")
 
 
-def check(current, candidate, *, points: float = GATE_POINTS, tasks=None, taught=None) -> GateResult:
-    """Compare two loaded agents on the val split (or ``tasks``); ``taught``: the user's tasks."""
+def check(current, candidate, *, points: float = GATE_POINTS, tasks=None, taught=None,
+          score=success) -> GateResult:
+    """Compare two loaded agents on the val split (or ``tasks``); ``taught``: the user's tasks;
+    ``score(agent, tasks)``: the share solved (the print agent's :func:`success` by default)."""
     tasks = val_tasks() if tasks is None else tasks
-    before, after = success(current, tasks), success(candidate, tasks)
+    before, after = score(current, tasks), score(candidate, tasks)
     return GateResult(accepted=after >= before - points / 100, before=before, after=after,
                       n=len(tasks), points=points,
-                      taught=success(candidate, taught) if taught else None)
+                      taught=score(candidate, taught) if taught else None)
 
 
 class AgentHistory:

@@ -74,6 +74,7 @@ class SynthAgent:
         self.policy, self.embed, self.path, self.state = policy, embedder, path, state or {}
         self.use_library = use_library  # False: the decoder alone (the ablation)
         self._library: list[list[int]] | None = None
+        self._split: tuple[list, list] = ([], [])  # the library without / with parameter runs
         # the library replayed per (facts, probe): most requests share both, so ranking them
         # costs one teacher-forced batch rather than a tracer run of every program
         from bfcore.lru import BoundedLRU
@@ -82,48 +83,45 @@ class SynthAgent:
         self._weights: dict | None = None  # the policy's weights in numpy, for ranking
 
     @property
-    def _plain(self) -> list[list[int]]:
-        from bfcore.synth.actions import PARAM_ACTIONS
-
-        return [a for a in self.library if not set(a) & PARAM_ACTIONS.keys()]
-
-    @property
-    def _with_params(self) -> list[list[int]]:
-        from bfcore.synth.actions import PARAM_ACTIONS
-
-        return [a for a in self.library if set(a) & PARAM_ACTIONS.keys()]
-
-    @property
     def library(self) -> list[list[int]]:
         """The solved programs of the checkpoint's queue (empty when ``use_library`` is off)."""
         if not self.use_library:
             return []
         if self._library is None:
+            from bfcore.synth.actions import PARAM_ACTIONS
             from bfcore.synth.library import load_library
 
             self._library = load_library(self.state)
+            # a program without parameter runs replays the same under any facts
+            self._split = ([a for a in self._library if not set(a) & PARAM_ACTIONS.keys()],
+                           [a for a in self._library if set(a) & PARAM_ACTIONS.keys()])
         return self._library
+
+    def _numpy_weights(self) -> dict:
+        if self._weights is None:  # the weights never change once loaded
+            from bfcore.synth.library import numpy_weights
+
+            self._weights = numpy_weights(self.policy)
+        return self._weights
 
     def ranked(self, prompt: str, probe: bytes) -> list[tuple[float, list[int]]]:
         """The library under this request, most likely first: (sum of log-probs, actions)."""
         from bfcore.synth.actions import prompt_params
-        from bfcore.synth.library import numpy_weights, rank, replays
+        from bfcore.synth.library import rank, replays
 
         if not self.library:
             return []
         params = prompt_params(prompt)
         eps = []
-        # a program without parameter runs replays the same under any facts: one key for them
-        for keyed, progs in ((None, self._plain), (params, self._with_params)):
+        # the plain programs' replays under one key for any facts; the others' per facts
+        for keyed, progs in zip((None, params), self._split):
             got = self._replays.get((keyed, probe))
             if got is None:
                 got = replays(progs, params, probe, self.policy.cfg)
                 self._replays.put((keyed, probe), got)
             eps += got
-        if self._weights is None:
-            self._weights = numpy_weights(self.policy)
         return rank(self.policy, self.embed([prompt])[0], params, probe, self.library, eps=eps,
-                    weights=self._weights)
+                    weights=self._numpy_weights())
 
     @classmethod
     def load(cls, path: str | Path | None = None, encoder=None) -> "SynthAgent":
@@ -186,14 +184,12 @@ class SynthAgent:
         """The episode of a known action sequence, with the policy's log-probabilities of it when
         the tracer runs on ``probe`` (the input the search's own samples were written on)."""
         from bfcore.synth.actions import prompt_params
-        from bfcore.synth.library import forced_logp, numpy_weights
+        from bfcore.synth.library import forced_logp
         from bfcore.synth.policy import batch_arrays, replay
 
         ep = replay(actions, prompt_params(prompt), probe, self.policy.cfg)
-        if self._weights is None:
-            self._weights = numpy_weights(self.policy)
         arrays = (np.array(a) for a in batch_arrays([ep]))
-        lp = forced_logp(self._weights, self.embed([prompt])[0], *arrays, per_step=True)[0]
+        lp = forced_logp(self._numpy_weights(), self.embed([prompt])[0], *arrays, per_step=True)[0]
         ep.logp = lp[:len(ep.actions)].tolist()
         return ep
 

@@ -105,8 +105,9 @@ def _one_blas_thread() -> None:
 
 def forced_logp(w, pooled, prev, obs, masks, acts, valid, per_step: bool = False) -> np.ndarray:
     """:meth:`SynthPolicy.score`'s sums of log-probabilities [B] (``per_step``: each step's,
-    [B, T]) in numpy, for one request's ``pooled`` [D] state: ranking a library is ~60 small steps, which MLX's per-op cost on a CPU
-    made 20 ms; here they take 1-2 ms (a test holds the two equal)."""
+    [B, T]) in numpy, for one request's ``pooled`` [D] state: ranking a library is ~60 small
+    steps, which MLX's per-op cost on a CPU made 20 ms; here they take 1-2 ms (a test holds the
+    two equal)."""
     _one_blas_thread()
     B, T = prev.shape
     t = np.tanh(_lin(w, "task", pooled[None]))                          # [1, T_dim]

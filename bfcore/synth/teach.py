@@ -70,22 +70,20 @@ class _Settled:
 
 
 def gate(current, candidate, taught=(), points: float | None = None, per_family: int = 10):
-    """The gate before the app generates with a taught synthesis agent: greedy success on the val
-    split (held-out phrasings of its families, fresh inputs) may fall by at most ``points``;
-    ``taught``: the person's tasks, reported as the candidate's greedy success on them."""
-    from bfcore.agent.gate import GATE_POINTS, GateResult
-    from bfcore.synth.evaluate import evaluate
+    """The gate before the app generates with a taught synthesis agent (:func:`bfcore.agent.gate.
+    check`): greedy success on the val split (held-out phrasings of its families, fresh inputs)
+    may fall by at most ``points``; ``taught``: the person's tasks, on their own examples."""
+    from bfcore.agent.gate import GATE_POINTS, check
     from bfcore.synth.families import make_tasks
-    from bfcore.synth.score import score_programs
 
-    points = GATE_POINTS if points is None else points
-    tasks = make_tasks("val", per_family, seed=7)
-    before = evaluate(current, tasks)["overall"]
-    after = evaluate(candidate, tasks)["overall"]
-    mine = None
-    if taught:
-        eps = candidate.choose([t.problem for t in taught], [t.tests[0][0] for t in taught])
-        scored = score_programs([e.program for e in eps], [t.tests for t in taught], [0] * len(eps))
-        mine = sum(s.solved for s in scored) / len(scored)
-    return GateResult(accepted=after >= before - points / 100, before=before, after=after,
-                      n=len(tasks), points=points, taught=mine)
+    return check(current, candidate, points=GATE_POINTS if points is None else points,
+                 tasks=make_tasks("val", per_family, seed=7), taught=list(taught) or None,
+                 score=_success)
+
+
+def _success(agent, tasks) -> float:
+    from bfcore.synth.evaluate import evaluate
+    from bfcore.synth.families import FAMILIES
+
+    # a family's tasks get fresh inputs; a person's tasks are judged on their own examples
+    return evaluate(agent, tasks, fresh=all(t.family in FAMILIES for t in tasks))["overall"]
