@@ -355,11 +355,7 @@ class MainScreen(Screen):
             self._train_start = self.host.synth_path()
             self.teach_synth_worker(with_examples)
         else:
-            self._start_print_training()
-
-    def _start_print_training(self) -> None:
-        self._train_start = self.host.current_path()
-        self.train_worker()
+            self.train_worker()
 
     @work(thread=True, exclusive=True, group="train")
     def teach_synth_worker(self, tasks: list) -> None:
@@ -394,7 +390,6 @@ class MainScreen(Screen):
             self.post_message(TrainStopped(str(run_dir), self._stop_requested, gate=result,
                                            kind="synth", more=more))
             if more:
-                self._train_start = self.host.current_path()
                 self._print_training(worker)
         except Exception as exc:  # a failed run must not take the app down with it
             self.post_message(TrainStopped(None, False, f"{exc.__class__.__name__}: {exc}",
@@ -418,6 +413,7 @@ class MainScreen(Screen):
         from bfcore.train import TrainConfig, train
 
         self._pending_print = False
+        self._train_start = self.host.current_path()
         gate = None
         try:
             config = TrainConfig(**self._train_config())
