@@ -1,7 +1,7 @@
 """The enumerative search (bfcore/synth/enumerate.py) on every synthesis family, against random search.
 
 Run: .venv/bin/python bench/enumerate.py [--families last,reverse] [--seconds 30] [--random 100000]
-     [--nested] [--constants]
+     [--nested] [--constants] [--conditional]
 
 Per family: one training task, 6 fresh tests (as a training draw has), the enumerator within
 --seconds; a program it finds is then run on 50 fresh tests drawn with another seed ("general":
@@ -69,6 +69,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--nested", action="store_true", help="loops with one loop inside")
     ap.add_argument("--constants", action="store_true", help="body runs of test constants")
+    ap.add_argument("--conditional", action="store_true", help="loops with an if inside")
     ap.add_argument("--nested-beam", type=int, default=50)
     a = ap.parse_args()
     fams = a.families.split(",") if a.families else list(FAMILIES)
@@ -83,7 +84,8 @@ def main() -> int:
         tests = fresh_tests(task, seed=a.seed, n=6)
         t0 = time.perf_counter()
         r = enumerate_search(tests, params, seconds=a.seconds, rng=rng, nested=a.nested,
-                             constants=a.constants, nested_beam=a.nested_beam)
+                             constants=a.constants, nested_beam=a.nested_beam,
+                             conditional=a.conditional)
         t_enum = time.perf_counter() - t0
         prog, general, shown = None, False, ""
         if r.actions is not None:

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from bfcore.fast import run
-from bfcore.synth.actions import Params, to_program
+from bfcore.synth.actions import END, Params, to_program
 from bfcore.synth.enumerate import enumerate_search
 from bfcore.synth.mutate import accepts
 from bfcore.synth.score import CONFIG
@@ -181,11 +181,40 @@ def test_the_trainer_widens_a_search_only_after_it_failed_on_that_task(tmp_path,
     calls = []
 
     def fake(tests, params, **kw):
-        calls.append((kw["nested"], kw["constants"]))
+        calls.append((kw["nested"], kw["constants"], kw["conditional"]))
         return en.EnumResult(None, 1, 0.0, 1)
 
     monkeypatch.setattr(en, "enumerate_search", fake)
     tr = SynthTrainer(_cfg(tmp_path, families=["remove"]), encoder=TinyEncoder())
-    tr.discover()
-    tr.discover()
-    assert calls == [(False, False), (True, True)]
+    for _ in range(4):
+        tr.discover()
+    # flat first; then loops in loops with constants, and ifs in loops, by turns
+    assert calls == [(False, False, False), (True, True, False), (False, False, True),
+                     (True, True, False)]
+
+
+def test_conditional_blocks_hold_the_if_idiom_and_replay_under_the_grammar():
+    from bfcore.synth.enumerate import conditional_blocks
+
+    p = Params(c=ord("e"))
+    blks = conditional_blocks(p)
+    texts = [to_program(b + [END], p)[0] for b in blks]
+    minus_e = "-" * ord("e")
+    assert f"[{minus_e}[>-<[-]],>+<]" in texts     # a counter beside the cell
+    assert f"[<+>{minus_e}[<->[-]],]" in texts
+    assert len({tuple(b) for b in blks}) == len(blks)  # no block twice
+    assert all(accepts(b + [END], p, 64, 3) for b in blks[::97])  # the policy could write each
+
+
+def test_an_if_in_a_loop_counts_a_letter():
+    """Counting a letter needs a test on each byte: no flat or nested block holds it."""
+    p = Params(c=ord("e"))
+    tests = [(w.encode(), bytes([w.count("e")])) for w in ("hello", "eel", "abc", "eee", "e")]
+    r = enumerate_search(tests, p, max_blocks=4, beam=200, seconds=60, conditional=True)
+    assert r.actions is not None
+    prog = to_program(r.actions, p)[0]
+    assert "[-]" in prog
+    for w in ("gee", "xyz", "level", "eeeeeee"):
+        assert run(prog, w.encode(), CONFIG).output == bytes([w.count("e")]), prog
+    flat = enumerate_search(tests, p, max_blocks=4, beam=200, seconds=60)
+    assert flat.actions is None

@@ -62,6 +62,14 @@ def _follows() -> np.ndarray:
 FOLLOWS = _follows()
 _BODY = [INDEX[a] for a in ("+1", "-1", ">1", "<1", ",", ".")]
 _BODY_PARAMS = {"c": [INDEX["+c"], INDEX["-c"]], "n": [INDEX["+n"], INDEX["-n"]]}
+# a step on a neighbour that comes back (``<+>``): one atom in conditional blocks, so that a
+# counter beside the cell costs one place in a body, not three
+_OFFSET = [(INDEX[f"{go}1"], INDEX[f"{sign}1"], INDEX[f"{back}1"])
+           for go, back in ((">", "<"), ("<", ">")) for sign in "+-"]
+_CLEAR = (OPEN, INDEX["-1"], CLOSE)
+# (pre, then, post) atoms of ``[ pre [ then [-] ] post ]``; both shapes hold a counter that one
+# test moves and the others keep, as "count the e's" needs
+COND_SHAPES = ((1, 1, 2), (2, 1, 1))
 
 
 def _run(sign: str, k: int) -> tuple[int, ...]:
@@ -144,6 +152,31 @@ def blocks(params: Params, body_len: int = 4, consts=(), nested: bool = False,
                     seq = (*pre, *loop, *post)
                     if _chain(seq):
                         out.append([OPEN, *(a for atom in seq for a in atom), CLOSE])
+    return out
+
+
+def conditional_blocks(params: Params, consts=(), shapes=COND_SHAPES) -> list[list[int]]:
+    """Every loop ``[ pre [ then [-] ] post ]``: an *if* inside a loop (the inner loop runs its
+    ``then`` once, when its cell is not zero, and clears the cell), the BF idiom for a test on
+    each byte read. Atoms are the body atoms of :func:`blocks` and the neighbour steps
+    ``<+>``-style; ``shapes`` bounds (pre, then, post) in atoms, ``then`` never empty. Depth 3,
+    which the grammar allows; the loop bodies of :func:`blocks` cannot hold it."""
+    body = [(a,) for a in _BODY]
+    body += [(a,) for fact, acts in _BODY_PARAMS.items() if getattr(params, fact) for a in acts]
+    body += [_run(sign, k) for k in consts for sign in "+-"]
+    body += _OFFSET
+    seqs = lambda n: [s for m in range(n + 1) for s in product(body, repeat=m)]  # noqa: E731
+    out, seen = [], set()
+    for pre_n, then_n, post_n in shapes:
+        thens = [s for s in seqs(then_n) if s]
+        for pre in seqs(pre_n):
+            for then in thens:
+                for post in seqs(post_n):
+                    seq = (*pre, (OPEN,), *then, _CLEAR, (CLOSE,), *post)
+                    key = tuple(a for atom in seq for a in atom)
+                    if key not in seen and _chain(seq):
+                        seen.add(key)
+                        out.append([OPEN, *key, CLOSE])
     return out
 
 
@@ -326,19 +359,23 @@ def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam
                      body_len: int = 4, max_len: int = 32, seconds: float = 30.0,
                      rng: np.random.Generator | None = None, constants: bool = False,
                      nested: bool = False, nested_beam: int = 50,
-                     nested_len: tuple[int, int, int] = (1, 3, 1)) -> EnumResult:
+                     nested_len: tuple[int, int, int] = (1, 3, 1),
+                     conditional: bool = False) -> EnumResult:
     """The first program found that prints every test's expected output, level by level (a level
     is one more block), within ``seconds``. ``tests`` are ``(input, output)`` pairs.
 
     ``constants``: loop bodies may also hold runs of the values :func:`test_constants` reads off
     the tests. ``nested``: also the loops with one loop inside (see :func:`blocks`), run from the
-    ``nested_beam`` best states of each level only, since they are ten times the flat blocks."""
+    ``nested_beam`` best states of each level only, since they are ten times the flat blocks.
+    ``conditional``: also :func:`conditional_blocks`, from the same best states."""
     expand, materialize = _kernels()
     rng = rng if rng is not None else np.random.default_rng(0)
     t0 = time.perf_counter()
     consts = test_constants(tests, params) if constants else []
     blks = blocks(params, body_len, consts, nested, nested_len)
     n_flat = len(blocks(params, body_len, consts)) if nested else len(blks)
+    if conditional:
+        blks += conditional_blocks(params, consts)
     ops, args, jmp, bstart, bend = _compile(blks, params)
     firsts = np.array([b[0] for b in blks], np.int32)
     blens = np.array([len(b) for b in blks], np.int32)

@@ -68,7 +68,8 @@ class SynthTrainConfig:
     enum_share: float = 0.3         # at most this share of training time goes to them
     enum_beam: int = 2000           # states kept per level of it
     enum_wide_after: int = 1        # failed searches on a task after which its searches also
-                                    # try loops in loops and test constants (+30-50% a level)
+                                    # try loops in loops and test constants (+30-50% a level),
+                                    # or, every other time, ifs in loops
     temperature: float = 1.0
     grad_clip: float = 1.0
     report_every: int = 10
@@ -370,10 +371,14 @@ class SynthTrainer:
                  if task.family in FAMILIES else task.tests)
         params = prompt_params(task.problem)
         fails = self.enum_fails.get(key, 0)
+        wide = fails >= self.cfg.enum_wide_after
+        # every other wide search tries ifs in loops instead of loops in loops: both at once
+        # took count past 80 s, each alone finds what it finds in under 40
+        cond = wide and (fails - self.cfg.enum_wide_after) % 2 == 1
         r = enumerate_search(tests, params, beam=self.cfg.enum_beam, max_len=self.cfg.max_len,
                              seconds=self.cfg.enum_seconds * 2 ** min(fails, 2), rng=self.rng,
-                             nested=fails >= self.cfg.enum_wide_after,
-                             constants=fails >= self.cfg.enum_wide_after)
+                             nested=wide and not cond, constants=wide and not cond,
+                             conditional=cond)
         self.npe += r.npe
         self.enum_npe += r.npe
         if r.actions is None:
