@@ -188,9 +188,9 @@ def test_the_trainer_widens_a_search_only_after_it_failed_on_that_task(tmp_path,
     tr = SynthTrainer(_cfg(tmp_path, families=["remove"]), encoder=TinyEncoder())
     for _ in range(4):
         tr.discover()
-    # flat first; then loops in loops with constants, and ifs in loops, by turns
-    assert calls == [(False, False, False), (True, True, False), (False, False, True),
-                     (True, True, False)]
+    # flat first; then ifs in loops, and loops in loops with constants, by turns
+    assert calls == [(False, False, False), (False, False, True), (True, True, False),
+                     (False, False, True)]
 
 
 def test_conditional_blocks_hold_the_if_idiom_and_replay_under_the_grammar():

@@ -372,9 +372,9 @@ class SynthTrainer:
         params = prompt_params(task.problem)
         fails = self.enum_fails.get(key, 0)
         wide = fails >= self.cfg.enum_wide_after
-        # every other wide search tries ifs in loops instead of loops in loops: both at once
-        # took count past 80 s, each alone finds what it finds in under 40
-        cond = wide and (fails - self.cfg.enum_wide_after) % 2 == 1
+        # wide searches try ifs in loops and loops in loops by turns (odd failure counts the
+        # ifs): both at once took count past 80 s, each alone finds what it finds in under 40
+        cond = wide and fails % 2 == 1
         r = enumerate_search(tests, params, beam=self.cfg.enum_beam, max_len=self.cfg.max_len,
                              seconds=self.cfg.enum_seconds * 2 ** min(fails, 2), rng=self.rng,
                              nested=wide and not cond, constants=wide and not cond,
