@@ -232,3 +232,38 @@ def test_a_persons_task_tries_what_solved_its_siblings():
     assert not t.queue.solved(task_key(b))
     t.update()
     assert t.queue.solved(task_key(b))  # no edits, 4 samples: the sibling's program did it
+
+
+class WordEncoder(TinyEncoder):
+    """Pooled vectors that sum a random vector per word: phrasings sharing words are near."""
+
+    def encode_batch(self, prompts):
+        from bfcore.runtime import mx
+
+        vec = lambda w: np.random.default_rng(zlib.crc32(w.encode())).standard_normal(self.dim)  # noqa: E731
+        rows = [sum(vec(w) for w in p.lower().split()) for p in prompts]
+        return None, None, mx.array(np.array(rows, np.float32))
+
+
+def test_teaching_rehearses_the_families_whose_phrasings_are_nearest_the_persons():
+    import tempfile
+
+    from bfcore.synth.families import FAMILIES, make_tasks
+    from bfcore.synth.train import SynthTrainer
+
+    fams = ["echo", "first", "twice_each", "reverse", "length"]
+    old = make_tasks("train", 8, families=fams)
+    twice = [t.problem for t in old if t.family == "twice_each"]
+    # the person's phrasings are twice_each's with the count changed
+    mine = [Task(p.replace("twice", "three times").replace("2", "3"), ((b"ab", b"aaabbb"),),
+                 "custom") for p in twice[:4]]
+    assert all(t.family not in FAMILIES for t in mine)
+    with tempfile.TemporaryDirectory() as d:
+        t = SynthTrainer(_cfg(Path(d), families=fams, focus=0.5, near=1.0, near_k=1,
+                              keys_per_batch=8), encoder=WordEncoder(), tasks=mine + old)
+        assert t._near_families() == ["twice_each"]
+        drawn = [json.loads(k)[0] for k, _, _ in t._draw()]
+        assert drawn.count("custom") == 4 and drawn.count("twice_each") == 4
+        t_off = SynthTrainer(_cfg(Path(d), families=fams, focus=0.5, keys_per_batch=8),
+                             encoder=WordEncoder(), tasks=mine + old)
+        assert t_off._near_families() == []  # off unless asked (training from scratch)

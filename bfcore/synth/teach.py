@@ -3,7 +3,9 @@
 A person gives a few requests, each with examples (input -> output). :func:`teach` continues the
 agent's training from its checkpoint, weights and library, on those tasks and on its own families:
 half of each batch draws the person's tasks (samples, edits, the enumerative search), the other
-half rehearses the families, so the old programs stay imitated under their phrasings. A program
+half rehearses the families, so the old programs stay imitated under their phrasings; half of
+that rehearsal goes to the families whose phrasings are nearest the person's, where the taught
+program would otherwise take over (experience replay aimed where it interferes, as MIR does). A program
 that passes a task's examples joins its queue, so the agent's library, and is imitated under the
 person's phrasings, which teaches the policy to rank it first for requests like them.
 
@@ -19,8 +21,10 @@ from __future__ import annotations
 from pathlib import Path
 
 #: how teaching differs from training from scratch: a lower learning rate (the start is a
-#: trained agent), half of each batch on the person's tasks, the enumerative search more often
-TEACH = {"lr": 1e-4, "focus": 0.5, "enum_every": 5, "report_every": 5, "save_every": 25}
+#: trained agent), half of each batch on the person's tasks, half the rest on the three families
+#: whose phrasings are nearest theirs, the enumerative search more often
+TEACH = {"lr": 1e-4, "focus": 0.5, "near": 0.5, "near_k": 3, "enum_every": 5, "report_every": 5,
+         "save_every": 25}
 
 
 def teach(start: str | Path, tasks, run_dir: str | Path, minutes: float = 10.0, settle: int = 30,

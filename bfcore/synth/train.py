@@ -40,7 +40,8 @@ RULES = {
     "enum_beam": between(1, 10**7), "enum_wide_after": between(0, BIG),
     "temperature": above(0), "grad_clip": above(0),
     "report_every": between(1, BIG), "save_every": between(1, BIG), "hidden": between(1, 4096),
-    "max_len": between(1, 1024), "focus": between(0, 1),
+    "max_len": between(1, 1024), "focus": between(0, 1), "near": between(0, 1),
+    "near_k": between(1, 1000),
 }
 
 
@@ -80,6 +81,8 @@ class SynthTrainConfig:
     init_from: str = ""             # a synth checkpoint to start from (weights and queue)
     focus: float = 0.0              # share of each batch drawn from a user's tasks (teaching),
                                     # the rest rehearses the families
+    near: float = 0.0               # share of that rehearsal drawn from the near_k families whose
+    near_k: int = 3                 # phrasings are nearest the user's (where teaching interferes)
     resume: bool = False
 
     def __post_init__(self) -> None:
@@ -220,6 +223,7 @@ class SynthTrainer:
         for k in sorted(self.by_key):
             self.family_keys.setdefault(json.loads(k)[0], []).append(k)
         self.family_names = sorted(self.family_keys)
+        self._near: list[str] | None = None
         self.embed([t.problem for ts in self.by_key.values() for t in ts])
 
     # ---------------------------------------------------------------- one update
@@ -235,6 +239,11 @@ class SynthTrainer:
             m = max(1, round(self.cfg.focus * n))
             keys = [custom[int(i)] for i in self.rng.choice(len(custom), m, replace=len(custom) < m)]
             fams = [f for f in fams if f != "custom"] or fams
+            near = self._near_families()
+            m = min(round(self.cfg.near * (n - len(keys))), n - len(keys)) if near else 0
+            for f in self.rng.choice(near, m) if m else []:
+                ks = self.family_keys[f]
+                keys.append(ks[int(self.rng.integers(len(ks)))])
         picked = self.rng.choice(len(fams), n - len(keys), replace=len(fams) < n - len(keys))
         for f in picked:
             ks = self.family_keys[fams[f]]
@@ -248,6 +257,28 @@ class SynthTrainer:
                 tests = task.tests  # a user's task has only the tests it came with
             drawn.append((k, task.problem, tests))
         return drawn
+
+    def _near_families(self) -> list[str]:
+        """The ``near_k`` families whose phrasings are nearest the user's tasks' (cosine of mean
+        pooled prompt states, centred on all prompts): teaching "three times" pulled the
+        twice_each phrasings to the taught program, so those are the ones to rehearse."""
+        if self.cfg.near <= 0 or "custom" not in self.family_keys:
+            return []
+        if self._near is None:
+            fams = [f for f in self.family_names if f != "custom"]
+            groups = [[t.problem for k in self.family_keys[f] for t in self.by_key[k]][:64]
+                      for f in ["custom", *fams]]
+            vecs = self.embed([p for g in groups for p in g]).astype(np.float64)
+            vecs -= vecs.mean(0)
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-9
+            cents, i = [], 0
+            for g in groups:
+                cents.append(vecs[i:i + len(g)].mean(0))
+                i += len(g)
+            sims = [float(c @ cents[0]) / (np.linalg.norm(c) * np.linalg.norm(cents[0]) + 1e-9)
+                    for c in cents[1:]]
+            self._near = [fams[j] for j in np.argsort(sims)[::-1][:self.cfg.near_k]]
+        return self._near
 
     def update(self) -> dict:
         from bfcore.runtime import mx
