@@ -32,21 +32,27 @@ def parse_set(items: list[str]) -> dict:
     return out
 
 
+def segment_config(run: Path, minutes: float, sets: dict) -> SynthTrainConfig:
+    """The config of the next segment of ``run``: a new run, or the saved one resumed for
+    ``minutes`` more of training; ``sets`` override fields (and are checked)."""
+    if find_checkpoint(run):
+        cfg = SynthTrainConfig.from_dict(json.loads((run / "config.json").read_text()))
+        st = json.loads((find_checkpoint(run) / "state.json").read_text())
+        cfg.resume, cfg.minutes = True, st["elapsed"] / 60 + minutes
+        cfg.run_dir = str(run)  # a run copied or moved trains where it now is, not where it was
+    else:
+        cfg = SynthTrainConfig(run_dir=str(run), minutes=minutes, steps=0)
+    return SynthTrainConfig(**{**cfg.to_dict(), **sets})
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("run_dir")
     ap.add_argument("--minutes", type=float, default=10.0, help="training time of this segment")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
     a = ap.parse_args()
-    run = Path(a.run_dir)
-    if find_checkpoint(run):
-        cfg = SynthTrainConfig.from_dict(json.loads((run / "config.json").read_text()))
-        st = json.loads((find_checkpoint(run) / "state.json").read_text())
-        cfg.resume, cfg.minutes = True, st["elapsed"] / 60 + a.minutes
-    else:
-        cfg = SynthTrainConfig(run_dir=str(run), minutes=a.minutes, steps=0)
-    try:  # built again with the --set values, so they are checked too
-        cfg = SynthTrainConfig(**{**cfg.to_dict(), **parse_set(a.set)})
+    try:
+        cfg = segment_config(Path(a.run_dir), a.minutes, parse_set(a.set))
     except ValueError as exc:
         sys.exit(f"--set: {exc}")
 
