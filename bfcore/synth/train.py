@@ -41,6 +41,7 @@ RULES = {
     "temperature": above(0), "grad_clip": above(0),
     "report_every": between(1, BIG), "save_every": between(1, BIG), "hidden": between(1, 4096),
     "max_len": between(1, 1024), "focus": between(0, 1), "near": between(0, 1),
+    "distill": at_least(0),
     "near_k": between(1, 1000),
 }
 
@@ -83,6 +84,8 @@ class SynthTrainConfig:
                                     # the rest rehearses the families
     near: float = 0.0               # share of that rehearsal drawn from the near_k families whose
     near_k: int = 3                 # phrasings are nearest the user's (where teaching interferes)
+    distill: float = 0.0            # weight of KL(start || policy) on the rehearsal episodes'
+                                    # steps (learning without forgetting); needs init_from
     resume: bool = False
 
     def __post_init__(self) -> None:
@@ -189,6 +192,12 @@ class SynthTrainer:
         if cfg.init_from:
             self.policy.load_weights(str(Path(cfg.init_from) / "model.safetensors"))
         mx.eval(self.policy.parameters())
+        self.ref = None  # the starting policy, frozen, that rehearsal is distilled from
+        if cfg.distill and cfg.init_from:
+            self.ref = SynthPolicy(self.policy.cfg)
+            self.ref.load_weights(str(Path(cfg.init_from) / "model.safetensors"))
+            self.ref.freeze()
+            mx.eval(self.ref.parameters())
         self.opt = optim.Adam(learning_rate=cfg.lr)
         # now rather than at the first update: a checkpoint's optimizer state is checked against it
         self.opt.init(self.policy.trainable_parameters())
@@ -286,7 +295,7 @@ class SynthTrainer:
         import mlx.optimizers as optim
 
         from bfcore.synth.actions import prompt_params, to_program
-        from bfcore.synth.policy import batch_arrays, replay, rollout
+        from bfcore.synth.policy import _log_probs, batch_arrays, replay, rollout
         from bfcore.synth.score import score_programs
 
         t0 = time.perf_counter()
@@ -338,16 +347,26 @@ class SynthTrainer:
         pooled_all = mx.array(np.concatenate([pooled, pooled[imit_rows]]) if imit else pooled)
         n_rl = len(eps)
         adv_mx = mx.array(adv)
+        ref_lp, old = self._reference(drawn, pooled_all, arrays, n_rl, imit_rows)
 
         def loss_fn(model):
-            logp, ent = model.score(pooled_all, *arrays)
+            logits = model.forced_logits(pooled_all, *arrays[:3])
+            logp, ent = _log_probs(logits, arrays[3])
+            valid = arrays[4]
+            logp, ent = (logp * valid).sum(1), (ent * valid).sum(1) / mx.maximum(valid.sum(1), 1)
             pg = -(adv_mx * logp[:n_rl]).mean()
             loss = pg - cfg.ent_coef * ent[:n_rl].mean()
             if imit:
                 loss = loss - cfg.pqt_weight * logp[n_rl:].mean()
-            return loss, (pg, ent[:n_rl].mean())
+            kl = mx.array(0.0)
+            if ref_lp is not None:  # each rehearsal episode's summed KL(start || now) per step
+                lp = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
+                step_kl = mx.where(arrays[2], mx.exp(ref_lp) * (ref_lp - lp), 0).sum(-1)
+                kl = ((step_kl * valid).sum(1) * old).sum() / mx.maximum(old.sum(), 1)
+                loss = loss + cfg.distill * kl
+            return loss, (pg, ent[:n_rl].mean(), kl)
 
-        (loss, (pg, ent)), grads = nn.value_and_grad(self.policy, loss_fn)(self.policy)
+        (loss, (pg, ent, kl)), grads = nn.value_and_grad(self.policy, loss_fn)(self.policy)
         grads, gnorm = optim.clip_grad_norm(grads, cfg.grad_clip)
         self.opt.update(self.policy, grads)
         mx.eval(self.policy.parameters(), self.opt.state, loss)
@@ -365,8 +384,26 @@ class SynthTrainer:
                 "policy_loss": float(pg.item()), "entropy": float(ent.item()),
                 "unique": len({e.program for e in eps}) / len(eps),
                 "length": float(np.mean([len(e.actions) - 1 for e in eps])),
-                "grad_norm": float(gnorm.item()), "imitated": len(imit),
+                "grad_norm": float(gnorm.item()), "imitated": len(imit), "kl_ref": float(kl.item()),
                 "time_sample": t_sample - t0, "time_run": t_run - t_sample, "time_update": t1 - t_run}
+
+    def _reference(self, drawn, pooled_all, arrays, n_rl: int, imit_rows: list[int]):
+        """The starting policy's log-probabilities [B, T, A] on this update's episodes, and a
+        [B] mask of those drawn for rehearsal (not the user's tasks); (None, None) when there is
+        nothing to distil."""
+        from bfcore.runtime import mx
+
+        if self.ref is None:
+            return None, None
+        S = self.cfg.samples_per_key
+        rows = [i // S for i in range(n_rl)] + [r // S for r in imit_rows]
+        old = np.array([not drawn[j][0].startswith('["custom"') for j in rows], np.float32)
+        if not old.any():
+            return None, None
+        logits = self.ref.forced_logits(pooled_all, *arrays[:3])
+        ref_lp = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
+        mx.eval(ref_lp)
+        return mx.stop_gradient(ref_lp), mx.array(old)
 
     def discover(self) -> float:
         """One enumerative search (:mod:`bfcore.synth.enumerate`) on a task no queue entry solves
