@@ -1,6 +1,7 @@
 """Teaching the synthesis agent a kind of request it was never trained on, as a person would.
 
 Run: .venv/bin/python bench/bench_teach_synth.py [--family thrice] [--minutes 10] [--agent DIR]
+     [--set distill=1 ...]
 
 Each family below is new to the agent (none of its 22 families). The person writes five requests,
 each with six examples (inputs of 1 to 6 characters), and teaches (bfcore.synth.teach: the app's Ctrl+T on such tasks). Then
@@ -89,11 +90,13 @@ def score(agent, ref, phrasings, seed: int) -> tuple[float, float]:
     return sum(greedy) / len(greedy), sum(search) / len(search)
 
 
-def old_skills(agent) -> float:
+def old_skills(agent) -> dict:
+    """Greedy success on the val split: "overall" and one entry per family."""
     from bfcore.synth.evaluate import evaluate
-    from bfcore.synth.families import make_tasks
+    from bfcore.synth.families import FAMILIES, make_tasks
 
-    return evaluate(agent, make_tasks("val", 20, seed=7))["overall"]
+    r = evaluate(agent, make_tasks("val", 20, seed=7))
+    return {k: v for k, v in r.items() if k == "overall" or k in FAMILIES}
 
 
 def main() -> int:
@@ -103,7 +106,12 @@ def main() -> int:
     ap.add_argument("--agent", default=None, help="the synthesis agent to teach (default: shipped)")
     ap.add_argument("--run-dir", default=None, help="where the taught agent goes (default: a temp dir)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="override a teaching setting (bfcore.synth.teach.TEACH), e.g. distill=1")
     a = ap.parse_args()
+    import json
+
+    overrides = {k: json.loads(v) for k, _, v in (x.partition("=") for x in a.set)}
 
     import tempfile
 
@@ -115,9 +123,11 @@ def main() -> int:
     ref, taught, held = FAMILIES[a.family]
     start = Path(a.agent) if a.agent else default_synth_dir()
     agent = SynthAgent.load(start)
-    print(f"family {a.family}; BLAS {STATE['blas']} ({STATE['openblas_path'] or '-'})")
+    print(f"family {a.family}; BLAS {STATE['blas']} ({STATE['openblas_path'] or '-'}); "
+          f"overrides {overrides or '-'}")
     g0, s0 = score(agent, ref, held, seed=1)
-    o0 = old_skills(agent)
+    old0 = old_skills(agent)
+    o0 = old0["overall"]
     print(f"before: held-out greedy {g0:.1%}, search 300 {s0:.1%}; old families (val) {o0:.1%}")
     rng = random.Random(a.seed)
     tasks = [Task(p, tests_for(ref, rng, 6), "custom") for p in taught]
@@ -129,13 +139,17 @@ def main() -> int:
               f"tasks solved {r.get('custom_solved', 0):.0%}  npe {r['npe']}", flush=True)
 
     teach(start, tasks, run_dir, minutes=a.minutes, seed=a.seed, on_report=on_report,
-          encoder=agent.embed.encoder)
+          encoder=agent.embed.encoder, **overrides)
     minutes = (time.perf_counter() - t0) / 60
     after = SynthAgent.load(run_dir, encoder=agent.embed.encoder)
     g1, s1 = score(after, ref, held, seed=1)
-    o1 = old_skills(after)
+    old1 = old_skills(after)
+    o1 = old1["overall"]
     print(f"after {minutes:.1f} min: held-out greedy {g1:.1%}, search 300 {s1:.1%}; "
           f"old families (val) {o1:.1%} ({100 * (o1 - o0):+.1f} points)")
+    moved = [f"{f} {old0[f]:.0%} -> {old1[f]:.0%}" for f in old0
+             if f != "overall" and abs(old1[f] - old0[f]) >= 0.1]
+    print(f"families that moved 10 points or more: {', '.join(moved) or 'none'}")
     print(f"taught agent: {run_dir}")
     return 0
 
