@@ -5,7 +5,9 @@ agent's training from its checkpoint, weights and library, on those tasks and on
 half of each batch draws the person's tasks (samples, edits, the enumerative search), the other
 half rehearses the families, so the old programs stay imitated under their phrasings; half of
 that rehearsal goes to the families whose phrasings are nearest the person's, where the taught
-program would otherwise take over (experience replay aimed where it interferes, as MIR does). A program
+program would otherwise take over (experience replay aimed where it interferes, as MIR does),
+and the rehearsal episodes are distilled from the starting policy (the KL from its action
+distribution, as in learning without forgetting), so the old phrasings keep their programs. A program
 that passes a task's examples joins its queue, so the agent's library, and is imitated under the
 person's phrasings, which teaches the policy to rank it first for requests like them.
 
@@ -22,9 +24,10 @@ from pathlib import Path
 
 #: how teaching differs from training from scratch: a lower learning rate (the start is a
 #: trained agent), half of each batch on the person's tasks, half the rest on the three families
-#: whose phrasings are nearest theirs, the enumerative search more often
-TEACH = {"lr": 1e-4, "focus": 0.5, "near": 0.5, "near_k": 3, "enum_every": 5, "report_every": 5,
-         "save_every": 25}
+#: whose phrasings are nearest theirs, the rehearsal held to the starting policy (distill), the
+#: enumerative search more often; docs/experiments/teach_synth.md has the runs behind each
+TEACH = {"lr": 1e-4, "focus": 0.5, "near": 0.5, "near_k": 3, "distill": 0.3, "enum_every": 5,
+         "report_every": 5, "save_every": 25}
 
 
 def teach(start: str | Path, tasks, run_dir: str | Path, minutes: float = 10.0, settle: int = 30,
