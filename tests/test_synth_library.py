@@ -83,3 +83,28 @@ def test_search_tries_the_library_before_sampling(shipped):
     finally:
         shipped.use_library = True
     assert alone.npe > with_lib.npe
+
+
+def test_numpy_ranking_equals_mlx_scoring_on_the_whole_library(shipped):
+    """The numpy scorer skips finished programs' steps: every program of every length must
+    still get MLX's teacher-forced sum, and each of its steps MLX's log-probability."""
+    from bfcore.runtime import mx
+    from bfcore.synth.actions import prompt_params
+    from bfcore.synth.library import forced_logp, numpy_weights, replays
+    from bfcore.synth.policy import _log_probs, batch_arrays
+
+    for prompt, probe in (("remove every e from what I type", b"eel"), ("add 3 to each byte", b"ab")):
+        eps = [e for e, _ in replays(shipped.library, prompt_params(prompt), probe,
+                                     shipped.policy.cfg)]
+        assert len({len(e.actions) for e in eps}) >= 5  # many lengths, in no order
+        pooled = shipped.embed([prompt])
+        arrays = batch_arrays(eps)
+        want, _ = shipped.policy.score(mx.array(pooled), *arrays)
+        steps, _ = _log_probs(shipped.policy.forced_logits(mx.array(pooled), *arrays[:3]),
+                              arrays[3])
+        got = forced_logp(numpy_weights(shipped.policy), pooled[0],
+                          *(np.array(a) for a in arrays))
+        per = forced_logp(numpy_weights(shipped.policy), pooled[0],
+                          *(np.array(a) for a in arrays), per_step=True)
+        assert np.allclose(got, np.array(want), atol=1e-3)
+        assert np.allclose(per, np.array(steps * arrays[4]), atol=1e-4)

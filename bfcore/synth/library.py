@@ -110,27 +110,41 @@ def forced_logp(w, pooled, prev, obs, masks, acts, valid, per_step: bool = False
     two equal)."""
     _one_blas_thread()
     B, T = prev.shape
+    # longest first, so that the rows still running at step i are a prefix: the recurrence
+    # and the head then cost the programs' total length, not B x the longest (the library's
+    # programs run from 3 to 32 actions)
+    lens = valid.sum(1).astype(np.int64)
+    order = np.argsort(-lens, kind="stable")
+    prev, obs, masks, acts, valid, lens = (a[order] for a in (prev, obs, masks, acts, valid, lens))
     t = np.tanh(_lin(w, "task", pooled[None]))                          # [1, T_dim]
-    h0 = np.tanh(_lin(w, "h0", t))                                      # [1, H]
-    h = np.broadcast_to(h0, (B, h0.shape[-1]))
-    tt = np.broadcast_to(t[:, None, :], (B, T, t.shape[-1]))
-    x = np.concatenate([w["emb.weight"][prev], _lin(w, "obs_in", obs), tt], axis=-1)
-    gx = _lin(w, "cell.wx", x)
+    h = np.broadcast_to(np.tanh(_lin(w, "h0", t)), (B, w["h0.bias"].shape[0]))  # [B, H]
     H = h.shape[-1]
-    hs = np.empty((B, T, H), np.float32)
+    live = valid > 0                                                    # [B, T]
+    x = np.concatenate([w["emb.weight"][prev[live]], _lin(w, "obs_in", obs[live]),
+                        np.broadcast_to(t, (int(live.sum()), t.shape[-1]))], axis=-1)
+    gx = np.zeros((B, T, 3 * H), np.float32)
+    gx[live] = _lin(w, "cell.wx", x)
+    hs = np.zeros((B, T, H), np.float32)
     for i in range(T):
-        gh = _lin(w, "cell.wh", h)
-        r = _sigmoid(gx[:, i, :H] + gh[:, :H])
-        z = _sigmoid(gx[:, i, H:2 * H] + gh[:, H:2 * H])
-        n = np.tanh(gx[:, i, 2 * H:] + r * gh[:, 2 * H:])
-        h = (1 - z) * n + z * h
-        hs[:, i] = h
-    logits = _lin(w, "out", np.tanh(_lin(w, "hid", np.concatenate([hs, tt], axis=-1))))
-    logits = np.where(masks, logits, -1e9)
+        k = int((lens > i).sum())
+        if not k:
+            break
+        hk = h[:k]
+        gh = _lin(w, "cell.wh", hk)
+        r = _sigmoid(gx[:k, i, :H] + gh[:, :H])
+        z = _sigmoid(gx[:k, i, H:2 * H] + gh[:, H:2 * H])
+        n = np.tanh(gx[:k, i, 2 * H:] + r * gh[:, 2 * H:])
+        h = (1 - z) * n + z * hk
+        hs[:k, i] = h
+    hid = np.concatenate([hs[live], np.broadcast_to(t, (int(live.sum()), t.shape[-1]))], axis=-1)
+    logits = np.where(masks[live], _lin(w, "out", np.tanh(_lin(w, "hid", hid))), -1e9)
     m = logits.max(-1, keepdims=True)
     lp = logits - m - np.log(np.exp(logits - m).sum(-1, keepdims=True))
-    picked = np.take_along_axis(lp, acts[..., None].astype(np.int64), -1)[..., 0] * valid
-    return picked if per_step else picked.sum(1)
+    picked = np.zeros((B, T), np.float32)
+    picked[live] = np.take_along_axis(lp, acts[live][:, None].astype(np.int64), -1)[:, 0]
+    out = np.empty_like(picked)
+    out[order] = picked
+    return out if per_step else out.sum(1)
 
 
 def load_library(state: dict) -> list[list[int]]:
