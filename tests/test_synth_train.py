@@ -299,3 +299,39 @@ def test_distillation_holds_the_rehearsal_to_the_starting_policy(tmp_path):
         dist[w] = sum(float(mx.sum((now[k] - was[k]) ** 2).item()) for k in now)
         assert (r["kl_ref"] > 0) == (w > 0)
     assert dist[50.0] < dist[0.0]
+
+
+def test_a_taught_program_is_held_to_the_start_under_the_rehearsal_prompts(tmp_path):
+    """Distilling, the person's solved program is also written under each rehearsal draw's
+    phrasing (never under their own), for the KL only: it is not imitated there."""
+    from bfcore.synth.actions import prompt_params
+    from bfcore.synth.families import make_tasks
+    from bfcore.synth.train import SOLVED_REWARD, SynthTrainer, find_checkpoint, task_key, train
+
+    start = train(_cfg(tmp_path, steps=2), encoder=TinyEncoder())
+    mine = Task("say it back", ((b"ab", b"ab"), (b"xyz", b"xyz")), "custom")
+    t = SynthTrainer(_cfg(tmp_path / "t", focus=0.5, distill=1.0, keys_per_batch=4,
+                          init_from=str(find_checkpoint(start))),
+                     encoder=TinyEncoder(), tasks=[mine] + make_tasks("train", 4, families=["first"]))
+    drawn = t._draw()
+    dparams = [prompt_params(p) for _, p, _ in drawn]
+    assert t._held_out_of_rehearsal(drawn, dparams) == ([], [])  # nothing solved yet
+    t.queue.add(task_key(mine), tokenize(",[.,]", Params()), 2 * SOLVED_REWARD)
+    eps, rows = t._held_out_of_rehearsal(drawn, dparams)
+    old = [j for j, (k, _, _) in enumerate(drawn) if not k.startswith('["custom"')]
+    assert old and rows == [j * t.cfg.samples_per_key for j in old]
+    assert all(e.actions == tokenize(",[.,]", Params()) for e in eps)
+    # the same update without them imitates as many: they are not imitated
+    reports = []
+    for hold in (True, False):
+        u = SynthTrainer(_cfg(tmp_path / f"u{hold}", focus=0.5, distill=1.0, keys_per_batch=4,
+                              init_from=str(find_checkpoint(start))),
+                         encoder=TinyEncoder(), tasks=[mine] + make_tasks("train", 4, families=["first"]))
+        u.queue.add(task_key(mine), tokenize(",[.,]", Params()), 2 * SOLVED_REWARD)
+        if not hold:
+            u._held_out_of_rehearsal = lambda drawn, dparams: ([], [])
+        seen, ref = [], u._reference
+        u._reference = lambda *a: (seen.append(a[2][0].shape[0]), ref(*a))[1]  # batch rows
+        reports.append((u.update()["imitated"], seen[0]))
+    (imit_held, rows_held), (imit, rows) = reports
+    assert imit_held == imit and rows_held == rows + len(old)  # one more episode per old draw

@@ -7,7 +7,9 @@ half rehearses the families, so the old programs stay imitated under their phras
 that rehearsal goes to the families whose phrasings are nearest the person's, where the taught
 program would otherwise take over (experience replay aimed where it interferes, as MIR does),
 and the rehearsal episodes are distilled from the starting policy (the KL from its action
-distribution, as in learning without forgetting), so the old phrasings keep their programs. A program
+distribution, as in learning without forgetting), so the old phrasings keep their programs. The
+person's solved programs are also written under the rehearsal prompts and distilled there (not
+imitated): held to the start, they do not climb above an old family's program in the ranking. A program
 that passes a task's examples joins its queue, so the agent's library, and is imitated under the
 person's phrasings, which teaches the policy to rank it first for requests like them.
 
@@ -26,7 +28,7 @@ from pathlib import Path
 #: trained agent), half of each batch on the person's tasks, half the rest on the three families
 #: whose phrasings are nearest theirs, the rehearsal held to the starting policy (distill), the
 #: enumerative search more often; docs/experiments/teach_synth.md has the runs behind each
-TEACH = {"lr": 1e-4, "focus": 0.5, "near": 0.5, "near_k": 3, "distill": 0.3, "enum_every": 5,
+TEACH = {"lr": 1e-4, "focus": 0.5, "near": 0.5, "near_k": 3, "distill": 1.0, "enum_every": 5,
          "report_every": 5, "save_every": 25}
 
 

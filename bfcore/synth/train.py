@@ -342,6 +342,12 @@ class SynthTrainer:
                 if ep is not None:
                     imit.append(ep)
                     imit_rows.append(j * S)
+        n_imit = len(imit)
+        # teaching: the person's solved programs written under the rehearsal prompts, to be held
+        # to the start's distribution there (distilled, never imitated), so a taught program
+        # does not climb above an old family's own in the library's ranking
+        held, held_rows = self._held_out_of_rehearsal(drawn, dparams) if self.ref else ([], [])
+        imit, imit_rows = imit + held, imit_rows + held_rows
         all_eps = eps + imit
         arrays = batch_arrays(all_eps)
         pooled_all = mx.array(np.concatenate([pooled, pooled[imit_rows]]) if imit else pooled)
@@ -356,8 +362,8 @@ class SynthTrainer:
             logp, ent = (logp * valid).sum(1), (ent * valid).sum(1) / mx.maximum(valid.sum(1), 1)
             pg = -(adv_mx * logp[:n_rl]).mean()
             loss = pg - cfg.ent_coef * ent[:n_rl].mean()
-            if imit:
-                loss = loss - cfg.pqt_weight * logp[n_rl:].mean()
+            if n_imit:
+                loss = loss - cfg.pqt_weight * logp[n_rl:n_rl + n_imit].mean()
             kl = mx.array(0.0)
             if ref_lp is not None:  # each rehearsal episode's summed KL(start || now) per step
                 lp = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
@@ -384,8 +390,28 @@ class SynthTrainer:
                 "policy_loss": float(pg.item()), "entropy": float(ent.item()),
                 "unique": len({e.program for e in eps}) / len(eps),
                 "length": float(np.mean([len(e.actions) - 1 for e in eps])),
-                "grad_norm": float(gnorm.item()), "imitated": len(imit), "kl_ref": float(kl.item()),
+                "grad_norm": float(gnorm.item()), "imitated": n_imit, "kl_ref": float(kl.item()),
                 "time_sample": t_sample - t0, "time_run": t_run - t_sample, "time_update": t1 - t_run}
+
+    def _held_out_of_rehearsal(self, drawn, dparams, most: int = 2):
+        """Episodes of up to ``most`` of the person's solved programs, replayed under each
+        rehearsal draw's phrasing and first test input, with the rows of their prompts."""
+        from bfcore.synth.policy import replay
+
+        S = self.cfg.samples_per_key
+        mine = list(dict.fromkeys(tuple(acts) for k in self.family_keys.get("custom", [])
+                                  if self.queue.solved(k) for acts, _ in self.queue.best(k)[:1]))
+        mine = [list(a) for a in mine[:most]]
+        out, rows = [], []
+        for j, (k, _, ts) in enumerate(drawn):
+            if not mine or k.startswith('["custom"'):
+                continue
+            for acts in mine:
+                ep = replay(acts, dparams[j], ts[0][0], self.policy.cfg)
+                if ep is not None:
+                    out.append(ep)
+                    rows.append(j * S)
+        return out, rows
 
     def _reference(self, drawn, pooled_all, arrays, n_rl: int, imit_rows: list[int]):
         """The starting policy's log-probabilities [B, T, A] on this update's episodes, and a
