@@ -89,9 +89,14 @@ class SynthPolicy(nn.Module):
 
     def score(self, pooled, prev, obs, masks, actions, valid):
         """(sum of log-probs [B], mean entropy [B]) of recorded episodes, teacher-forced."""
-        logp, ent = _log_probs(self.forced_logits(pooled, prev, obs, masks), actions)
+        return self.scored(pooled, prev, obs, masks, actions, valid)[:2]
+
+    def scored(self, pooled, prev, obs, masks, actions, valid):
+        """:meth:`score` and the masked logits [B, T, A] it came from (for a distillation)."""
+        logits = self.forced_logits(pooled, prev, obs, masks)
+        logp, ent = _log_probs(logits, actions)
         n = mx.maximum(valid.sum(1), 1)
-        return (logp * valid).sum(1), (ent * valid).sum(1) / n
+        return (logp * valid).sum(1), (ent * valid).sum(1) / n, logits
 
 
 @dataclass

@@ -41,8 +41,7 @@ RULES = {
     "temperature": above(0), "grad_clip": above(0),
     "report_every": between(1, BIG), "save_every": between(1, BIG), "hidden": between(1, 4096),
     "max_len": between(1, 1024), "focus": between(0, 1), "near": between(0, 1),
-    "distill": at_least(0),
-    "near_k": between(1, 1000),
+    "near_k": between(1, 1000), "distill": at_least(0),
 }
 
 
@@ -295,7 +294,7 @@ class SynthTrainer:
         import mlx.optimizers as optim
 
         from bfcore.synth.actions import prompt_params, to_program
-        from bfcore.synth.policy import _log_probs, batch_arrays, replay, rollout
+        from bfcore.synth.policy import batch_arrays, replay, rollout
         from bfcore.synth.score import score_programs
 
         t0 = time.perf_counter()
@@ -347,19 +346,16 @@ class SynthTrainer:
         # to the start's distribution there (distilled, never imitated), so a taught program
         # does not climb above an old family's own in the library's ranking
         held, held_rows = self._held_out_of_rehearsal(drawn, dparams) if self.ref else ([], [])
-        imit, imit_rows = imit + held, imit_rows + held_rows
-        all_eps = eps + imit
-        arrays = batch_arrays(all_eps)
-        pooled_all = mx.array(np.concatenate([pooled, pooled[imit_rows]]) if imit else pooled)
+        forced, forced_rows = imit + held, imit_rows + held_rows  # scored teacher-forced
+        arrays = batch_arrays(eps + forced)
+        pooled_all = mx.array(np.concatenate([pooled, pooled[forced_rows]]) if forced else pooled)
         n_rl = len(eps)
         adv_mx = mx.array(adv)
-        ref_lp, old = self._reference(drawn, pooled_all, arrays, n_rl, imit_rows)
+        ref_lp, old = self._reference(drawn, pooled_all, arrays, n_rl, forced_rows)
 
         def loss_fn(model):
-            logits = model.forced_logits(pooled_all, *arrays[:3])
-            logp, ent = _log_probs(logits, arrays[3])
+            logp, ent, logits = model.scored(pooled_all, *arrays)
             valid = arrays[4]
-            logp, ent = (logp * valid).sum(1), (ent * valid).sum(1) / mx.maximum(valid.sum(1), 1)
             pg = -(adv_mx * logp[:n_rl]).mean()
             loss = pg - cfg.ent_coef * ent[:n_rl].mean()
             if n_imit:
@@ -413,7 +409,7 @@ class SynthTrainer:
                     rows.append(j * S)
         return out, rows
 
-    def _reference(self, drawn, pooled_all, arrays, n_rl: int, imit_rows: list[int]):
+    def _reference(self, drawn, pooled_all, arrays, n_rl: int, forced_rows: list[int]):
         """The starting policy's log-probabilities [B, T, A] on this update's episodes, and a
         [B] mask of those drawn for rehearsal (not the user's tasks); (None, None) when there is
         nothing to distil."""
@@ -422,7 +418,7 @@ class SynthTrainer:
         if self.ref is None:
             return None, None
         S = self.cfg.samples_per_key
-        rows = [i // S for i in range(n_rl)] + [r // S for r in imit_rows]
+        rows = [i // S for i in range(n_rl)] + [r // S for r in forced_rows]
         old = np.array([not drawn[j][0].startswith('["custom"') for j in rows], np.float32)
         if not old.any():
             return None, None
