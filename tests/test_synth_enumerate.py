@@ -218,3 +218,16 @@ def test_an_if_in_a_loop_counts_a_letter():
         assert run(prog, w.encode(), CONFIG).output == bytes([w.count("e")]), prog
     flat = enumerate_search(tests, p, max_blocks=4, beam=200, seconds=60)
     assert flat.actions is None
+
+
+def test_a_search_stops_near_its_time_cap_even_inside_a_level():
+    """Levels of big blocks take long: the clock is read between chunks of states, not only
+    between levels (a copies search once ran 52.6 s against a 40 s cap)."""
+    import time
+
+    p = Params(n=75, c=ord("u"))
+    tests = [(b"", b"u" * 75)] * 2
+    enumerate_search(tests, p, max_blocks=1)  # numba compiles its kernels on a first call
+    t0 = time.perf_counter()
+    r = enumerate_search(tests, p, seconds=1.0, nested=True, constants=True, conditional=True)
+    assert time.perf_counter() - t0 < 6.0 and r.actions is None

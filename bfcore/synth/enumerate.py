@@ -31,6 +31,7 @@ from bfcore.synth.actions import (ARITH, CLOSE, END, INDEX, MOVE, N_ACTIONS, OPE
 
 WINDOW = 24        # tape cells a prefix may use; a pointer past them drops the prefix
 BLOCK_STEPS = 2000  # per block and test
+CHUNK_RUNS = 200_000  # block runs between two looks at the clock
 
 # kernel op codes
 _ADD, _MOVE, _READ, _WRITE, _OPEN, _CLOSE = range(6)
@@ -408,15 +409,28 @@ def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam
     tail = (inputs, in_len, targets, t_len, BLOCK_STEPS)
     for level in range(1, max_blocks + 1):
         hashes, prios, dones, parents, bids = [], [], [], [], []
+        late = False
         for b0, b1, top in groups:
+            if late:
+                break
             m = len(progs) if top is None else min(top, len(progs))
             nb = b1 - b0
             out_hash = np.zeros(m * nb, np.uint64)
             out_prio = np.zeros(m * nb, np.int64)
             out_done = np.zeros(m * nb, np.bool_)
-            npe += expand(tapes[:m], ptrs[:m], inps[:m], olens[:m], lasts[:m], lens[:m],
-                          firsts[b0:b1], blens[b0:b1], FOLLOWS, max_len - 1, ops, args, jmp,
-                          bstart[b0:b1], bend[b0:b1], *tail, out_hash, out_prio, out_done)
+            # a few states at a time, timed between, so that a level of big blocks cannot run
+            # far past ``seconds`` (a copies level did by 13 s when only levels were timed)
+            step = max(1, CHUNK_RUNS // nb)
+            for i in range(0, m, step):
+                j = min(m, i + step)
+                npe += expand(tapes[i:j], ptrs[i:j], inps[i:j], olens[i:j], lasts[i:j],
+                              lens[i:j], firsts[b0:b1], blens[b0:b1], FOLLOWS, max_len - 1, ops,
+                              args, jmp, bstart[b0:b1], bend[b0:b1], *tail,
+                              out_hash[i * nb:j * nb], out_prio[i * nb:j * nb],
+                              out_done[i * nb:j * nb])
+                if time.perf_counter() - t0 > seconds:
+                    late = True
+                    break
             live = np.flatnonzero(out_hash)
             hashes.append(out_hash[live])
             prios.append(out_prio[live])
@@ -430,7 +444,7 @@ def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam
             k = int(done[np.argmin(lens[par[done]] + blens[bid[done]])])
             acts = progs[par[k]] + blks[bid[k]] + [END]
             return EnumResult(acts, npe, time.perf_counter() - t0, level)
-        if not h.size or time.perf_counter() - t0 > seconds or level == max_blocks:
+        if not h.size or late or time.perf_counter() - t0 > seconds or level == max_blocks:
             return EnumResult(None, npe, time.perf_counter() - t0, level)
         # one state per hash (the first pair that reached it), none seen at an earlier level
         _, first = np.unique(h, return_index=True)
