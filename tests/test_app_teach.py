@@ -89,6 +89,20 @@ def test_gate_message_gives_the_numbers():
     assert GateResult(True, 0.937, 0.93, 390, 2.0).message().startswith("now using the new agent")
 
 
+def test_the_gate_names_the_family_that_fell_most_even_when_it_accepts():
+    from bfcore.agent.gate import check
+
+    shares = {"old": {"overall": 0.60, "echo": 1.0, "remove": 0.70, "lower": 0.50},
+              "new": {"overall": 0.61, "echo": 1.0, "remove": 0.35, "lower": 1.00}}
+    r = check("old", "new", tasks=[object()] * 40, score=lambda agent, tasks: shares[agent])
+    assert r.accepted and r.fell == ("remove", 0.70, 0.35)
+    assert "(remove fell most: 70% -> 35%)" in r.message()
+    # a plain share, or no family below the points: nothing to name
+    assert check("a", "b", tasks=[1], score=lambda agent, tasks: 0.5).fell is None
+    same = {"overall": 0.6, "echo": 0.99}
+    assert check("a", "b", tasks=[1], score=lambda agent, tasks: same).fell is None
+
+
 def test_stall_warning_says_what_to_try():
     assert stall_warning({"entropy": 0.5, "success_rate": 0.1}) is None
     for rep in ({"stopped": "stalled: no better running success than 0% in 150 updates"},

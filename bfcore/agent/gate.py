@@ -25,9 +25,15 @@ class GateResult:
     n: int  # val tasks
     points: float
     taught: float | None = None  # the candidate's success on the tasks it was taught
+    # the family that fell most, (name, before, after), when one fell by more than ``points``:
+    # the gate averages over families, so an accepted agent can still have lost one
+    fell: tuple[str, float, float] | None = None
 
     def message(self) -> str:
         old = f"old skills (val split, {self.n} tasks) {self.before:.1%} -> {self.after:.1%}"
+        if self.fell is not None:
+            name, was, now = self.fell
+            old += f" ({name} fell most: {was:.0%} -> {now:.0%})"
         taught = "" if self.taught is None else f"; your tasks {self.taught:.0%}"
         if self.accepted:
             return f"now using the new agent: {old}{taught}"
@@ -54,21 +60,39 @@ def val_tasks():
     return load_tasks(default_task_file("val"))
 
 
-def success(agent, tasks) -> float:
+def success(agent, tasks) -> dict[str, float]:
+    """The print agent's exact-output success: "overall" and one share per family."""
     from bfcore.agent.evaluate import evaluate
 
-    return float(evaluate(agent, tasks)["overall"]["success"]) if tasks else float("nan")
+    if not tasks:
+        return {"overall": float("nan")}
+    r = evaluate(agent, tasks)
+    return {"overall": float(r["overall"]["success"]),
+            **{f: float(st["success"]) for f, st in r["families"].items()}}
 
 
 def check(current, candidate, *, points: float = GATE_POINTS, tasks=None, taught=None,
           score=success) -> GateResult:
     """Compare two loaded agents on the val split (or ``tasks``); ``taught``: the user's tasks;
-    ``score(agent, tasks)``: the share solved (the print agent's :func:`success` by default)."""
+    ``score(agent, tasks)``: the share solved, or a dict of "overall" and per-family shares (the
+    print agent's :func:`success` by default), so that the family that fell most is named."""
     tasks = val_tasks() if tasks is None else tasks
-    before, after = score(current, tasks), score(candidate, tasks)
+    (before, fams0), (after, fams1) = _shares(score(current, tasks)), _shares(score(candidate, tasks))
+    drops = sorted((fams1[f] - fams0[f], f) for f in fams0.keys() & fams1.keys())
+    fell = None
+    if drops and drops[0][0] < -points / 100:
+        fell = (drops[0][1], fams0[drops[0][1]], fams1[drops[0][1]])
     return GateResult(accepted=after >= before - points / 100, before=before, after=after,
                       n=len(tasks), points=points,
-                      taught=score(candidate, taught) if taught else None)
+                      taught=_shares(score(candidate, taught))[0] if taught else None, fell=fell)
+
+
+def _shares(r) -> tuple[float, dict[str, float]]:
+    """A score's overall share and its per-family shares: a score returns a share, or a dict with
+    "overall" and one share per family."""
+    if isinstance(r, dict):
+        return float(r["overall"]), {k: float(v) for k, v in r.items() if k != "overall"}
+    return float(r), {}
 
 
 class AgentHistory:

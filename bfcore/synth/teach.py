@@ -90,9 +90,10 @@ def gate(current, candidate, taught=(), points: float | None = None, per_family:
                  score=_success)
 
 
-def _success(agent, tasks) -> float:
+def _success(agent, tasks) -> dict[str, float]:
     from bfcore.synth.evaluate import evaluate
     from bfcore.synth.families import FAMILIES
 
     # a family's tasks get fresh inputs; a person's tasks are judged on their own examples
-    return evaluate(agent, tasks, fresh=all(t.family in FAMILIES for t in tasks))["overall"]
+    r = evaluate(agent, tasks, fresh=all(t.family in FAMILIES for t in tasks))
+    return {"overall": r["overall"], **{f: r[f] for f in r if f in FAMILIES or f == "custom"}}
