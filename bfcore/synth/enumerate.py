@@ -6,8 +6,9 @@ parameter run) or a whole loop ``[ body ]`` whose body is a few actions. After a
 machine state on every test (tape window, pointer, input read, output length) is defined, so two
 prefixes that leave the same state on every test behave the same under any continuation: only the
 first (shortest) is kept. Opt-in (``nested``): loops with one flat loop inside,
-``[ pre [ inner ] post ]``, still one block, tried from a level's best states only; and
-(``constants``) loop-body runs of values read off the tests (:func:`test_constants`). Output is append-only, so a prefix whose output is not a prefix of every
+``[ pre [ inner ] post ]``, still one block, tried from a level's best states only;
+(``conditional``) loops with an *if* inside, ``[ pre [ then [-] ] post ]``, from the same states;
+and (``constants``) loop-body runs of values read off the tests (:func:`test_constants`). Output is append-only, so a prefix whose output is not a prefix of every
 expected output is dead, and a loop that runs out of steps or moves the pointer off the window is
 dropped. A prefix whose output is complete on every test is a solution.
 
