@@ -326,7 +326,8 @@ def test_a_taught_program_is_held_to_the_start_under_the_rehearsal_prompts(tmp_p
     for hold in (True, False):
         u = SynthTrainer(_cfg(tmp_path / f"u{hold}", focus=0.5, distill=1.0, keys_per_batch=4,
                               init_from=str(find_checkpoint(start))),
-                         encoder=TinyEncoder(), tasks=[mine] + make_tasks("train", 4, families=["first"]))
+                         encoder=TinyEncoder(),
+                         tasks=[mine] + make_tasks("train", 4, families=["first"]))
         u.queue.add(task_key(mine), tokenize(",[.,]", Params()), 2 * SOLVED_REWARD)
         if not hold:
             u._held_out_of_rehearsal = lambda drawn, dparams: ([], [])

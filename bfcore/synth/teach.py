@@ -9,9 +9,10 @@ program would otherwise take over (experience replay aimed where it interferes, 
 and the rehearsal episodes are distilled from the starting policy (the KL from its action
 distribution, as in learning without forgetting), so the old phrasings keep their programs. The
 person's solved programs are also written under the rehearsal prompts and distilled there (not
-imitated): held to the start, they do not climb above an old family's program in the ranking. A program
-that passes a task's examples joins its queue, so the agent's library, and is imitated under the
-person's phrasings, which teaches the policy to rank it first for requests like them.
+imitated): held to the start, they do not climb above an old family's program in the ranking.
+A program that passes a task's examples joins its queue, so the agent's library, and is
+imitated under the person's phrasings, which teaches the policy to rank it first for requests
+like them.
 
 :func:`gate` checks the taught agent before it is used, as the print agent's fine-tunes are.
 
