@@ -118,6 +118,14 @@ def _chain(seq) -> bool:
     return all(FOLLOWS[x, y] for x, y in zip(flat, flat[1:]))
 
 
+def _body_atoms(params: Params, consts=()) -> list[tuple[int, ...]]:
+    """What a loop body is made of: single steps, the parameter runs the prompt gave, and a run
+    of each constant, either sign."""
+    body = [(a,) for a in _BODY]
+    body += [(a,) for fact, acts in _BODY_PARAMS.items() if getattr(params, fact) for a in acts]
+    return body + [_run(sign, k) for k in consts for sign in "+-"]
+
+
 def blocks(params: Params, body_len: int = 4, consts=(), nested: bool = False,
            nested_len: tuple[int, int, int] = (1, 3, 1)) -> list[list[int]]:
     """Every block: each action but END and brackets (parameter runs only where the prompt gave
@@ -128,9 +136,7 @@ def blocks(params: Params, body_len: int = 4, consts=(), nested: bool = False,
     of them (pre or post not both empty: ``[[inner]]`` is ``[inner]``), after all flat ones."""
     atoms = [a for a in range(1, N_ACTIONS) if a not in (OPEN, CLOSE)
              and (a not in PARAM_ACTIONS or getattr(params, PARAM_ACTIONS[a][1]))]
-    body = [(a,) for a in _BODY]
-    body += [(a,) for fact, acts in _BODY_PARAMS.items() if getattr(params, fact) for a in acts]
-    body += [_run(sign, k) for k in consts for sign in "+-"]
+    body = _body_atoms(params, consts)
     out = [[a] for a in atoms]
     # a body that cannot change its cell or move never ends once entered: the kernel would run it
     # to the step cap from every state
@@ -163,10 +169,7 @@ def conditional_blocks(params: Params, consts=(), shapes=COND_SHAPES) -> list[li
     each byte read. Atoms are the body atoms of :func:`blocks` and the neighbour steps
     ``<+>``-style; ``shapes`` bounds (pre, then, post) in atoms, ``then`` never empty. Depth 3,
     which the grammar allows; the loop bodies of :func:`blocks` cannot hold it."""
-    body = [(a,) for a in _BODY]
-    body += [(a,) for fact, acts in _BODY_PARAMS.items() if getattr(params, fact) for a in acts]
-    body += [_run(sign, k) for k in consts for sign in "+-"]
-    body += _OFFSET
+    body = _body_atoms(params, consts) + _OFFSET
     seqs = lambda n: [s for m in range(n + 1) for s in product(body, repeat=m)]  # noqa: E731
     out, seen = [], set()
     for pre_n, then_n, post_n in shapes:
