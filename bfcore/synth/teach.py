@@ -97,4 +97,4 @@ def _success(agent, tasks) -> dict[str, float]:
 
     # a family's tasks get fresh inputs; a person's tasks are judged on their own examples
     r = evaluate(agent, tasks, fresh=all(t.family in FAMILIES for t in tasks))
-    return {"overall": r["overall"], **{f: r[f] for f in r if f in FAMILIES or f == "custom"}}
+    return {"overall": r["overall"], **{f: r[f] for f in r if f in FAMILIES}}

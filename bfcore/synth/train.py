@@ -115,6 +115,9 @@ def task_key(task) -> str:
     return json.dumps([task.family, task_params(task)], sort_keys=True)
 
 
+def is_custom(key: str) -> bool:
+    """Whether a queue key is a user's task (:func:`task_key` gave it), not a family's."""
+    return key.startswith('["custom"')
 
 
 class Queue:
@@ -400,7 +403,7 @@ class SynthTrainer:
         mine = [list(a) for a in mine[:most]]
         out, rows = [], []
         for j, (k, _, ts) in enumerate(drawn):
-            if not mine or k.startswith('["custom"'):
+            if not mine or is_custom(k):
                 continue
             for acts in mine:
                 ep = replay(acts, dparams[j], ts[0][0], self.policy.cfg)
@@ -419,7 +422,7 @@ class SynthTrainer:
             return None, None
         S = self.cfg.samples_per_key
         rows = [i // S for i in range(n_rl)] + [r // S for r in forced_rows]
-        old = np.array([not drawn[j][0].startswith('["custom"') for j in rows], np.float32)
+        old = np.array([not is_custom(drawn[j][0]) for j in rows], np.float32)
         if not old.any():
             return None, None
         logits = self.ref.forced_logits(pooled_all, *arrays[:3])
