@@ -35,9 +35,10 @@ def parse_set(items: list[str]) -> dict:
 def segment_config(run: Path, minutes: float, sets: dict) -> SynthTrainConfig:
     """The config of the next segment of ``run``: a new run, or the saved one resumed for
     ``minutes`` more of training; ``sets`` override fields (and are checked)."""
-    if find_checkpoint(run):
+    ck = find_checkpoint(run)
+    if ck:
         cfg = SynthTrainConfig.from_dict(json.loads((run / "config.json").read_text()))
-        st = json.loads((find_checkpoint(run) / "state.json").read_text())
+        st = json.loads((ck / "state.json").read_text())
         cfg.resume, cfg.minutes = True, st["elapsed"] / 60 + minutes
         cfg.run_dir = str(run)  # a run copied or moved trains where it now is, not where it was
     else:

@@ -93,8 +93,10 @@ class SynthAgent:
 
             self._library = load_library(self.state)
             # a program without parameter runs replays the same under any facts
-            self._split = ([a for a in self._library if not set(a) & PARAM_ACTIONS.keys()],
-                           [a for a in self._library if set(a) & PARAM_ACTIONS.keys()])
+            plain, param = [], []
+            for a in self._library:
+                (param if set(a) & PARAM_ACTIONS.keys() else plain).append(a)
+            self._split = (plain, param)
         return self._library
 
     def _numpy_weights(self) -> dict:

@@ -120,8 +120,9 @@ def forced_logp(w, pooled, prev, obs, masks, acts, valid, per_step: bool = False
     h = np.broadcast_to(np.tanh(_lin(w, "h0", t)), (B, w["h0.bias"].shape[0]))  # [B, H]
     H = h.shape[-1]
     live = valid > 0                                                    # [B, T]
-    x = np.concatenate([w["emb.weight"][prev[live]], _lin(w, "obs_in", obs[live]),
-                        np.broadcast_to(t, (int(live.sum()), t.shape[-1]))], axis=-1)
+    t_live = np.broadcast_to(t, (int(live.sum()), t.shape[-1]))         # [steps, T_dim]
+    x = np.concatenate([w["emb.weight"][prev[live]], _lin(w, "obs_in", obs[live]), t_live],
+                       axis=-1)
     gx = np.zeros((B, T, 3 * H), np.float32)
     gx[live] = _lin(w, "cell.wx", x)
     hs = np.zeros((B, T, H), np.float32)
@@ -136,7 +137,7 @@ def forced_logp(w, pooled, prev, obs, masks, acts, valid, per_step: bool = False
         n = np.tanh(gx[:k, i, 2 * H:] + r * gh[:, 2 * H:])
         h = (1 - z) * n + z * hk
         hs[:k, i] = h
-    hid = np.concatenate([hs[live], np.broadcast_to(t, (int(live.sum()), t.shape[-1]))], axis=-1)
+    hid = np.concatenate([hs[live], t_live], axis=-1)
     logits = np.where(masks[live], _lin(w, "out", np.tanh(_lin(w, "hid", hid))), -1e9)
     m = logits.max(-1, keepdims=True)
     lp = logits - m - np.log(np.exp(logits - m).sum(-1, keepdims=True))
