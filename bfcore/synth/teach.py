@@ -88,10 +88,11 @@ def gate(current, candidate, taught=(), points: float | None = None, per_family:
 
     return check(current, candidate, points=GATE_POINTS if points is None else points,
                  tasks=make_tasks("val", per_family, seed=7), taught=list(taught) or None,
-                 score=_success)
+                 score=success)
 
 
-def _success(agent, tasks) -> dict[str, float]:
+def success(agent, tasks) -> dict[str, float]:
+    """Greedy success on ``tasks``: "overall" and one share per built-in family."""
     from bfcore.synth.evaluate import evaluate
     from bfcore.synth.families import FAMILIES
 
