@@ -4,7 +4,10 @@ An action is one BF instruction or a run of one: ``+k`` / ``-k`` for k in RUNS, 
 k in MOVES, ``[``, ``]``, ``,``, ``.``, END, and four *parameter runs* (``+n``, ``-n``, ``+c``,
 ``-c``) whose length is a fact read from the prompt by plain code (:func:`prompt_params`): the first
 number, or the code of a quoted or named letter. A parameter run is still a plain ``+``/``-`` run in
-the program text; it only lets the agent say "add the k the user named" in one action.
+the program text; it only lets the agent say "add the k the user named" in one action. Four more
+(``+n/8``, ``+n%8``, ``+c/8``, ``+c%8``) add a fact's quotient or remainder by 8, so that a program
+can build a big value with a multiplication loop (``>+8[<+c/8>-]<+c%8`` sets the letter in about
+c/8 + 20 characters instead of c) and stay one program for every value: a loop that pays.
 
 No action holds a loop: brackets are written one at a time. :class:`Grammar` masks the actions so
 that every finished program is valid BF (brackets balanced, END only at depth 0), no longer than
@@ -27,11 +30,15 @@ ACTIONS += [f"+{k}" for k in RUNS] + [f"-{k}" for k in RUNS]
 ACTIONS += [f">{k}" for k in MOVES] + [f"<{k}" for k in MOVES]
 ACTIONS += ["[", "]", ",", "."]
 ACTIONS += ["+n", "-n", "+c", "-c"]
+BASE = 8  # of the derived facts: small enough for a short counter, big enough to divide by
+ACTIONS += [f"+n/{BASE}", f"+n%{BASE}", f"+c/{BASE}", f"+c%{BASE}"]
 INDEX = {a: i for i, a in enumerate(ACTIONS)}
 N_ACTIONS = len(ACTIONS)
 OPEN, CLOSE, READ, WRITE = INDEX["["], INDEX["]"], INDEX[","], INDEX["."]
 PARAM_ACTIONS = {INDEX["+n"]: ("+", "n"), INDEX["-n"]: ("-", "n"),
-                 INDEX["+c"]: ("+", "c"), INDEX["-c"]: ("-", "c")}
+                 INDEX["+c"]: ("+", "c"), INDEX["-c"]: ("-", "c"),
+                 INDEX[f"+n/{BASE}"]: ("+", "n_div"), INDEX[f"+n%{BASE}"]: ("+", "n_mod"),
+                 INDEX[f"+c/{BASE}"]: ("+", "c_div"), INDEX[f"+c%{BASE}"]: ("+", "c_mod")}
 ARITH = frozenset(i for i, a in enumerate(ACTIONS) if a[0] in "+-" and a[1:].isdigit())
 MOVE = frozenset(i for i, a in enumerate(ACTIONS) if a[0] in "<>")
 _SMALLER = {i: [j for j in sorted(ARITH) if ACTIONS[j][0] == ACTIONS[i][0]
@@ -58,6 +65,27 @@ class Params:
 
     n: int | None = None
     c: int | None = None
+
+    # the derived facts; 0 is a value (a remainder of 0 writes nothing), None means no fact
+    @property
+    def n_div(self) -> int | None:
+        return None if self.n is None else self.n // BASE
+
+    @property
+    def n_mod(self) -> int | None:
+        return None if self.n is None else self.n % BASE
+
+    @property
+    def c_div(self) -> int | None:
+        return None if self.c is None else self.c // BASE
+
+    @property
+    def c_mod(self) -> int | None:
+        return None if self.c is None else self.c % BASE
+
+    def has(self, name: str) -> bool:
+        """Whether the prompt gave the fact a parameter run ``name`` reads."""
+        return getattr(self, name) is not None
 
 
 def prompt_params(prompt: str) -> Params:
@@ -135,7 +163,7 @@ class Grammar:
     def __init__(self, params: Params, max_len: int = 32, max_depth: int = 3):
         self.params, self.max_len, self.max_depth = params, max_len, max_depth
         self.depth, self.length, self.prev, self.done = 0, 0, END, False
-        self._allowed_params = [a for a, (_, name) in PARAM_ACTIONS.items() if getattr(params, name)]
+        self._allowed_params = [a for a, (_, name) in PARAM_ACTIONS.items() if params.has(name)]
 
     def allowed(self) -> list[int]:
         if self.done:

@@ -224,11 +224,13 @@ class SynthAgent:
         return g
 
     def search(self, prompt: str, examples, budget: int = 1000, batch: int = 64,
-               temperature: float = 1.0, seed: int | None = None) -> SearchResult:
+               temperature: float = 1.0, seed: int | None = None,
+               max_chars: int | None = None) -> SearchResult:
         """The chosen program, then the library in the policy's order (``batch // 8`` at a time),
         then rounds of samples and of local edits (:mod:`bfcore.synth.mutate`) of the best
         programs so far, until a program passes every example or ``budget`` distinct programs
-        have run. The best program found (by reward) comes back either way."""
+        have run. The best program found (by reward) comes back either way. ``max_chars``: a
+        program longer than this passes nothing (a task whose loop must beat printing)."""
         from bfcore.synth.actions import prompt_params, to_program
         from bfcore.synth.mutate import mutants
         from bfcore.synth.score import score_programs
@@ -268,7 +270,7 @@ class SynthAgent:
                 continue
             stalled = 0
             scored = score_programs([p for _, _, p in new], [examples] * len(new),
-                                    [len(a) - 1 for a, _, _ in new])
+                                    [len(a) - 1 for a, _, _ in new], caps=[max_chars] * len(new))
             for (acts, e, prog), sc in zip(new, scored):
                 pool.append((sc.reward, list(acts)))
                 if best is None or sc.reward > best[2].reward:  # (shorter wins among solved)
@@ -279,7 +281,8 @@ class SynthAgent:
             del pool[16:]
         if best is None:  # budget 0
             best = (chosen.actions, chosen,
-                    score_programs([chosen.program], [examples], [len(chosen.actions) - 1])[0])
+                    score_programs([chosen.program], [examples], [len(chosen.actions) - 1],
+                                   caps=[max_chars])[0])
         return self._result(prompt, probe, *best, len(seen), t0)
 
     def _result(self, prompt, probe, actions, ep, s, npe, t0) -> SearchResult:

@@ -8,7 +8,10 @@ prefixes that leave the same state on every test behave the same under any conti
 first (shortest) is kept. Opt-in (``nested``): loops with one flat loop inside,
 ``[ pre [ inner ] post ]``, still one block, tried from a level's best states only;
 (``conditional``) loops with an *if* inside, ``[ pre [ then [-] ] post ]``, from the same states;
-and (``constants``) loop-body runs of values read off the tests (:func:`test_constants`). Output is append-only, so a prefix whose output is not a prefix of every
+and (``constants``) loop-body runs of values read off the tests (:func:`test_constants`). With a
+cap on the program's text (``max_chars``, for tasks whose programs must beat the print run), also
+the setter blocks of :func:`setter_blocks`, and a ranking that looks at every cell and at the
+prompt's facts, since such a program builds its values before it prints. Output is append-only, so a prefix whose output is not a prefix of every
 expected output is dead, and a loop that runs out of steps or moves the pointer off the window is
 dropped. A prefix whose output is complete on every test is a solution.
 
@@ -27,8 +30,9 @@ from itertools import product
 
 import numpy as np
 
-from bfcore.synth.actions import (ARITH, CLOSE, END, INDEX, MOVE, N_ACTIONS, OPEN, PARAM_ACTIONS,
-                                  READ, WRITE, Params, _SMALLER, action_text, tokenize)
+from bfcore.synth.actions import (ARITH, BASE, CLOSE, END, INDEX, MOVE, N_ACTIONS, OPEN,
+                                  PARAM_ACTIONS, READ, WRITE, Params, _SMALLER, action_text,
+                                  tokenize)
 
 WINDOW = 24        # tape cells a prefix may use; a pointer past them drops the prefix
 BLOCK_STEPS = 2000  # per block and test
@@ -122,7 +126,7 @@ def _body_atoms(params: Params, consts=()) -> list[tuple[int, ...]]:
     """What a loop body is made of: single steps, the parameter runs the prompt gave, and a run
     of each constant, either sign."""
     body = [(a,) for a in _BODY]
-    body += [(a,) for fact, acts in _BODY_PARAMS.items() if getattr(params, fact) for a in acts]
+    body += [(a,) for fact, acts in _BODY_PARAMS.items() if params.has(fact) for a in acts]
     return body + [_run(sign, k) for k in consts for sign in "+-"]
 
 
@@ -135,7 +139,7 @@ def blocks(params: Params, body_len: int = 4, consts=(), nested: bool = False,
     ``[ pre [ inner ] post ]`` of those body atoms, at most ``nested_len`` = (pre, inner, post)
     of them (pre or post not both empty: ``[[inner]]`` is ``[inner]``), after all flat ones."""
     atoms = [a for a in range(1, N_ACTIONS) if a not in (OPEN, CLOSE)
-             and (a not in PARAM_ACTIONS or getattr(params, PARAM_ACTIONS[a][1]))]
+             and (a not in PARAM_ACTIONS or params.has(PARAM_ACTIONS[a][1]))]
     body = _body_atoms(params, consts)
     out = [[a] for a in atoms]
     # a body that cannot change its cell or move never ends once entered: the kernel would run it
@@ -185,6 +189,26 @@ def conditional_blocks(params: Params, consts=(), shapes=COND_SHAPES) -> list[li
     return out
 
 
+def setter_blocks(params: Params) -> list[list[int]]:
+    """For each fact the prompt gave (a letter, a number), the BF idiom that adds it to a cell by
+    a multiplication on the cell beside it: ``>+8[<+c/8>-]<+c%8`` (or mirrored), one block, so
+    that a program that sets two values and prints in a loop is three blocks, not eleven. The
+    first move is 1 (the value goes in the cell it starts on) or 2 (in the next one: a second
+    value beside the first, since the grammar allows no two moves in a row). Written with the
+    derived facts only (:data:`~bfcore.synth.actions.BASE`), so the same actions work for every
+    value."""
+    out = []
+    for fact in ("c", "n"):
+        if not params.has(fact):
+            continue
+        for go, back in ((">", "<"), ("<", ">")):
+            for k in (1, 2):
+                out.append([INDEX[f"{go}{k}"], INDEX[f"+{BASE}"], OPEN, INDEX[f"{back}1"],
+                            INDEX[f"+{fact}/{BASE}"], INDEX[f"{go}1"], INDEX["-1"], CLOSE,
+                            INDEX[f"{back}1"], INDEX[f"+{fact}%{BASE}"]])
+    return out
+
+
 def _compile(blks: list[list[int]], params: Params):
     """The blocks as one op array for the kernel (each block's ops from ``start`` to ``end``);
     a run's length and sign come from the BF text it writes."""
@@ -212,6 +236,8 @@ def _compile(blks: list[list[int]], params: Params):
                 emit(_READ)
             elif a == WRITE:
                 emit(_WRITE)
+            elif not text:  # a remainder of 0: nothing to run
+                continue
             elif text[0] in "<>":
                 emit(_MOVE, len(text) if text[0] == ">" else -len(text))
             else:  # a run, or a parameter run
@@ -280,9 +306,42 @@ def _kernels():
         return h
 
     @njit(cache=True)
-    def expand(tapes, ptrs, inps, olens, lasts, lens, firsts, blens, follows, max_actions,
-               ops, args, jmp, bstart, bend, inputs, in_len, targets, t_len, cap,
-               out_hash, out_prio, out_done):
+    def _built(tape, ptr, olen, targets, t_len, facts):
+        """The ranking of a capped search: how near some cell (the pointer's, else another one
+        move away) is to the next wanted byte, plus 2 for each prompt fact a cell holds (a
+        counter set before a print loop), the same on every test."""
+        E, W = tape.shape
+        best = -1
+        for j in range(-1, W):
+            same, d0 = True, -1
+            for e in range(E):
+                if olen[e] < t_len[e]:
+                    d = (targets[e, olen[e]] - tape[e, ptr[e] if j < 0 else j]) & 255
+                    if d0 < 0:
+                        d0 = d
+                    elif d != d0:
+                        same = False
+                        break
+            if same and d0 >= 0:
+                near = (128 - min(d0, 256 - d0)) // 8 - (0 if j < 0 else 1)
+                best = max(best, near)
+        pr = 32 * E + best if best >= 0 else 0
+        for f in range(facts.shape[0]):
+            for j in range(W):
+                held = True
+                for e in range(E):
+                    if tape[e, j] != facts[f]:
+                        held = False
+                        break
+                if held:
+                    pr += 2
+                    break
+        return pr
+
+    @njit(cache=True)
+    def expand(tapes, ptrs, inps, olens, lasts, lens, chars, firsts, blens, bchars, follows,
+               max_actions, max_chars, built, facts, ops, args, jmp, bstart, bend, inputs, in_len,
+               targets, t_len, cap, out_hash, out_prio, out_done):
         """Run every block from every state; hash 0 marks a dropped pair."""
         N, E, W = tapes.shape
         nb = bstart.shape[0]
@@ -297,6 +356,8 @@ def _kernels():
                 out_hash[k] = 0
                 if not follows[lasts[i], firsts[b]] or lens[i] + blens[b] > max_actions:
                     continue
+                if chars[i] + bchars[b] > max_chars:
+                    continue
                 tape[:, :] = tapes[i]
                 ptr[:] = ptrs[i]
                 inp[:] = inps[i]
@@ -310,12 +371,15 @@ def _kernels():
                 done = True
                 pr = 0
                 for e in range(E):
-                    pr += 64 * olen[e] + inp[e]
+                    # a capped program prints late, in one loop: bytes written early earn nothing
+                    pr += (0 if built else 64 * olen[e]) + inp[e]
                     if olen[e] != t_len[e]:
                         done = False
                 # the next byte every test wants is the cell under the pointer plus one constant
                 # (a count or a digit sum before its "+48"): a prefix one short run from output
-                if not done:
+                if not done and built:
+                    pr += _built(tape, ptr, olen, targets, t_len, facts)
+                elif not done:
                     same, d0 = True, -1
                     for e in range(E):
                         if olen[e] < t_len[e]:
@@ -365,23 +429,34 @@ def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam
                      rng: np.random.Generator | None = None, constants: bool = False,
                      nested: bool = False, nested_beam: int = 50,
                      nested_len: tuple[int, int, int] = (1, 3, 1),
-                     conditional: bool = False) -> EnumResult:
+                     conditional: bool = False, max_chars: int | None = None) -> EnumResult:
     """The first program found that prints every test's expected output, level by level (a level
     is one more block), within ``seconds``. ``tests`` are ``(input, output)`` pairs.
 
     ``constants``: loop bodies may also hold runs of the values :func:`test_constants` reads off
     the tests. ``nested``: also the loops with one loop inside (see :func:`blocks`), run from the
     ``nested_beam`` best states of each level only, since they are ten times the flat blocks.
-    ``conditional``: also :func:`conditional_blocks`, from the same best states."""
+    ``conditional``: also :func:`conditional_blocks`, from the same best states. ``max_chars``:
+    no program text longer than this (prefixes past it are dropped), with :func:`setter_blocks`
+    and the ranking of a search for programs that build their values."""
     expand, materialize = _kernels()
     rng = rng if rng is not None else np.random.default_rng(0)
     t0 = time.perf_counter()
     consts = test_constants(tests, params) if constants else []
     blks = blocks(params, body_len, consts, nested, nested_len)
-    n_flat = len(blocks(params, body_len, consts)) if nested else len(blks)
+    n_flat = next((i for i, b in enumerate(blks) if b.count(OPEN) > 1), len(blks))
+    if max_chars is not None:  # few, and run from every state, as the flat ones are
+        setters = setter_blocks(params)
+        blks[n_flat:n_flat] = setters
+        n_flat += len(setters)
     if conditional:
         blks += conditional_blocks(params, consts)
     ops, args, jmp, bstart, bend = _compile(blks, params)
+    bchars = np.array([sum(len(action_text(a, params)) for a in b) for b in blks], np.int32)
+    # what a capped search ranks by: the facts a counter or a letter may be built from
+    facts = np.array([v for v in (params.c, params.n) if v is not None and max_chars is not None],
+                     np.int32)
+    char_cap = max_chars if max_chars is not None else 1 << 30
     firsts = np.array([b[0] for b in blks], np.int32)
     blens = np.array([len(b) for b in blks], np.int32)
     # (first block, end block, states that get them): the flat blocks from every kept state,
@@ -407,6 +482,7 @@ def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam
     olens = np.zeros((1, E), np.int32)
     lasts = np.array([N_ACTIONS], np.int32)  # START: anything may come first
     lens = np.zeros(1, np.int32)
+    chars = np.zeros(1, np.int32)
     progs: list[list[int]] = [[]]
     seen: set[int] = set()
     npe = 0
@@ -428,8 +504,9 @@ def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam
             for i in range(0, m, step):
                 j = min(m, i + step)
                 npe += expand(tapes[i:j], ptrs[i:j], inps[i:j], olens[i:j], lasts[i:j],
-                              lens[i:j], firsts[b0:b1], blens[b0:b1], FOLLOWS, max_len - 1, ops,
-                              args, jmp, bstart[b0:b1], bend[b0:b1], *tail,
+                              lens[i:j], chars[i:j], firsts[b0:b1], blens[b0:b1], bchars[b0:b1],
+                              FOLLOWS, max_len - 1, char_cap, max_chars is not None, facts, ops, args, jmp,
+                              bstart[b0:b1], bend[b0:b1], *tail,
                               out_hash[i * nb:j * nb], out_prio[i * nb:j * nb],
                               out_done[i * nb:j * nb])
                 if time.perf_counter() - t0 > seconds:
@@ -444,8 +521,10 @@ def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam
         h, pr, dn = np.concatenate(hashes), np.concatenate(prios), np.concatenate(dones)
         par, bid = np.concatenate(parents), np.concatenate(bids)
         done = np.flatnonzero(dn)
-        if done.size:
-            k = int(done[np.argmin(lens[par[done]] + blens[bid[done]])])
+        if done.size:  # the fewest actions; with a cap on the text, the shortest text
+            size = (chars[par[done]] + bchars[bid[done]] if max_chars is not None
+                    else lens[par[done]] + blens[bid[done]])
+            k = int(done[np.argmin(size)])
             acts = progs[par[k]] + blks[bid[k]] + [END]
             return EnumResult(acts, npe, time.perf_counter() - t0, level)
         if not h.size or late or time.perf_counter() - t0 > seconds or level == max_blocks:
@@ -468,5 +547,6 @@ def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam
         tapes, ptrs, inps, olens = nt, np_, ni, no
         lasts = np.array([blks[b][-1] for b in block], np.int32)
         lens = lens[parent] + blens[block]
+        chars = chars[parent] + bchars[block]
         progs = [progs[p] + blks[b] for p, b in zip(parent, block)]
     return EnumResult(None, npe, time.perf_counter() - t0, max_blocks)

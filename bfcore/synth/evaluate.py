@@ -4,7 +4,8 @@ Each task is judged on *fresh* inputs (:func:`~bfcore.synth.families.fresh_tests
 evaluation's own), so a score says the program works, not that an output was remembered. The
 tracer's example input is the first of those tests' inputs, as a user's first example would be.
 With ``budget > 1`` the agent may also search: it sees ``n_examples`` of the tests as examples and
-is judged on the rest.
+is judged on the rest. A family with a cap on program text (copies: half the print compiler's)
+counts a longer program as failed, in both modes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ def evaluate(agent, tasks, seed: int = 12345, n_tests: int = 6, budget: int = 1,
     """{"overall": share of all tasks solved, "<family>": share solved, "worst_family": the lowest
     family score, "input_families" / "constant_families": the share over each kind (when present),
     "n": tasks, "npe": mean programs executed per task}."""
-    from bfcore.synth.families import fresh_tests
+    from bfcore.synth.families import fresh_tests, text_cap
     from bfcore.synth.score import score_programs
 
     rng = np.random.default_rng(seed)
@@ -30,7 +31,8 @@ def evaluate(agent, tasks, seed: int = 12345, n_tests: int = 6, budget: int = 1,
         for i in range(0, len(tasks), 256):
             eps += agent.choose([t.problem for t in tasks[i:i + 256]],
                                 [ts[0][0] for ts in tests[i:i + 256]])
-        scored = score_programs([e.program for e in eps], tests, [len(e.actions) - 1 for e in eps])
+        scored = score_programs([e.program for e in eps], tests, [len(e.actions) - 1 for e in eps],
+                                caps=[text_cap(t.family, ts) for t, ts in zip(tasks, tests)])
         for t, s in zip(tasks, scored):
             per.setdefault(t.family, []).append(s.solved)
         npes = [1] * len(tasks)
@@ -38,8 +40,10 @@ def evaluate(agent, tasks, seed: int = 12345, n_tests: int = 6, budget: int = 1,
         for t in tasks:
             ts = fresh_tests(t, int(rng.integers(1 << 31)), n_tests + n_examples) if fresh else t.tests
             examples, hidden = ts[:n_examples], ts[n_examples:] or ts
-            res = agent.search(t.problem, examples, budget=budget, seed=int(rng.integers(1 << 31)))
-            ok = score_programs([res.best.program], [hidden], [0])[0].solved
+            cap = text_cap(t.family, ts)
+            res = agent.search(t.problem, examples, budget=budget, seed=int(rng.integers(1 << 31)),
+                               max_chars=cap)
+            ok = score_programs([res.best.program], [hidden], [0], caps=[cap])[0].solved
             per.setdefault(t.family, []).append(res.solved and ok)
             npes.append(res.npe)
     out = {f: float(np.mean(v)) for f, v in sorted(per.items())}

@@ -60,6 +60,9 @@ class Family:
     values: dict = field(default_factory=dict)  # param -> value spec (see _pool)
     defaults: dict = field(default_factory=dict)  # for params a phrasing leaves out
     ordered: tuple[tuple[str, str], ...] = ()  # (a, b): a combination needs value a < value b
+    # a constant family whose programs must beat printing: text at most this share of the greedy
+    # print compiler's (a loop must pay), None for no cap
+    shorter: float | None = None
 
 
 def families_file() -> Path:
@@ -287,7 +290,8 @@ def _is_int_param(fam: Family, name: str) -> bool:
 
 # ---------------------------------------------------------------- loading and validation
 
-_FAMILY_KEYS = {"fn", "params", "values", "defaults", "ordered", "inputs", "phrasings", "note"}
+_FAMILY_KEYS = {"fn", "params", "values", "defaults", "ordered", "inputs", "phrasings", "note",
+                "shorter"}
 
 
 def norm_phrasing(text: str) -> str:
@@ -446,9 +450,15 @@ def parse_family(name: str, entry, where: str = "synth_families.json") -> Family
     ordered = tuple(tuple(o) for o in ordered)
     _check_inputs(f"{at}: inputs", entry["inputs"], params, values)
     phrasings = _check_phrasings(f"{at}: phrasings", entry["phrasings"], params, defaults)
-    fam = Family(name=name, fn=fn, params=params, reads_input=entry["inputs"]["gen"] != "none",
+    reads = entry["inputs"]["gen"] != "none"
+    shorter = entry.get("shorter")
+    if shorter is not None and (isinstance(shorter, bool) or not isinstance(shorter, (int, float))
+                                or not 0 < shorter <= 1 or reads):
+        raise FamilyFormatError(f"{at}: shorter: needs a number in (0, 1], for a family that "
+                                f"reads no input, got {shorter!r}")
+    fam = Family(name=name, fn=fn, params=params, reads_input=reads,
                  phrasings=phrasings, inputs=dict(entry["inputs"]), values=dict(values),
-                 defaults=dict(defaults), ordered=ordered)
+                 defaults=dict(defaults), ordered=ordered, shorter=shorter)
     if len(_combos(fam)) == 0:
         raise FamilyFormatError(f"{at}: ordered: no combination of values satisfies it")
     return fam
@@ -672,6 +682,18 @@ def make_tasks(split: str, per_family: int, seed: int = 0, families=None,
 @functools.lru_cache(maxsize=None)
 def _held_out(name: str) -> frozenset[str]:
     return frozenset(norm_template(t) for sp in ("val", "test") for t in FAMILIES[name].phrasings[sp])
+
+
+def text_cap(family: str, tests) -> int | None:
+    """The most characters a program for these tests may have: the family's ``shorter`` share of
+    the greedy print compiler's program for the (constant) output; None for a family without a
+    cap, or a task of the person's own."""
+    fam = FAMILIES.get(family)
+    if fam is None or fam.shorter is None or not tests:
+        return None
+    from bfcore.agent.compile import compile_bytes
+
+    return int(fam.shorter * len(compile_bytes(tests[0][1])[0]))
 
 
 def fresh_tests(task: Task, seed: int, n: int = 6) -> tuple[tuple[bytes, bytes], ...]:

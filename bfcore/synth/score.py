@@ -7,9 +7,12 @@ The reward of a program on a set of tests (``(input, expected output)`` pairs):
   to ``'a'`` minus 32) with a penalty per missing or extra byte;
 * a bonus of 1 when every test passes (exactness matters more than closeness);
 * a penalty of 0.05 per test that errs or runs out of steps (a hang, a pointer off the tape);
-* a length penalty of 0.002 per action, so of two passing programs the shorter wins.
+* a length penalty of 0.002 per action, so of two passing programs the shorter wins;
+* for a task with a cap on the program's text (a family whose programs must beat the print run,
+  :func:`~bfcore.synth.families.text_cap`), a program over it passes no test: its exact outputs
+  earn the partial credit's 0.5, less up to 0.25 for how far over the cap it is.
 
-The result is in [-0.05 - 0.002 * len, 2].
+The result is in [-0.3 - 0.002 * len, 2].
 """
 
 from __future__ import annotations
@@ -52,13 +55,16 @@ def closeness(out: bytes, want: bytes) -> float:
     return max(0.0, 1.0 - d / (128 * max(len(want), 1)))
 
 
-def reward_of(outputs, statuses, tests, n_actions: int) -> Scored:
+def reward_of(outputs, statuses, tests, n_actions: int, over: float = 0.0) -> Scored:
+    """``over``: how far the text is past the task's cap, as a share of the cap (0: within)."""
     passed, r = [], 0.0
     for out, st, (_, want) in zip(outputs, statuses, tests):
-        ok = st == "ok" and out == want
+        ok = st == "ok" and out == want and not over
         passed.append(ok)
         if ok:
             r += 1.0
+        elif st == "ok" and out == want:
+            r += 0.5 - 0.25 * min(over, 1.0)
         else:
             r += 0.25 * (matches(out, want) + closeness(out, want))
             r -= 0.05 if st in ("error", "step_limit") else 0
@@ -72,10 +78,11 @@ SMALL_BATCH = 16  # runs this few go one by one in plain Python: no numba compil
 
 
 def score_programs(programs: list[str], tests_per_program: list, n_actions: list[int],
-                   config: Config = CONFIG) -> list[Scored]:
+                   config: Config = CONFIG, caps=None) -> list[Scored]:
     """Run every program on each of its tests and score it: in one ``run_many`` batch, or, for a
     handful of runs (a greedy program checked on a user's examples), one by one in plain Python,
-    so that a fresh install's first check does not wait ~14 s for numba to compile."""
+    so that a fresh install's first check does not wait ~14 s for numba to compile. ``caps``:
+    per program, the most characters its text may have (None: any)."""
     from bfcore.fast import run, run_many
 
     srcs, inputs, where = [], [], []
@@ -93,7 +100,11 @@ def score_programs(programs: list[str], tests_per_program: list, n_actions: list
     for i, r in zip(where, results):
         outs[i].append(r.output)
         sts[i].append(r.status)
-    return [reward_of(o, s, t, n) for o, s, t, n in zip(outs, sts, tests_per_program, n_actions)]
+    caps = caps if caps is not None else [None] * len(programs)
+    overs = [0.0 if c is None or len(p) <= c else (len(p) - c) / max(c, 1)
+             for p, c in zip(programs, caps)]
+    return [reward_of(o, s, t, n, v)
+            for o, s, t, n, v in zip(outs, sts, tests_per_program, n_actions, overs)]
 
 
 def score_one(program: str, tests, config: Config = CONFIG) -> Scored:

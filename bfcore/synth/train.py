@@ -212,6 +212,8 @@ class SynthTrainer:
         self.enum_fails: dict[str, int] = {}  # key -> enumerative searches that found nothing
         self._lib = None
         self._set_tasks(tasks)
+        if cfg.init_from:
+            self._rescore_queue()
 
     def _init_queue(self, path: Path) -> None:
         try:
@@ -220,6 +222,24 @@ class SynthTrainer:
                 self.queue.load(q)
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(f"init_from: {path}: unreadable queue ({exc})", "init_from") from None
+
+    def _rescore_queue(self) -> None:
+        """Score a carried-over queue afresh on this run's tasks, one scoring per program: its
+        rewards were means under the rules of the run that found them, and a rule changed since
+        (a family's cap on program text) would otherwise stay stale for hundreds of draws. Keys
+        this run has no task for keep their entries."""
+        from bfcore.synth.actions import prompt_params, to_program
+        from bfcore.synth.score import score_programs
+
+        items = [(k, acts) for k, q in self.queue.entries.items() if k in self.by_key for acts in q]
+        if not items:
+            return
+        tasks = [self.by_key[k][0] for k, _ in items]
+        progs = [to_program(a, prompt_params(t.problem))[0] for (_, a), t in zip(items, tasks)]
+        scored = score_programs(progs, [t.tests for t in tasks], [len(a) - 1 for _, a in items],
+                                caps=[self._cap(k, t.tests) for (k, _), t in zip(items, tasks)])
+        for (k, acts), s in zip(items, scored):
+            self.queue.entries[k][acts] = [s.reward, 1]
 
     def _set_tasks(self, tasks) -> None:
         from bfcore.synth.families import make_tasks
@@ -321,8 +341,11 @@ class SynthTrainer:
             q_items += [(j, acts) for acts, _ in best] + [(j, m) for m in muts]
         q_progs = [to_program(a, dparams[j])[0] for j, a in q_items]
         progs = [e.program for e in eps] + q_progs
+        dcaps = [self._cap(k, ts) for k, _, ts in drawn]
         scored = score_programs(progs, tests + [drawn[j][2] for j, _ in q_items],
-                                [len(e.actions) - 1 for e in eps] + [len(a) - 1 for _, a in q_items])
+                                [len(e.actions) - 1 for e in eps] + [len(a) - 1 for _, a in q_items],
+                                caps=[dcaps[i // S] for i in range(len(eps))]
+                                + [dcaps[j] for j, _ in q_items])
         self.npe += len(eps) + n_mut
         self.episodes += len(eps)
         t_run = time.perf_counter()
@@ -463,6 +486,7 @@ class SynthTrainer:
         tests = (fresh_tests(task, seed=int(self.rng.integers(1 << 31)), n=self.cfg.n_tests)
                  if task.family in FAMILIES else task.tests)
         params = prompt_params(task.problem)
+        cap = self._cap(key, tests)
         fails = self.enum_fails.get(key, 0)
         wide = fails >= self.cfg.enum_wide_after
         # wide searches try ifs in loops and loops in loops by turns (odd failure counts the
@@ -471,19 +495,25 @@ class SynthTrainer:
         r = enumerate_search(tests, params, beam=self.cfg.enum_beam, max_len=self.cfg.max_len,
                              seconds=self.cfg.enum_seconds * 2 ** min(fails, 2), rng=self.rng,
                              nested=wide and not cond, constants=wide and not cond,
-                             conditional=cond)
+                             conditional=cond, max_chars=cap)
         self.npe += r.npe
         self.enum_npe += r.npe
         if r.actions is None:
             self.enum_fails[key] = fails + 1
         elif replay(r.actions, params, tests[0][0], self.policy.cfg):
             prog = to_program(r.actions, params)[0]
-            s = score_programs([prog], [tests], [len(r.actions) - 1])[0]
+            s = score_programs([prog], [tests], [len(r.actions) - 1], caps=[cap])[0]
             self.queue.add(key, r.actions, s.reward)
             if s.solved:
                 self.enum_found += 1
                 self.found.setdefault(key, prog)
         return time.perf_counter() - t0
+
+    def _cap(self, key: str, tests) -> int | None:
+        """The task's cap on program text (:func:`~bfcore.synth.families.text_cap`)."""
+        from bfcore.synth.families import text_cap
+
+        return text_cap(self.by_key[key][0].family, tests)
 
     def _enqueue(self, drawn, rows, all_acts, scored) -> None:
         """Queue this update's programs, one per behaviour: of the programs that printed the same
