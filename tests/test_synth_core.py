@@ -158,3 +158,28 @@ def test_greedy_rollout_is_deterministic_and_replay_recomputes_what_it_saw(polic
     np.testing.assert_array_equal(r.obs, a[0].obs)
     np.testing.assert_array_equal(r.masks, a[0].masks)
     assert ACTIONS[r.actions[-1]] == "END"
+
+
+def test_derived_facts_are_a_facts_quotient_and_remainder_and_a_zero_writes_nothing():
+    from bfcore.synth.actions import INDEX, Grammar, action_text
+
+    p = Params(n=50, c=ord("h"))  # 50 = 6*8 + 2, 104 = 13*8 + 0
+    assert [len(action_text(INDEX[a], p)) for a in ("+n/8", "+n%8", "+c/8", "+c%8")] == [6, 2, 13, 0]
+    assert Grammar(p).allowed().count(INDEX["+c%8"]) == 1  # a zero is still a fact
+    assert INDEX["+c%8"] not in Grammar(Params(n=5)).allowed()  # no letter, no letter's facts
+    prog = to_program([INDEX[">1"], INDEX["+8"], INDEX["["], INDEX["<1"], INDEX["+c/8"],
+                       INDEX[">1"], INDEX["-1"], INDEX["]"], INDEX["<1"], INDEX["+c%8"],
+                       INDEX["."], 0], p)[0]
+    assert run(prog, b"", CONFIG).output == b"h" and len(prog) < 104
+
+
+def test_a_program_over_its_cap_passes_nothing_but_keeps_partial_credit():
+    from bfcore.synth.score import score_programs
+
+    tests = [(b"", b"aaaa")]
+    long, short = "+" * 97 + "....", "+" * 97 + ">++++[<.>-]"
+    a, b, c = score_programs([long, short, long], [tests] * 3, [5, 8, 5], caps=[100, 200, None])
+    assert not a.solved and b.solved and c.solved
+    assert 0.25 <= a.reward + 0.002 * 5 < 0.5 and b.reward > 1.9
+    far = score_programs([long], [tests], [5], caps=[20])[0]
+    assert far.reward < a.reward  # further over the cap, less credit

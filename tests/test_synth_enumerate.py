@@ -231,3 +231,38 @@ def test_a_search_stops_near_its_time_cap_even_inside_a_level():
     t0 = time.perf_counter()
     r = enumerate_search(tests, p, seconds=1.0, nested=True, constants=True, conditional=True)
     assert time.perf_counter() - t0 < 6.0 and r.actions is None
+
+
+def test_copies_under_a_cap_is_a_multiplication_loop_that_beats_the_print_compiler():
+    """A letter n times with the text capped at half the greedy print compiler's: the capped
+    search builds both values with setter loops (the derived facts) and prints in one loop (the
+    uncapped search found nothing for "h" x 120 in 30 s: output-first ranking cuts the setup)."""
+    from bfcore.agent.compile import compile_bytes
+
+    for ch, n in (("h", 120), ("b", 200), ("a", 30)):
+        out = (ch * n).encode()
+        cap = len(compile_bytes(out)[0]) // 2
+        p = Params(n=n, c=ord(ch))
+        r = enumerate_search([(b"", out)], p, max_chars=cap, seconds=30)
+        assert r.actions is not None, (ch, n)
+        prog = to_program(r.actions, p)[0]
+        assert len(prog) <= cap and "[" in prog and _replays(r.actions, p)
+        assert run(prog, b"", CONFIG).output == out
+        # the same actions under other values: one program for the family, not one per task
+        q = Params(n=n // 2 + 17, c=ord("k"))
+        assert run(to_program(r.actions, q)[0], b"", CONFIG).output == b"k" * (n // 2 + 17)
+
+
+def test_a_setter_block_puts_a_fact_in_the_cell_whatever_its_remainder():
+    from bfcore.synth.enumerate import setter_blocks
+
+    for c in (97, 104, 122):  # remainders by 8: 1, 0, 2
+        p = Params(n=57, c=c)
+        blks = setter_blocks(p)
+        assert len(blks) == 8  # two facts, two sides, a first move of 1 or 2
+        for b, want in zip(blks, [c] * 4 + [57] * 4):
+            assert _replays(b + [END], p)
+            prog = to_program(b + [END], p)[0]
+            # from the middle of the tape (a mirrored one works to the left); it ends on the value
+            assert run(">>>" + prog + ".", b"", CONFIG).output == bytes([want]), prog
+    assert setter_blocks(Params()) == []

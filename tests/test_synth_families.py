@@ -243,6 +243,9 @@ def _broken(mutate):
     (lambda fs: fs["echo"]["inputs"].update(alphabet="ab\0"), "echo", "inputs.alphabet"),
     (lambda fs: fs["digits"]["values"].pop("b"), "digits", "values"),
     (lambda fs: fs["last"].pop("inputs"), "last", "inputs"),
+    (lambda fs: fs["copies"].update(shorter=1.5), "copies", "shorter"),
+    (lambda fs: fs["copies"].update(shorter=True), "copies", "shorter"),
+    (lambda fs: fs["echo"].update(shorter=0.5), "echo", "shorter"),  # a cap needs a constant output
 ])
 def test_validator_names_the_broken_family_and_field(mutate, family, field):
     with pytest.raises(F.FamilyFormatError) as exc:
@@ -257,3 +260,15 @@ def test_load_families_reports_unreadable_files(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(F.FamilyFormatError, match="invalid JSON"):
         F.load_families(tmp_path / "bad.json")
+
+
+def test_a_capped_family_caps_at_its_share_of_the_print_compiler():
+    from bfcore.agent.compile import compile_bytes
+
+    for t in F.make_tasks("test", 5, families=["copies", "echo"]):
+        cap = F.text_cap(t.family, t.tests)
+        if t.family == "copies":
+            assert cap == len(compile_bytes(t.tests[0][1])[0]) // 2
+        else:
+            assert cap is None
+    assert F.text_cap("custom", ((b"", b"aaa"),)) is None

@@ -358,3 +358,30 @@ def test_a_taught_program_is_held_to_the_start_under_the_rehearsal_prompts(tmp_p
         reports.append((u.update()["imitated"], seen[0]))
     (imit_held, rows_held), (imit, rows) = reports
     assert imit_held == imit and rows_held == rows + len(old)  # one more episode per old draw
+
+
+def test_a_carried_over_program_over_a_new_cap_is_no_longer_solved(tmp_path):
+    """A queue's rewards are means under the rules of the run that found them: started from it,
+    a run scores them afresh, so a copies program that only printed (solved before the cap) is
+    searched for again rather than trusted for hundreds of draws."""
+    from bfcore.fast import run
+    from bfcore.synth.actions import INDEX, prompt_params, to_program
+    from bfcore.synth.families import make_tasks
+    from bfcore.synth.train import SynthTrainer, find_checkpoint, task_key, train
+
+    enc = TinyEncoder()
+    ck = find_checkpoint(train(_cfg(tmp_path, steps=1), encoder=enc))
+    task = next(t for t in make_tasks("train", 20, families=["copies"])
+                if None not in (prompt_params(t.problem).c, prompt_params(t.problem).n))
+    # the letter as one run, the count as another: right, and as long as printing
+    printing = [INDEX[a] for a in ("+c", ">1", "+n", "[", "<1", ".", ">1", "-1", "]")] + [0]
+    prog = to_program(printing, prompt_params(task.problem))[0]
+    assert run(prog, b"").output == task.tests[0][1]
+    state = json.loads((ck / "state.json").read_text())
+    state["queue"][task_key(task)] = [[printing, 1.95 * 7, 7]]
+    (ck / "state.json").write_text(json.dumps(state))
+    t = SynthTrainer(_cfg(tmp_path, run_dir=str(tmp_path / "b"), init_from=str(ck),
+                          families=["copies"]), encoder=enc, tasks=[task])
+    assert not t.queue.solved(task_key(task))
+    (r, n_scored), = [e for e in t.queue.entries[task_key(task)].values()]
+    assert n_scored == 1 and 0.2 < r < 0.5  # its exact output is partial credit now
