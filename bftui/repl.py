@@ -307,7 +307,7 @@ class Repl:
             self.out.program("program: ", g.program)
             r = run(g.program, probe, CONFIG, jit_after=None)
             self.out.line(("class:label", f"on input {show_bytes(probe)}: "), show_bytes(r.output),
-                          ("class:label", f" ({r.status})"))
+                          ("class:label", "" if r.status == "ok" else f" ({r.status})"))
             self.out.line(("class:label", "confidence: "), f"{g.confidence:.2f}",
                           ("class:label", "  (add :example IN OUT to check it and search)"))
             return

@@ -161,7 +161,8 @@ def test_greedy_rollout_is_deterministic_and_replay_recomputes_what_it_saw(polic
 
 
 def test_derived_facts_are_a_facts_quotient_and_remainder_and_a_zero_writes_nothing():
-    from bfcore.synth.actions import INDEX, Grammar, action_text
+    from bfcore.synth.actions import action_text
+    from bfcore.synth.score import CONFIG
 
     p = Params(n=50, c=ord("h"))  # 50 = 6*8 + 2, 104 = 13*8 + 0
     assert [len(action_text(INDEX[a], p)) for a in ("+n/8", "+n%8", "+c/8", "+c%8")] == [6, 2, 13, 0]

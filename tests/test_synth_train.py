@@ -297,7 +297,6 @@ def test_distillation_holds_the_rehearsal_to_the_starting_policy(tmp_path):
         # same measure: KL(start || policy) over the starting policy's greedy programs for the
         # rehearsal tasks (a distance of the weights said the opposite once, by 4%)
         import mlx.core as mx
-        import numpy as np
 
         from bfcore.synth.actions import prompt_params
         from bfcore.synth.policy import SynthPolicy, batch_arrays, rollout

@@ -142,7 +142,6 @@ def load_synth(path):
 
 def _synth_main(args, examples) -> int:
     from bfcore.synth.examples import show
-    from bfcore.synth.score import STEP_LIMIT
 
     agent = load_synth(args.synth)
     if not examples:
@@ -153,7 +152,8 @@ def _synth_main(args, examples) -> int:
         from bfcore.synth.score import CONFIG
 
         r = run(g.program, PROBE_INPUT, CONFIG, jit_after=None)
-        print(f"on input '{show(PROBE_INPUT)}': '{show(r.output)}' ({r.status})")
+        # the status only when the run did not end: "(ok)" beside a wrong output read as "right"
+        print(f"on input '{show(PROBE_INPUT)}': '{show(r.output)}'{_why(r.status)}")
         print(f"confidence: {g.confidence:.2f}  (give --example IN OUT to check it and search)")
         if g.confidence < 0.3:
             print("low confidence: this request looks unlike what the agent was trained on")
@@ -166,14 +166,21 @@ def _synth_main(args, examples) -> int:
     print(f"examples: {n_ok}/{len(examples)} passed  (npe {res.npe}, {res.seconds:.2f} s)")
     for (inp, want), ok, out, st in zip(examples, g.passed, g.outputs, g.statuses):
         if not ok:
-            why = {"step_limit": f" (stopped at the {STEP_LIMIT}-step limit: a hang?)",
-                   "error": " (a run error: the pointer left the tape)",
-                   "output_limit": " (too much output)"}.get(st, "")
-            print(f"first failing: input '{show(inp)}' -> '{show(out)}', expected '{show(want)}'{why}")
+            print(f"first failing: input '{show(inp)}' -> '{show(out)}', expected '{show(want)}'"
+                  f"{_why(st)}")
             break
     _print_tokens(args, g)
     sys.stdout.flush()
     return 0 if res.solved else 1
+
+
+def _why(status: str) -> str:
+    """Why a run stopped, for a status other than "ok" (which prints nothing)."""
+    from bfcore.synth.score import STEP_LIMIT
+
+    return {"step_limit": f" (stopped at the {STEP_LIMIT}-step limit: a hang?)",
+            "error": " (a run error: the pointer left the tape)",
+            "output_limit": " (too much output)"}.get(status, "")
 
 
 def _print_tokens(args, g) -> None:
