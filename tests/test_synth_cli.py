@@ -95,3 +95,11 @@ def test_the_router_sends_requests_that_read_input_to_the_synthesis_agent(tmp_pa
     # a run directory of one's own has no router of its own: the shipped one still decides (it
     # reads only the encoder's states), rather than every request going to the print agent
     assert routes_to_synth("print the input backwards", tmp_path)
+
+
+def test_a_letter_asked_for_more_times_than_the_print_agent_can_write_goes_to_synthesis():
+    from bfcore.synth.router import routes_to_synth
+
+    assert routes_to_synth("print 50 a's") and routes_to_synth("write the letter z 40 times")
+    # within the print agent's reach, or a number that is not a count of a letter: its own
+    assert not routes_to_synth("print 5 a's") and not routes_to_synth("print the number 42")

@@ -76,10 +76,23 @@ def router_path(synth_dir=None) -> Path:
     return Path(synth_dir or default_synth_dir()) / "router.json"
 
 
+def _too_long_to_print(prompt: str) -> bool:
+    """A letter asked for more times than the print agent can write bytes ("print 50 a's"): its
+    answers stop at MAX_TARGET bytes (it printed 10 a's for that request), and the synthesis
+    agent's copies programs loop. Numbers alone ("print the number 42") stay with the router."""
+    from bfcore.synth.actions import prompt_params
+    from bfcore.tasks import MAX_TARGET
+
+    p = prompt_params(prompt)
+    return p.c is not None and p.n is not None and p.n > MAX_TARGET
+
+
 def routes_to_synth(prompt: str, synth_dir=None) -> bool:
     """True when the request is for the synthesis agent; False when no router is shipped. A
     synthesis checkpoint without a router of its own (a run directory) uses the shipped one: the
     router reads only the encoder's states, which every synthesis agent shares."""
+    if _too_long_to_print(prompt):
+        return True
     path = router_path(synth_dir)
     if not path.is_file():
         path = router_path(None)
