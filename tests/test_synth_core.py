@@ -60,6 +60,11 @@ def test_grammar_forbids_redundant_runs_and_unavailable_params():
 def test_prompt_params_reads_numbers_and_letters():
     assert prompt_params("add 3 to every character") == Params(3, None)
     assert prompt_params("add five to each byte").n == 5
+    # "one" in an idiom is not a count; a count after it still is
+    assert prompt_params("output the characters you read, one by one").n is None
+    assert prompt_params("print them one at a time, each one twice").n is None
+    assert prompt_params("one after another, add 2 to each").n == 2
+    assert prompt_params("add one to every byte").n == 1
     assert prompt_params("remove the letter e from the input").c == ord("e")
     assert prompt_params("count the 'x' characters").c == ord("x")
     assert prompt_params("reverse the input") == Params(None, None)

@@ -47,6 +47,10 @@ _SMALLER = {i: [j for j in sorted(ARITH) if ACTIONS[j][0] == ACTIONS[i][0]
 _NUM_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
               "fourteen fifteen sixteen seventeen eighteen nineteen twenty").split()
 _NUMBER = re.compile(r"\b(\d{1,3}|" + "|".join(_NUM_WORDS) + r")\b", re.IGNORECASE)
+# "one" in an idiom is no count: "one by one" made "output the characters you read, one by one"
+# an add-one program (a test phrasing of echo)
+_NOT_A_COUNT = re.compile(r"\bone (?:by|after) (?:one|another)\b|\bone at a time\b"
+                          r"|\b(?:each|every|no|the last|the first) one\b", re.IGNORECASE)
 # a letter the request is about: quoted ('e', "e", `e`), or a single character after "letter",
 # "character", "char" or "byte" ("remove the letter e", "count the character x")
 _QUOTED = re.compile(r"""['"`‘“](.)['"`’”]""")
@@ -90,7 +94,7 @@ class Params:
 
 def prompt_params(prompt: str) -> Params:
     n = c = None
-    m = _NUMBER.search(prompt)
+    m = _NUMBER.search(_NOT_A_COUNT.sub(" ", prompt))
     if m:
         g = m.group(1).lower()
         v = int(g) if g.isdigit() else _NUM_WORDS.index(g)
