@@ -384,3 +384,16 @@ def test_a_carried_over_program_over_a_new_cap_is_no_longer_solved(tmp_path):
     assert not t.queue.solved(task_key(task))
     (r, n_scored), = [e for e in t.queue.entries[task_key(task)].values()]
     assert n_scored == 1 and 0.2 < r < 0.5  # its exact output is partial credit now
+
+
+def test_a_boosted_family_gets_its_share_of_every_batch(tmp_path):
+    from bfcore.configcheck import ConfigError
+    from bfcore.synth.train import SynthTrainer
+
+    for share, least in ((1.0, 40), (0.75, 30)):  # uniform alone draws ~20 of 40
+        t = SynthTrainer(_cfg(tmp_path, keys_per_batch=8, boost=share, boost_families=["first"]),
+                         encoder=TinyEncoder())
+        drawn = [json.loads(k)[0] for _ in range(5) for k, _, _ in t._draw()]
+        assert drawn.count("first") >= least, (share, drawn.count("first"))
+    with pytest.raises(ConfigError, match="boost_families: no tasks of family 'copies'"):
+        SynthTrainer(_cfg(tmp_path, boost=0.5, boost_families=["copies"]), encoder=TinyEncoder())

@@ -41,7 +41,7 @@ RULES = {
     "temperature": above(0), "grad_clip": above(0),
     "report_every": between(1, BIG), "save_every": between(1, BIG), "hidden": between(1, 4096),
     "max_len": between(1, 1024), "focus": between(0, 1), "near": between(0, 1),
-    "near_k": between(1, 1000), "distill": at_least(0),
+    "near_k": between(1, 1000), "distill": at_least(0), "boost": between(0, 1),
 }
 
 
@@ -85,6 +85,8 @@ class SynthTrainConfig:
     near_k: int = 3                 # phrasings are nearest the user's (where teaching interferes)
     distill: float = 0.0            # weight of KL(start || policy) on the rehearsal episodes'
                                     # steps (learning without forgetting); needs init_from
+    boost: float = 0.0              # share of each batch drawn from boost_families (a family
+    boost_families: list[str] = field(default_factory=list)  # that gained actions: copies)
     resume: bool = False
 
     def __post_init__(self) -> None:
@@ -254,6 +256,10 @@ class SynthTrainer:
         for k in sorted(self.by_key):
             self.family_keys.setdefault(json.loads(k)[0], []).append(k)
         self.family_names = sorted(self.family_keys)
+        missing = sorted(set(self.cfg.boost_families) - set(self.family_keys))
+        if missing:
+            raise ConfigError(f"boost_families: no tasks of family {missing[0]!r} in this run",
+                              "boost_families")
         self._near: list[str] | None = None
         self.embed([t.problem for ts in self.by_key.values() for t in ts])
 
@@ -275,6 +281,10 @@ class SynthTrainer:
             for f in self.rng.choice(near, m) if m else []:
                 ks = self.family_keys[f]
                 keys.append(ks[int(self.rng.integers(len(ks)))])
+        boosted = [f for f in self.cfg.boost_families if f in self.family_keys]
+        for f in self.rng.choice(boosted, round(self.cfg.boost * (n - len(keys)))) if boosted else []:
+            ks = self.family_keys[f]
+            keys.append(ks[int(self.rng.integers(len(ks)))])
         picked = self.rng.choice(len(fams), n - len(keys), replace=len(fams) < n - len(keys))
         for f in picked:
             ks = self.family_keys[fams[f]]
