@@ -76,6 +76,9 @@ def test_prompt_params_reads_numbers_and_letters():
     # words are not letters: "a", "I", and "as" / "is" / "us" as plurals
     assert prompt_params("print a line of what I type, as is").c is None
     assert prompt_params("give us the input").c is None
+    # nor a lowercase "i" (the pronoun, typed fast): it hid the z of "i need exactly 120 z's"
+    assert prompt_params("i need exactly 120 z's").c == ord("z")
+    assert prompt_params("i want you to add 3 to each byte").c is None
     assert to_program([INDEX["+n"], INDEX["."], END], Params(4, None))[0] == "++++."
 
 

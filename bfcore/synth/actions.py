@@ -59,7 +59,7 @@ _NAMED = re.compile(r"\b(?:letter|character|char|byte|symbol)s?\s+(\S)(?=[\s,.;:
 # every e"), or in a plural ("how many es", "the e's"); "a" and "I" alone are words, and "as",
 # "is", "us" are words too, so those three are not read as plurals
 _BEFORE_NOUN = re.compile(r"(?<![\w'’])([A-Za-z])\s+(?:letter|character|char)s?\b", re.I)
-_ALONE = re.compile(r"(?<![\w'’-])([B-HJ-Zb-z])(?![\w'’-])")
+_ALONE = re.compile(r"(?<![\w'’-])([B-HJ-Zb-hj-z])(?![\w'’-])")
 _PLURAL = re.compile(r"(?<![\w'’-])(?:([a-z])['’]s|([b-hj-tv-z])s)(?![\w'’-])")
 
 
