@@ -76,13 +76,17 @@ def test_search_tries_the_library_before_sampling(shipped):
     with_lib = shipped.search(prompt, examples, budget=300, seed=0)
     assert with_lib.solved and with_lib.npe <= 1 + 3 * 8  # within the first three rounds
     assert run(with_lib.best.program, b"fresh").output == b"hserf"
+    # the decoder alone writes that one greedily now; a phrasing it confuses (test split) shows
+    # the library's worth: 8 programs against 255 when measured
+    prompt = "I want the characters I type to come out in the opposite order"
+    with_lib = shipped.search(prompt, examples, budget=300, seed=0)
     shipped.use_library = False
     try:
         assert shipped.library == []
         alone = shipped.search(prompt, examples, budget=300, seed=0)
     finally:
         shipped.use_library = True
-    assert alone.npe > with_lib.npe
+    assert with_lib.solved and alone.npe > 4 * with_lib.npe
 
 
 def test_numpy_ranking_equals_mlx_scoring_on_the_whole_library(shipped):

@@ -168,6 +168,8 @@ class Grammar:
         self.params, self.max_len, self.max_depth = params, max_len, max_depth
         self.depth, self.length, self.prev, self.done = 0, 0, END, False
         self._allowed_params = [a for a, (_, name) in PARAM_ACTIONS.items() if params.has(name)]
+        self._nonzero_params = [a for a in self._allowed_params
+                                if getattr(params, PARAM_ACTIONS[a][1])]
 
     def allowed(self) -> list[int]:
         if self.done:
@@ -187,7 +189,8 @@ class Grammar:
             out += _SMALLER[self.prev]
         if self.prev not in MOVE:
             out += sorted(MOVE)
-        out += self._allowed_params
+        # a fact of 0 writes nothing, so as a body's first action it could leave "[]" in the text
+        out += self._allowed_params if self.prev != OPEN else self._nonzero_params
         return out
 
     def push(self, a: int) -> None:
