@@ -302,7 +302,7 @@ class Repl:
             from bfcore.synth.score import CONFIG
 
             probe = self.input or PROBE_INPUT
-            g = agent.generate(text, probe=probe)
+            g = agent.generate(text, probe=self.input or None)  # none given: two probes
             self.last_program = g.program
             self.out.program("program: ", g.program)
             r = run(g.program, probe, CONFIG, jit_after=None)

@@ -112,3 +112,17 @@ def test_numpy_ranking_equals_mlx_scoring_on_the_whole_library(shipped):
                           *(np.array(a) for a in arrays), per_step=True)
         assert np.allclose(got, np.array(want), atol=1e-3)
         assert np.allclose(per, np.array(steps * arrays[4]), atol=1e-4)
+
+
+def test_without_an_input_the_request_picks_its_probe(shipped):
+    """No example, no input: the agent writes on a sample input and on none, and keeps the
+    likelier program. Traced on "hello" alone, a copies request read input and printed NULs."""
+    from bfcore.synth.agent import PROBE_INPUT
+
+    g = shipped.generate("write the letter q 77 times")
+    assert "," not in g.program and run(g.program, b"").output == b"q" * 77
+    assert len(g.program) * 2 <= 77 + ord("q")  # a loop that pays
+    traced = shipped.choose(["i need exactly 120 z's"], [PROBE_INPUT])[0]
+    assert run(traced.program, b"").output != b"z" * 120  # what one probe wrote
+    assert run(shipped.generate("i need exactly 120 z's").program, b"").output == b"z" * 120
+    assert run(shipped.generate("print the input backwards").program, b"abc").output == b"cba"
