@@ -63,6 +63,10 @@ _ALONE = re.compile(r"(?<![\w'’-])([B-HJ-Zb-hj-z])(?![\w'’-])")
 _PLURAL = re.compile(r"(?<![\w'’-])(?:([a-z])['’]s|([b-hj-tv-z])s)(?![\w'’-])")
 
 
+def _part(fact: int | None, value: int) -> int | None:
+    return None if fact is None else value
+
+
 @dataclass(frozen=True)
 class Params:
     """Facts read from a prompt: its first number (1..255) and a letter's code, None when absent."""
@@ -71,21 +75,10 @@ class Params:
     c: int | None = None
 
     # the derived facts; 0 is a value (a remainder of 0 writes nothing), None means no fact
-    @property
-    def n_div(self) -> int | None:
-        return None if self.n is None else self.n // BASE
-
-    @property
-    def n_mod(self) -> int | None:
-        return None if self.n is None else self.n % BASE
-
-    @property
-    def c_div(self) -> int | None:
-        return None if self.c is None else self.c // BASE
-
-    @property
-    def c_mod(self) -> int | None:
-        return None if self.c is None else self.c % BASE
+    n_div = property(lambda self: _part(self.n, divmod(self.n or 0, BASE)[0]))
+    n_mod = property(lambda self: _part(self.n, divmod(self.n or 0, BASE)[1]))
+    c_div = property(lambda self: _part(self.c, divmod(self.c or 0, BASE)[0]))
+    c_mod = property(lambda self: _part(self.c, divmod(self.c or 0, BASE)[1]))
 
     def has(self, name: str) -> bool:
         """Whether the prompt gave the fact a parameter run ``name`` reads."""

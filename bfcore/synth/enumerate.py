@@ -306,6 +306,20 @@ def _kernels():
         return h
 
     @njit(cache=True)
+    def _gap(tape, ptr, olen, targets, t_len, j):
+        """The one difference, next wanted byte minus cell ``j`` (the pointer's for j < 0), that
+        holds on every test still writing; -1 when they differ or none is."""
+        d0 = -1
+        for e in range(tape.shape[0]):
+            if olen[e] < t_len[e]:
+                d = (targets[e, olen[e]] - tape[e, ptr[e] if j < 0 else j]) & 255
+                if d0 < 0:
+                    d0 = d
+                elif d != d0:
+                    return -1
+        return d0
+
+    @njit(cache=True)
     def _built(tape, ptr, olen, targets, t_len, facts):
         """The ranking of a capped search: how near some cell (the pointer's, else another one
         move away) is to the next wanted byte, plus 2 for each prompt fact a cell holds (a
@@ -313,16 +327,8 @@ def _kernels():
         E, W = tape.shape
         best = -1
         for j in range(-1, W):
-            same, d0 = True, -1
-            for e in range(E):
-                if olen[e] < t_len[e]:
-                    d = (targets[e, olen[e]] - tape[e, ptr[e] if j < 0 else j]) & 255
-                    if d0 < 0:
-                        d0 = d
-                    elif d != d0:
-                        same = False
-                        break
-            if same and d0 >= 0:
+            d0 = _gap(tape, ptr, olen, targets, t_len, j)
+            if d0 >= 0:
                 near = (128 - min(d0, 256 - d0)) // 8 - (0 if j < 0 else 1)
                 best = max(best, near)
         pr = 32 * E + best if best >= 0 else 0
@@ -380,28 +386,12 @@ def _kernels():
                 if not done and built:
                     pr += _built(tape, ptr, olen, targets, t_len, facts)
                 elif not done:
-                    same, d0 = True, -1
-                    for e in range(E):
-                        if olen[e] < t_len[e]:
-                            d = (targets[e, olen[e]] - tape[e, ptr[e]]) & 255
-                            if d0 < 0:
-                                d0 = d
-                            elif d != d0:
-                                same = False
-                    if same and d0 >= 0:  # and the nearer that constant, the better
+                    d0 = _gap(tape, ptr, olen, targets, t_len, -1)
+                    if d0 >= 0:  # and the nearer that constant, the better
                         pr += 32 * E + (128 - min(d0, 256 - d0)) // 8
                     else:  # or some other cell is (a sum moved aside, a copy kept)
                         for j in range(W):
-                            same, d0 = True, -1
-                            for e in range(E):
-                                if olen[e] < t_len[e]:
-                                    d = (targets[e, olen[e]] - tape[e, j]) & 255
-                                    if d0 < 0:
-                                        d0 = d
-                                    elif d != d0:
-                                        same = False
-                                        break
-                            if same and d0 >= 0:
+                            if _gap(tape, ptr, olen, targets, t_len, j) >= 0:
                                 pr += 8 * E
                                 break
                 out_prio[k] = pr
