@@ -75,6 +75,15 @@ def test_output_limit():
     assert proc.stdout == b"\x01" * 4
 
 
+def test_zero_means_no_limit_for_output_as_for_steps():
+    # 16 * 8 * 8 * 8 * 255 bytes: past the default output limit of 1 MiB
+    prog = b"++++++++++++++++[>++++++++[>++++++++[>++++++++[>+[.+]<-]<-]<-]<-]"
+    capped = bftui_run("-", "--max-steps", "0", stdin=prog)
+    assert capped.returncode == 1 and len(capped.stdout) == 1 << 20
+    proc = bftui_run("-", "--max-steps", "0", "--max-output", "0", stdin=prog)
+    assert proc.returncode == 0 and len(proc.stdout) == 16 * 8 * 8 * 8 * 255
+
+
 def test_stats_go_to_stderr():
     proc = bftui_run(PROGRAMS / "hello.b", "--stats")
     assert proc.stdout == b"Hello World!\n"

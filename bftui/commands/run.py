@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-steps", type=count, default=DEFAULT_MAX_STEPS, metavar="N",
                         help=f"stop after N instructions (default {DEFAULT_MAX_STEPS:,}; 0: no limit)")
     parser.add_argument("--max-output", type=count, default=DEFAULT_MAX_OUTPUT, metavar="N",
-                        help=f"stop after N output bytes (default {DEFAULT_MAX_OUTPUT})")
+                        help=f"stop after N output bytes (default {DEFAULT_MAX_OUTPUT:,}; 0: no limit)")
     parser.add_argument("--tape", type=count, default=30000, metavar="N", help="tape length in cells (default 30000)")
     parser.add_argument("--eof", choices=("zero", "max", "keep"), default="zero",
                         help="what ',' stores at end of input: 0, 255, or leave the cell (default zero)")
@@ -88,7 +88,8 @@ def _config(args):
     from bfcore.fast import UNLIMITED
 
     return make_config(tape_len=args.tape, eof=args.eof, bounds="wrap" if args.wrap else "error",
-                       max_steps=args.max_steps or UNLIMITED, max_output=args.max_output)
+                       max_steps=args.max_steps or UNLIMITED,
+                       max_output=args.max_output or UNLIMITED)  # 0 is "no limit" for both
 
 
 def main(args) -> int:
