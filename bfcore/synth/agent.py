@@ -106,7 +106,8 @@ class SynthAgent:
             self._weights = numpy_weights(self.policy)
         return self._weights
 
-    def ranked(self, prompt: str, probe: bytes, no_input: bool = False) -> list[tuple[float, list[int]]]:
+    def ranked(self, prompt: str, probe: bytes,
+               no_input: bool = False) -> list[tuple[float, list[int]]]:
         """The library under this request, most likely first: (sum of log-probs, actions);
         ``no_input``: only its programs that read nothing."""
         from bfcore.synth.actions import prompt_params
@@ -222,12 +223,11 @@ class SynthAgent:
         if probe is None and examples:
             probe = examples[0][0]
         if probe is None:
-            # no input to trace on: a sample one, and none, and the likelier program of the two.
-            # On "hello" a copies request read input (-5.3 nats against -1.9 traced on nothing);
-            # the requests that read input are likelier on "hello"
-            # the greedy decodes pick the probe, and the library is ranked on that one only
-            # (ranking both took p50 from 40 to 52 ms); on no input, only its programs that read
-            # nothing, which is what a request without input wants
+            # no input to trace on: decode on a sample one and on none, and keep the likelier
+            # (on "hello" a copies request read input: -5.3 nats against -1.9 on nothing; the
+            # requests that read input are likelier on "hello"). The library is ranked on that
+            # probe only (both took p50 from 40 to 52 ms), on no input only its programs that
+            # read nothing
             two = self.write([prompt, prompt], [PROBE_INPUT, b""], greedy=True)
             ep, probe = max(zip(two, (PROBE_INPUT, b"")), key=lambda x: float(np.sum(x[0].logp)))
             r = self.ranked(prompt, probe, no_input=not probe)

@@ -495,8 +495,8 @@ def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam
                 j = min(m, i + step)
                 npe += expand(tapes[i:j], ptrs[i:j], inps[i:j], olens[i:j], lasts[i:j],
                               lens[i:j], chars[i:j], firsts[b0:b1], blens[b0:b1], bchars[b0:b1],
-                              FOLLOWS, max_len - 1, char_cap, max_chars is not None, facts, ops, args, jmp,
-                              bstart[b0:b1], bend[b0:b1], *tail,
+                              FOLLOWS, max_len - 1, char_cap, max_chars is not None, facts,
+                              ops, args, jmp, bstart[b0:b1], bend[b0:b1], *tail,
                               out_hash[i * nb:j * nb], out_prio[i * nb:j * nb],
                               out_done[i * nb:j * nb])
                 if time.perf_counter() - t0 > seconds:
