@@ -63,8 +63,12 @@ _ALONE = re.compile(r"(?<![\w'’-])([B-HJ-Zb-hj-z])(?![\w'’-])")
 _PLURAL = re.compile(r"(?<![\w'’-])(?:([a-z])['’]s|([b-hj-tv-z])s)(?![\w'’-])")
 
 
-def _part(fact: int | None, value: int) -> int | None:
-    return None if fact is None else value
+def _div(fact: int | None) -> int | None:
+    return None if fact is None else fact // BASE
+
+
+def _mod(fact: int | None) -> int | None:
+    return None if fact is None else fact % BASE
 
 
 @dataclass(frozen=True)
@@ -75,10 +79,10 @@ class Params:
     c: int | None = None
 
     # the derived facts; 0 is a value (a remainder of 0 writes nothing), None means no fact
-    n_div = property(lambda self: _part(self.n, divmod(self.n or 0, BASE)[0]))
-    n_mod = property(lambda self: _part(self.n, divmod(self.n or 0, BASE)[1]))
-    c_div = property(lambda self: _part(self.c, divmod(self.c or 0, BASE)[0]))
-    c_mod = property(lambda self: _part(self.c, divmod(self.c or 0, BASE)[1]))
+    n_div = property(lambda self: _div(self.n))
+    n_mod = property(lambda self: _mod(self.n))
+    c_div = property(lambda self: _div(self.c))
+    c_mod = property(lambda self: _mod(self.c))
 
     def has(self, name: str) -> bool:
         """Whether the prompt gave the fact a parameter run ``name`` reads."""

@@ -12,7 +12,7 @@ The reward of a program on a set of tests (``(input, expected output)`` pairs):
   :func:`~bfcore.synth.families.text_cap`), a program over it passes no test: its exact outputs
   earn the partial credit's 0.5, less up to 0.25 for how far over the cap it is.
 
-The result is in [-0.3 - 0.002 * len, 2].
+The result is in [-0.05 - 0.002 * len, 2].
 """
 
 from __future__ import annotations
