@@ -278,17 +278,12 @@ class SynthTrainer:
             fams = [f for f in fams if f != "custom"] or fams
             near = self._near_families()
             m = min(round(self.cfg.near * (n - len(keys))), n - len(keys)) if near else 0
-            for f in self.rng.choice(near, m) if m else []:
-                ks = self.family_keys[f]
-                keys.append(ks[int(self.rng.integers(len(ks)))])
-        boosted = [f for f in self.cfg.boost_families if f in self.family_keys]
-        for f in self.rng.choice(boosted, round(self.cfg.boost * (n - len(keys)))) if boosted else []:
-            ks = self.family_keys[f]
-            keys.append(ks[int(self.rng.integers(len(ks)))])
+            keys += [self._key_of(f) for f in (self.rng.choice(near, m) if m else [])]
+        if self.cfg.boost_families:  # each has tasks (_set_tasks checked)
+            m = round(self.cfg.boost * (n - len(keys)))
+            keys += [self._key_of(f) for f in self.rng.choice(self.cfg.boost_families, m)]
         picked = self.rng.choice(len(fams), n - len(keys), replace=len(fams) < n - len(keys))
-        for f in picked:
-            ks = self.family_keys[fams[f]]
-            keys.append(ks[int(self.rng.integers(len(ks)))])
+        keys += [self._key_of(fams[f]) for f in picked]
         drawn = []
         for k in keys:
             task = self.pyrng.choice(self.by_key[k])
@@ -298,6 +293,11 @@ class SynthTrainer:
                 tests = task.tests  # a user's task has only the tests it came with
             drawn.append((k, task.problem, tests))
         return drawn
+
+    def _key_of(self, family: str) -> str:
+        """One of the family's task keys, at random."""
+        ks = self.family_keys[family]
+        return ks[int(self.rng.integers(len(ks)))]
 
     def _near_families(self) -> list[str]:
         """The ``near_k`` families whose phrasings are nearest the user's tasks' (cosine of mean
