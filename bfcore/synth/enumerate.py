@@ -11,9 +11,10 @@ first (shortest) is kept. Opt-in (``nested``): loops with one flat loop inside,
 and (``constants``) loop-body runs of values read off the tests (:func:`test_constants`). With a
 cap on the program's text (``max_chars``, for tasks whose programs must beat the print run), also
 the setter blocks of :func:`setter_blocks`, and a ranking that looks at every cell and at the
-prompt's facts, since such a program builds its values before it prints. Output is append-only, so a prefix whose output is not a prefix of every
-expected output is dead, and a loop that runs out of steps or moves the pointer off the window is
-dropped. A prefix whose output is complete on every test is a solution.
+prompt's facts, since such a program builds its values before it prints. Output is
+append-only, so a prefix whose output is not a prefix of every expected output is dead, and a
+loop that runs out of steps or moves the pointer off the window is dropped. A prefix whose
+output is complete on every test is a solution.
 
 Levels are kept to ``beam`` states, the ones that have written and read the most first, then
 those holding the next wanted byte up to a small constant, ties broken at random, so the search is
@@ -210,9 +211,9 @@ def setter_blocks(params: Params) -> list[list[int]]:
 
 
 def _compile(blks: list[list[int]], params: Params):
-    """The blocks as one op array for the kernel (each block's ops from ``start`` to ``end``);
-    a run's length and sign come from the BF text it writes."""
-    ops, args, jmp, start, end = [], [], [], [], []
+    """The blocks as one op array for the kernel (each block's ops from ``start`` to ``end``),
+    and each block's length in BF text; a run's length and sign come from the text it writes."""
+    ops, args, jmp, start, end, chars = [], [], [], [], [], []
 
     def emit(op: int, arg: int = 0) -> None:
         ops.append(op)
@@ -221,9 +222,11 @@ def _compile(blks: list[list[int]], params: Params):
 
     for b in blks:
         start.append(len(ops))
+        chars.append(0)
         stack = []
         for a in b:
             text = action_text(a, params)
+            chars[-1] += len(text)
             if a == OPEN:
                 stack.append(len(ops))
                 emit(_OPEN)
@@ -244,7 +247,7 @@ def _compile(blks: list[list[int]], params: Params):
                 emit(_ADD, len(text) if text[0] == "+" else -len(text))
         end.append(len(ops))
     as_arr = lambda x: np.array(x, np.int32)  # noqa: E731
-    return as_arr(ops), as_arr(args), as_arr(jmp), as_arr(start), as_arr(end)
+    return as_arr(ops), as_arr(args), as_arr(jmp), as_arr(start), as_arr(end), as_arr(chars)
 
 
 _KERNELS = None
@@ -435,18 +438,18 @@ def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam
     consts = test_constants(tests, params) if constants else []
     blks = blocks(params, body_len, consts, nested, nested_len)
     n_flat = next((i for i, b in enumerate(blks) if b.count(OPEN) > 1), len(blks))
-    if max_chars is not None:  # few, and run from every state, as the flat ones are
+    capped = max_chars is not None
+    if capped:  # few, and run from every state, as the flat ones are
         setters = setter_blocks(params)
         blks[n_flat:n_flat] = setters
         n_flat += len(setters)
     if conditional:
         blks += conditional_blocks(params, consts)
-    ops, args, jmp, bstart, bend = _compile(blks, params)
-    bchars = np.array([sum(len(action_text(a, params)) for a in b) for b in blks], np.int32)
+    ops, args, jmp, bstart, bend, bchars = _compile(blks, params)
     # what a capped search ranks by: the facts a counter or a letter may be built from
-    facts = np.array([v for v in (params.c, params.n) if v is not None and max_chars is not None],
+    facts = np.array([v for v in (params.c, params.n) if v is not None] if capped else [],
                      np.int32)
-    char_cap = max_chars if max_chars is not None else 1 << 30
+    char_cap = max_chars if capped else 1 << 30
     firsts = np.array([b[0] for b in blks], np.int32)
     blens = np.array([len(b) for b in blks], np.int32)
     # (first block, end block, states that get them): the flat blocks from every kept state,
@@ -495,7 +498,7 @@ def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam
                 j = min(m, i + step)
                 npe += expand(tapes[i:j], ptrs[i:j], inps[i:j], olens[i:j], lasts[i:j],
                               lens[i:j], chars[i:j], firsts[b0:b1], blens[b0:b1], bchars[b0:b1],
-                              FOLLOWS, max_len - 1, char_cap, max_chars is not None, facts,
+                              FOLLOWS, max_len - 1, char_cap, capped, facts,
                               ops, args, jmp, bstart[b0:b1], bend[b0:b1], *tail,
                               out_hash[i * nb:j * nb], out_prio[i * nb:j * nb],
                               out_done[i * nb:j * nb])
@@ -512,7 +515,7 @@ def enumerate_search(tests, params: Params = Params(), max_blocks: int = 7, beam
         par, bid = np.concatenate(parents), np.concatenate(bids)
         done = np.flatnonzero(dn)
         if done.size:  # the fewest actions; with a cap on the text, the shortest text
-            size = (chars[par[done]] + bchars[bid[done]] if max_chars is not None
+            size = (chars[par[done]] + bchars[bid[done]] if capped
                     else lens[par[done]] + blens[bid[done]])
             k = int(done[np.argmin(size)])
             acts = progs[par[k]] + blks[bid[k]] + [END]
