@@ -108,9 +108,12 @@ def main() -> int:
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                     help="override a teaching setting (bfcore.synth.teach.TEACH), e.g. distill=1")
     a = ap.parse_args()
-    import json
+    from bfcore.synth.train import parse_overrides
 
-    overrides = {k: json.loads(v) for k, _, v in (x.partition("=") for x in a.set)}
+    try:
+        overrides = parse_overrides(a.set)
+    except ValueError as exc:
+        sys.exit(f"--set {exc}")
 
     import tempfile
 

@@ -11,25 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import fields
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bfcore.synth.train import SynthTrainConfig, find_checkpoint, train  # noqa: E402
+from bfcore.synth.train import (SynthTrainConfig, find_checkpoint, parse_overrides,  # noqa: E402
+                                train)
 from bfcore.train.checkpoint import CheckpointError  # noqa: E402
 from bfcore.train.run import TrainError  # noqa: E402
-
-
-def parse_set(items: list[str]) -> dict:
-    types = {f.name: f.type for f in fields(SynthTrainConfig)}
-    out = {}
-    for item in items:
-        name, _, value = item.partition("=")
-        if name not in types:
-            sys.exit(f"--set {item}: no config field {name!r}")
-        out[name] = json.loads(value) if value[:1] in "[{0123456789-tf" else value
-    return out
 
 
 def segment_config(run: Path, minutes: float, sets: dict) -> SynthTrainConfig:
@@ -53,7 +42,7 @@ def main() -> int:
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
     a = ap.parse_args()
     try:
-        cfg = segment_config(Path(a.run_dir), a.minutes, parse_set(a.set))
+        cfg = segment_config(Path(a.run_dir), a.minutes, parse_overrides(a.set))
     except ValueError as exc:
         sys.exit(f"--set: {exc}")
 

@@ -6,6 +6,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from test_synth_train import TinyEncoder, _cfg  # noqa: E402
@@ -24,3 +26,15 @@ def test_a_copied_run_resumes_in_its_new_place(tmp_path):
     assert cfg.lr == 5e-4 and cfg.minutes >= 5.0
     fresh = segment_config(tmp_path / "new", 2.0, {})
     assert not fresh.resume and fresh.minutes == 2.0 and fresh.steps == 0
+
+
+def test_overrides_parse_json_values_and_name_an_unknown_field():
+    from bfcore.configcheck import ConfigError
+    from bfcore.synth.train import parse_overrides
+
+    got = parse_overrides(["lr=0.0005", "boost_families=[\"copies\"]", "run_dir=runs/x",
+                           "observe=false"])
+    assert got == {"lr": 0.0005, "boost_families": ["copies"], "run_dir": "runs/x",
+                   "observe": False}
+    with pytest.raises(ConfigError, match="nope=1: no config field 'nope'"):
+        parse_overrides(["nope=1"])

@@ -104,6 +104,20 @@ class SynthTrainConfig:
         return cls(**d)
 
 
+def parse_overrides(items: list[str]) -> dict:
+    """``FIELD=VALUE`` strings (a script's ``--set``) as config values: JSON where the value
+    looks like a number, a bool, a list or an object, else the string; an unknown field is a
+    ConfigError that names it."""
+    names = {f.name for f in fields(SynthTrainConfig)}
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if name not in names:
+            raise ConfigError(f"{item}: no config field {name!r}", name)
+        out[name] = json.loads(value) if value[:1] in "[{0123456789-tf" else value
+    return out
+
+
 def task_key(task) -> str:
     """The queue a task's programs go to. A family that reads input has one program for every
     parameter value (its parameter runs read k or the letter from the prompt), so it shares one
