@@ -23,13 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def greedy_compile(target: bytes) -> str:
-    out, cell = [], 0
-    for b in target:
-        up = (b - cell) % 256
-        out.append("+" * up if up <= 128 else "-" * (256 - up))
-        out.append(".")
-        cell = b
-    return "".join(out)
+    """The print agent's own compiler (bfcore.agent.compile), which is this greedy one."""
+    from bfcore.agent.compile import compile_bytes
+
+    return compile_bytes(target)[0]
 
 
 def main() -> int:
