@@ -2,7 +2,7 @@
 
 The vocabulary grows at its end (the derived facts ``+n/8`` ... came after ``-c``); the embedding's
 last row is the START input, which moves to the end. A new action starts as a copy of the action it
-derives from (``+n/8`` from ``+n``): the same input embedding, and the same head row with a bias
+derives from (``+n/8`` from ``+n``, ``.w`` from ``.``): the same input embedding, and the same head row with a bias
 ``GAP`` lower, so the widened policy's greedy programs are the old ones, and sampling tries the new
 actions at about e^-GAP the rate of their parents until training says otherwise.
 
@@ -21,6 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 GAP = 3.0
+# the action each new one starts as, where its name does not say ("+n/8" is "+n" divided)
+PARENT = {".w": "."}
 
 
 def widen(weights: dict, n_old: int) -> dict:
@@ -33,7 +35,8 @@ def widen(weights: dict, n_old: int) -> dict:
         return weights
     if not 0 < n_old < N_ACTIONS:
         raise ValueError(f"{n_old} actions: not a smaller vocabulary than this one's {N_ACTIONS}")
-    parent = [INDEX[ACTIONS[a].split("/")[0].split("%")[0]] for a in range(n_old, N_ACTIONS)]
+    parent = [INDEX[PARENT.get(ACTIONS[a]) or ACTIONS[a].split("/")[0].split("%")[0]]
+              for a in range(n_old, N_ACTIONS)]
     out = dict(weights)
     emb = np.array(weights["emb.weight"])
     out["emb.weight"] = np.concatenate([emb[:n_old], emb[parent], emb[n_old:]])

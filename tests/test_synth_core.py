@@ -192,3 +192,33 @@ def test_a_program_over_its_cap_passes_nothing_but_keeps_partial_credit():
     assert 0.25 <= a.reward + 0.002 * 5 < 0.5 and b.reward > 1.9
     far = score_programs([long], [tests], [5], caps=[20])[0]
     assert far.reward < a.reward  # further over the cap, less credit
+
+
+def test_the_word_fact_is_quoted_named_in_capitals_or_the_requests_one_other_word():
+    from bfcore.synth.actions import prompt_word
+
+    assert prompt_word("print 'ha' four times so it looks like laughing") == b"ha"
+    assert prompt_word("I want the word moon written 3 times with no spaces between") == b"moon"
+    assert prompt_word("make the program output ROBOT, all small letters") == b"ROBOT"
+    assert prompt_word("write bf that outputs 9 copies of shoe") == b"shoe"
+    assert prompt_word("hi! repeat river 4 times") == b"river"  # a greeting is no word
+    assert prompt_word("can you say hi three times in a row?") == b"hi"  # but "hi" may be one
+    assert prompt_word("give me 8 xs") is None  # a letter's plural
+    assert prompt_word("reverse the input") is None
+    assert prompt_word("write BF that prints its input backwards") is None
+
+
+def test_the_word_macro_prints_relative_to_the_cell_and_needs_a_word():
+    from bfcore.synth.actions import WORD, word_text
+    from bfcore.synth.score import CONFIG
+
+    assert word_text(b"abca") == "+" * 97 + ".+.+.--."
+    p = Params(n=3, w=b"PIZZA")
+    assert WORD in Grammar(p).allowed() and WORD not in Grammar(Params(n=3)).allowed()
+    lower = to_program([INDEX["+32"], WORD, END], p)[0]
+    assert run(lower, b"", CONFIG).output == b"pizza"
+    # n times in a loop: the word's cell is cleared by a read at the end of input
+    acts = [INDEX["+n"], INDEX["["], INDEX[">1"], WORD, INDEX[","], INDEX["<1"], INDEX["-1"],
+            INDEX["]"], END]
+    assert accepts(acts, p, 32, 3)
+    assert run(to_program(acts, p)[0], b"", CONFIG).output == b"PIZZA" * 3

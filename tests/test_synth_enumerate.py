@@ -266,3 +266,12 @@ def test_a_setter_block_puts_a_fact_in_the_cell_whatever_its_remainder():
             # from the middle of the tape (a mirrored one works to the left); it ends on the value
             assert run(">>>" + prog + ".", b"", CONFIG).output == bytes([want]), prog
     assert setter_blocks(Params()) == []
+
+
+def test_the_enumerator_runs_the_word_macro_as_its_runs_and_writes():
+    # ".w" is many runs and writes in one action: the kernel must run it as the text does
+    p = Params(w=b"TREE")
+    r = enumerate_search([(b"", b"tree")], p, max_blocks=3, seconds=10)
+    assert r.actions is not None
+    assert run(to_program(r.actions, p)[0], b"", CONFIG).output == b"tree"
+    assert run(to_program(r.actions, Params(w=b"MOON"))[0], b"", CONFIG).output == b"moon"

@@ -8,6 +8,10 @@ the program text; it only lets the agent say "add the k the user named" in one a
 (``+n/8``, ``+n%8``, ``+c/8``, ``+c%8``) add a fact's quotient or remainder by 8, so that a program
 can build a big value with a multiplication loop (``>+8[<+c/8>-]<+c%8`` sets the letter in about
 c/8 + 20 characters instead of c) and stay one program for every value: a loop that pays.
+One macro, ``.w``, prints the word the request names (:func:`prompt_word`) as the print agent's
+token does, but *relative to the cell*: a run to each byte's difference from the one before, and a
+``.``. From a cell of 0 it prints the word; after ``+32`` it prints the word in lowercase; inside a
+counted loop (``+n[>.w[-]<-]``) it prints the word n times. It holds no loop.
 
 No action holds a loop: brackets are written one at a time. :class:`Grammar` masks the actions so
 that every finished program is valid BF (brackets balanced, END only at depth 0), no longer than
@@ -32,6 +36,7 @@ ACTIONS += ["[", "]", ",", "."]
 ACTIONS += ["+n", "-n", "+c", "-c"]
 BASE = 8  # of the derived facts: small enough for a short counter, big enough to divide by
 ACTIONS += [f"+n/{BASE}", f"+n%{BASE}", f"+c/{BASE}", f"+c%{BASE}"]
+ACTIONS += [".w"]
 INDEX = {a: i for i, a in enumerate(ACTIONS)}
 N_ACTIONS = len(ACTIONS)
 OPEN, CLOSE, READ, WRITE = INDEX["["], INDEX["]"], INDEX[","], INDEX["."]
@@ -39,6 +44,9 @@ PARAM_ACTIONS = {INDEX["+n"]: ("+", "n"), INDEX["-n"]: ("-", "n"),
                  INDEX["+c"]: ("+", "c"), INDEX["-c"]: ("-", "c"),
                  INDEX[f"+n/{BASE}"]: ("+", "n_div"), INDEX[f"+n%{BASE}"]: ("+", "n_mod"),
                  INDEX[f"+c/{BASE}"]: ("+", "c_div"), INDEX[f"+c%{BASE}"]: ("+", "c_mod")}
+WORD = INDEX[".w"]
+# every action that needs a fact of the prompt, and the fact's name (masked when it is absent)
+FACT_OF = {**{a: name for a, (_, name) in PARAM_ACTIONS.items()}, WORD: "w"}
 ARITH = frozenset(i for i, a in enumerate(ACTIONS) if a[0] in "+-" and a[1:].isdigit())
 MOVE = frozenset(i for i, a in enumerate(ACTIONS) if a[0] in "<>")
 _SMALLER = {i: [j for j in sorted(ARITH) if ACTIONS[j][0] == ACTIONS[i][0]
@@ -61,6 +69,36 @@ _NAMED = re.compile(r"\b(?:letter|character|char|byte|symbol)s?\s+(\S)(?=[\s,.;:
 _BEFORE_NOUN = re.compile(r"(?<![\w'’])([A-Za-z])\s+(?:letter|character|char)s?\b", re.I)
 _ALONE = re.compile(r"(?<![\w'’-])([B-HJ-Zb-hj-z])(?![\w'’-])")
 _PLURAL = re.compile(r"(?<![\w'’-])(?:([a-z])['’]s|([b-hj-tv-z])s)(?![\w'’-])")
+# a word the request is about: quoted ('ha'), after "word" ("the word moon"), written in capitals
+# ("print PIZZA in lowercase"), or else the first word that is not the request's own wording
+_QUOTED_WORD = re.compile(r"""['"`‘“]([A-Za-z]{2,16})['"`’”]""")
+_AFTER_WORD = re.compile(r"\bword\s+([A-Za-z]{2,16})\b", re.IGNORECASE)
+_CAPITALS = re.compile(r"(?<![\w'’-])([A-Z]{2,16})(?![\w'’-])")
+_WORDS = re.compile(r"(?<![\w'’-])([A-Za-z]{2,16})(?![\w'’-])")
+_NOT_THE_WORD = frozenset("""
+a about after again all along also am an and another any are as ask at back be been before begin
+begins beginning between bf brainfuck but by can capital capitals capitalised capitalized caps
+case char character characters combined copies copy could do does each end every exactly for
+from get give go have how in initial initials into is it its joined just last let letter letters
+like line little low lower lowercase make me much my need no not of off on once one only opening
+or out output outputs over please print printed prints program repeat repeated repeating row say
+says script show small so some spaces start starts string suppose that the their them then there
+these this three through time times to together too total twice two uncapitalised un upper
+uppercase us version want we what which with without word words would write writes writing
+written wrote you your zero four five six seven eight nine ten final ending closing beginning
+mistake using use ends starting hey ok now quick task next well ahead try job thanks thank
+input inputs read reads first second digit digits alphabet type typed text count counts echo
+echoes byte bytes remove removes add adds turn turns tally number numbers everything whole sum
+sums long stdin double many act convert converts length often inclusive shift drop keep change
+strip skip skips increase increases spell decapitalise delete deletes shout ascii ignore duplicate
+capitalise plus tell parrot whatever leave leaves reverse reverses chop stop mirror flip send bump
+move until space backwards up rest order doubled nothing leaving except has shows around more
+followed quit code comes unchanged same itself moved appears leading taken hit minus size stops
+occurs places when shouting front reversed stdout did else finishes straight raised steps
+eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty
+""".split())
+_GREETING = re.compile(r"^\s*(?:hi|hey|ok|so|well)\s*[!,:]\s*", re.IGNORECASE)
+_A_PLURAL = re.compile(r"[a-z]s", re.IGNORECASE)  # "give me 8 xs": the letter's plural, no word
 
 
 def _div(fact: int | None) -> int | None:
@@ -73,10 +111,12 @@ def _mod(fact: int | None) -> int | None:
 
 @dataclass(frozen=True)
 class Params:
-    """Facts read from a prompt: its first number (1..255) and a letter's code, None when absent."""
+    """Facts read from a prompt: its first number (1..255), a letter's code and a word's bytes,
+    None when absent."""
 
     n: int | None = None
     c: int | None = None
+    w: bytes | None = None
 
     # the derived facts; 0 is a value (a remainder of 0 writes nothing), None means no fact
     n_div = property(lambda self: _div(self.n))
@@ -103,7 +143,35 @@ def prompt_params(prompt: str) -> Params:
             if ord(letter) < 256:
                 c = ord(letter)
             break
-    return Params(n, c)
+    return Params(n, c, prompt_word(prompt))
+
+
+def prompt_word(prompt: str) -> bytes | None:
+    """The word a request names (``moon`` in "repeat the word moon 3 times"), or None."""
+    m = _QUOTED_WORD.search(prompt)
+    if m:
+        return m.group(1).encode()
+    for pattern in (_AFTER_WORD, _CAPITALS):
+        for m in pattern.finditer(prompt):
+            if m.group(1).lower() not in _NOT_THE_WORD and m.group(1) != "BF":
+                return m.group(1).encode()
+    # "hi" is a word one may ask for, and a greeting before a request
+    for m in _WORDS.finditer(_GREETING.sub("", prompt)):
+        word = m.group(1)
+        if word.lower() not in _NOT_THE_WORD and not _A_PLURAL.fullmatch(word):
+            return word.encode()
+    return None
+
+
+def word_text(word: bytes) -> str:
+    """The text of ``.w``: each byte as a run from the one before (the first from the cell's own
+    value) and a ``.``."""
+    out, prev = [], 0
+    for b in word:
+        d = b - prev
+        out.append(("+" * d if d > 0 else "-" * -d) + ".")
+        prev = b
+    return "".join(out)
 
 
 def action_text(a: int, params: Params) -> str:
@@ -111,6 +179,8 @@ def action_text(a: int, params: Params) -> str:
     if a in PARAM_ACTIONS:
         sign, name = PARAM_ACTIONS[a]
         return sign * (getattr(params, name) or 0)
+    if a == WORD:
+        return word_text(params.w or b"")
     s = ACTIONS[a]
     if s == "END":
         return ""
@@ -164,9 +234,8 @@ class Grammar:
     def __init__(self, params: Params, max_len: int = 32, max_depth: int = 3):
         self.params, self.max_len, self.max_depth = params, max_len, max_depth
         self.depth, self.length, self.prev, self.done = 0, 0, END, False
-        self._allowed_params = [a for a, (_, name) in PARAM_ACTIONS.items() if params.has(name)]
-        self._nonzero_params = [a for a in self._allowed_params
-                                if getattr(params, PARAM_ACTIONS[a][1])]
+        self._allowed_params = [a for a, name in FACT_OF.items() if params.has(name)]
+        self._nonzero_params = [a for a in self._allowed_params if getattr(params, FACT_OF[a])]
 
     def allowed(self) -> list[int]:
         if self.done:

@@ -88,14 +88,14 @@ class SynthAgent:
         if not self.use_library:
             return []
         if self._library is None:
-            from bfcore.synth.actions import PARAM_ACTIONS
+            from bfcore.synth.actions import FACT_OF
             from bfcore.synth.library import load_library
 
             self._library = load_library(self.state)
-            # a program without parameter runs replays the same under any facts
+            # a program without facts replays the same under any facts
             plain, param = [], []
             for a in self._library:
-                (param if set(a) & PARAM_ACTIONS.keys() else plain).append(a)
+                (param if set(a) & FACT_OF.keys() else plain).append(a)
             self._split = (plain, param)
         return self._library
 

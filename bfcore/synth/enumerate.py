@@ -32,7 +32,7 @@ from itertools import product
 import numpy as np
 
 from bfcore.synth.actions import (ARITH, BASE, CLOSE, END, INDEX, MOVE, N_ACTIONS, OPEN,
-                                  PARAM_ACTIONS, READ, WRITE, Params, _SMALLER, action_text,
+                                  FACT_OF, READ, WORD, WRITE, Params, _SMALLER, action_text,
                                   tokenize)
 
 WINDOW = 24        # tape cells a prefix may use; a pointer past them drops the prefix
@@ -68,7 +68,7 @@ def _follows() -> np.ndarray:
 
 FOLLOWS = _follows()
 _BODY = [INDEX[a] for a in ("+1", "-1", ">1", "<1", ",", ".")]
-_BODY_PARAMS = {"c": [INDEX["+c"], INDEX["-c"]], "n": [INDEX["+n"], INDEX["-n"]]}
+_BODY_PARAMS = {"c": [INDEX["+c"], INDEX["-c"]], "n": [INDEX["+n"], INDEX["-n"]], "w": [INDEX[".w"]]}
 # a step on a neighbour that comes back (``<+>``): one atom in conditional blocks, so that a
 # counter beside the cell costs one place in a body, not three
 _OFFSET = [(INDEX[f"{go}1"], INDEX[f"{sign}1"], INDEX[f"{back}1"])
@@ -124,8 +124,8 @@ def _chain(seq) -> bool:
 
 
 def _body_atoms(params: Params, consts=()) -> list[tuple[int, ...]]:
-    """What a loop body is made of: single steps, the parameter runs the prompt gave, and a run
-    of each constant, either sign."""
+    """What a loop body is made of: single steps, the parameter runs the prompt gave (and the
+    word's ``.w``), and a run of each constant, either sign."""
     body = [(a,) for a in _BODY]
     body += [(a,) for fact, acts in _BODY_PARAMS.items() if params.has(fact) for a in acts]
     return body + [_run(sign, k) for k in consts for sign in "+-"]
@@ -140,7 +140,7 @@ def blocks(params: Params, body_len: int = 4, consts=(), nested: bool = False,
     ``[ pre [ inner ] post ]`` of those body atoms, at most ``nested_len`` = (pre, inner, post)
     of them (pre or post not both empty: ``[[inner]]`` is ``[inner]``), after all flat ones."""
     atoms = [a for a in range(1, N_ACTIONS) if a not in (OPEN, CLOSE)
-             and (a not in PARAM_ACTIONS or params.has(PARAM_ACTIONS[a][1]))]
+             and (a not in FACT_OF or params.has(FACT_OF[a]))]
     body = _body_atoms(params, consts)
     out = [[a] for a in atoms]
     # a body that cannot change its cell or move never ends once entered: the kernel would run it
@@ -239,6 +239,11 @@ def _compile(blks: list[list[int]], params: Params):
                 emit(_READ)
             elif a == WRITE:
                 emit(_WRITE)
+            elif a == WORD:  # runs and writes: each byte from the one before
+                for run in text.split(".")[:-1]:
+                    if run:
+                        emit(_ADD, len(run) if run[0] == "+" else -len(run))
+                    emit(_WRITE)
             elif not text:  # a remainder of 0: nothing to run
                 continue
             elif text[0] in "<>":
