@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bfcore.fast import run
 from bftui.cli import main
 
@@ -71,6 +73,28 @@ def test_eval_synth_prints_a_family_table(capsys):
     pct = {k.strip(): float(v.rstrip("%")) for k, v in rows.items()}
     want = sum(pct[f] for f in INPUT_FAMILIES) / len(INPUT_FAMILIES)
     assert abs(pct["read input"] - want) < 0.1 and "constant" in pct
+
+
+@pytest.mark.parametrize("budget", ["1", "20"])
+def test_eval_synth_json_holds_every_task_with_its_program_and_first_failure(tmp_path, budget):
+    from bfcore.fast import run
+    from bfcore.synth.families import FAMILIES
+    from bfcore.synth.score import CONFIG
+
+    out = tmp_path / "r.json"
+    assert main(["eval", "--synth", "--split", "test", "--per-family", "1", "--budget", budget,
+                 "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    rows = report["tasks"]
+    assert len(rows) == report["n"] == len(FAMILIES)
+    assert sum(r["solved"] for r in rows) / len(rows) == pytest.approx(report["overall"])
+    for r in rows:
+        assert (r["first_failure"] is None) == r["solved"]
+        if r["first_failure"]:  # what the program really printed on that input
+            f = r["first_failure"]
+            got = run(r["program"], f["input"].encode("latin-1"), CONFIG).output
+            assert got.decode("latin-1") == f["output"]
+            assert f["output"] != f["expected"] or f["status"] == "over the length cap"
 
 
 def test_checking_the_greedy_program_on_examples_does_not_wait_for_numba():

@@ -17,13 +17,13 @@ def evaluate(agent, tasks, seed: int = 12345, n_tests: int = 6, budget: int = 1,
              n_examples: int = 2, fresh: bool = True) -> dict:
     """{"overall": share of all tasks solved, "<family>": share solved, "worst_family": the lowest
     family score, "input_families" / "constant_families": the share over each kind (when present),
-    "n": tasks, "npe": mean programs executed per task}."""
+    "n": tasks, "npe": mean programs executed per task, "tasks": one row per task (:func:`_row`)}."""
     from bfcore.synth.families import fresh_tests, text_cap
     from bfcore.synth.score import score_programs
 
     rng = np.random.default_rng(seed)
     per: dict[str, list[bool]] = {}
-    npes = []
+    npes, rows = [], []
     if budget <= 1:
         tests = [fresh_tests(t, int(rng.integers(1 << 31)), n_tests) if fresh else t.tests
                  for t in tasks]
@@ -33,8 +33,9 @@ def evaluate(agent, tasks, seed: int = 12345, n_tests: int = 6, budget: int = 1,
                                 [ts[0][0] for ts in tests[i:i + 256]])
         scored = score_programs([e.program for e in eps], tests, [len(e.actions) - 1 for e in eps],
                                 caps=[text_cap(t.family, ts) for t, ts in zip(tasks, tests)])
-        for t, s in zip(tasks, scored):
+        for t, e, ts, s in zip(tasks, eps, tests, scored):
             per.setdefault(t.family, []).append(s.solved)
+            rows.append(_row(t, e.program, ts, s, s.solved, 1))
         npes = [1] * len(tasks)
     else:
         for t in tasks:
@@ -43,9 +44,13 @@ def evaluate(agent, tasks, seed: int = 12345, n_tests: int = 6, budget: int = 1,
             cap = text_cap(t.family, ts)
             res = agent.search(t.problem, examples, budget=budget, seed=int(rng.integers(1 << 31)),
                                max_chars=cap)
-            ok = score_programs([res.best.program], [hidden], [0], caps=[cap])[0].solved
-            per.setdefault(t.family, []).append(res.solved and ok)
+            s = score_programs([res.best.program], [hidden], [0], caps=[cap])[0]
+            per.setdefault(t.family, []).append(res.solved and s.solved)
             npes.append(res.npe)
+            # the row names the first test failed of all, examples first: a search that failed
+            # on its examples may still pass the hidden tests
+            full = score_programs([res.best.program], [ts], [0], caps=[cap])[0]
+            rows.append(_row(t, res.best.program, ts, full, res.solved and s.solved, res.npe))
     out = {f: float(np.mean(v)) for f, v in sorted(per.items())}
     allv = [x for v in per.values() for x in v]
     result = {"overall": float(np.mean(allv)) if allv else 0.0, **out}
@@ -60,4 +65,22 @@ def evaluate(agent, tasks, seed: int = 12345, n_tests: int = 6, budget: int = 1,
             result[name] = float(np.mean(v))
     result["n"] = len(tasks)
     result["npe"] = float(np.mean(npes)) if npes else 0.0
+    result["tasks"] = rows
     return result
+
+
+def _row(task, program: str, tests, scored, solved: bool, npe: int) -> dict:
+    """One task's line of the report: what was asked, the program, and the first test it fails
+    (input, expected and actual output, run status, or "over the length cap" for a right output
+    from a program longer than its family allows; bytes as latin-1 text), or None."""
+    row = {"problem": task.problem, "family": task.family, "solved": bool(solved),
+           "program": program, "npe": int(npe), "first_failure": None}
+    for (inp, want), ok, got, status in zip(tests, scored.passed, scored.outputs,
+                                            scored.statuses):
+        if not ok:
+            row["first_failure"] = {"input": inp.decode("latin-1"),
+                                    "expected": want.decode("latin-1"),
+                                    "output": got.decode("latin-1"),
+                                    "status": "over the length cap" if got == want else status}
+            break
+    return row

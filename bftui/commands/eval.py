@@ -97,7 +97,7 @@ def _synth(args) -> int:
     agent.use_library = not args.no_library
     report = evaluate(agent, tasks, budget=args.budget, fresh=fresh)
     kinds = ("input_families", "constant_families")
-    fams = [k for k in report if k not in ("overall", "worst_family", "n", "npe", *kinds)]
+    fams = [k for k in report if k not in ("overall", "worst_family", "n", "npe", "tasks", *kinds)]
     print(f"{'family':14s} solved")
     for f in fams:
         print(f"{f:14s} {100 * report[f]:5.1f}%")
