@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 GAP = 3.0
 # the action each new one starts as, where its name does not say ("+n/8" is "+n" divided)
-PARENT = {".w": "."}
+PARENT = {".w": ".", "+n2": "+n", "+c2": "+c", "+w0": "+c", "+w$": "+c"}
 
 
 def widen(weights: dict, n_old: int) -> dict:

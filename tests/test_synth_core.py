@@ -222,3 +222,31 @@ def test_the_word_macro_prints_relative_to_the_cell_and_needs_a_word():
             INDEX["]"], END]
     assert accepts(acts, p, 32, 3)
     assert run(to_program(acts, p)[0], b"", CONFIG).output == b"PIZZA" * 3
+
+
+def test_a_range_gives_two_facts_and_one_program_prints_every_range():
+    from bfcore.synth.score import CONFIG
+
+    p = prompt_params("print the digits 3 to 8")
+    assert (p.n, p.n2, p.c) == (3, 8, None)
+    p = prompt_params("count from zero to 8")  # a first number of 0 is a value
+    assert (p.n, p.n2) == (0, 8)
+    p = prompt_params("list the letters between f and p, inclusive")
+    assert (chr(p.c), chr(p.c2)) == ("f", "p")
+    assert prompt_params("letters a to f").c2 == ord("f")
+    assert prompt_params("print 40 x's").c2 is None
+    # cell 0 the first letter, cell 1 the count; print and step in a loop
+    acts = [INDEX[a] for a in ("+c", ">1", "+c2", "-c", "+1", "[", "<1", ".", "+1", ">1", "-1",
+                               "]")] + [END]
+    for prompt, want in (("the letters e through k", b"efghijk"), ("letters a to c", b"abc")):
+        assert run(to_program(acts, prompt_params(prompt))[0], b"", CONFIG).output == want
+
+
+def test_the_words_first_and_last_letters_are_facts():
+    from bfcore.synth.score import CONFIG
+
+    for prompt, first, last in (("first letter of moon", b"m", b"n"), ("'ha'", b"h", b"a")):
+        p = prompt_params(prompt)
+        assert run(to_program([INDEX["+w0"], INDEX["."], END], p)[0], b"", CONFIG).output == first
+        assert run(to_program([INDEX["+w$"], INDEX["."], END], p)[0], b"", CONFIG).output == last
+    assert INDEX["+w0"] not in Grammar(prompt_params("reverse the input")).allowed()

@@ -11,7 +11,10 @@ c/8 + 20 characters instead of c) and stay one program for every value: a loop t
 One macro, ``.w``, prints the word the request names (:func:`prompt_word`) as the print agent's
 token does, but *relative to the cell*: a run to each byte's difference from the one before, and a
 ``.``. From a cell of 0 it prints the word; after ``+32`` it prints the word in lowercase; inside a
-counted loop (``+n[>.w[-]<-]``) it prints the word n times. It holds no loop.
+counted loop (``+n[>.w[-]<-]``) it prints the word n times. It holds no loop. Four more
+parameter runs read a second number and letter (``+n2``, ``+c2``: "the digits 3 to 8", "the
+letters e through x") and the word's first and last letters (``+w0``, ``+w$``), so that one
+program serves every range or word of a constant family, as ``+c`` serves every letter.
 
 No action holds a loop: brackets are written one at a time. :class:`Grammar` masks the actions so
 that every finished program is valid BF (brackets balanced, END only at depth 0), no longer than
@@ -37,13 +40,18 @@ ACTIONS += ["+n", "-n", "+c", "-c"]
 BASE = 8  # of the derived facts: small enough for a short counter, big enough to divide by
 ACTIONS += [f"+n/{BASE}", f"+n%{BASE}", f"+c/{BASE}", f"+c%{BASE}"]
 ACTIONS += [".w"]
+# a second number and letter ("the digits 3 to 8", "the letters e through x"), and the word's
+# first and last letters
+ACTIONS += ["+n2", "+c2", "+w0", "+w$"]
 INDEX = {a: i for i, a in enumerate(ACTIONS)}
 N_ACTIONS = len(ACTIONS)
 OPEN, CLOSE, READ, WRITE = INDEX["["], INDEX["]"], INDEX[","], INDEX["."]
 PARAM_ACTIONS = {INDEX["+n"]: ("+", "n"), INDEX["-n"]: ("-", "n"),
                  INDEX["+c"]: ("+", "c"), INDEX["-c"]: ("-", "c"),
                  INDEX[f"+n/{BASE}"]: ("+", "n_div"), INDEX[f"+n%{BASE}"]: ("+", "n_mod"),
-                 INDEX[f"+c/{BASE}"]: ("+", "c_div"), INDEX[f"+c%{BASE}"]: ("+", "c_mod")}
+                 INDEX[f"+c/{BASE}"]: ("+", "c_div"), INDEX[f"+c%{BASE}"]: ("+", "c_mod"),
+                 INDEX["+n2"]: ("+", "n2"), INDEX["+c2"]: ("+", "c2"),
+                 INDEX["+w0"]: ("+", "w_first"), INDEX["+w$"]: ("+", "w_last")}
 WORD = INDEX[".w"]
 # every action that needs a fact of the prompt, and the fact's name (masked when it is absent)
 FACT_OF = {**{a: name for a, (_, name) in PARAM_ACTIONS.items()}, WORD: "w"}
@@ -68,6 +76,9 @@ _NAMED = re.compile(r"\b(?:letter|character|char|byte|symbol)s?\s+(\S)(?=[\s,.;:
 # "is", "us" are words too, so those three are not read as plurals
 _BEFORE_NOUN = re.compile(r"(?<![\w'’])([A-Za-z])\s+(?:letter|character|char)s?\b", re.I)
 _ALONE = re.compile(r"(?<![\w'’-])([B-HJ-Zb-hj-z])(?![\w'’-])")
+# the second letter of a range: alone after the first, "a" too after "to" / "through" / "and"
+_SECOND = re.compile(r"(?<![\w'’-])(?:(?<=to )|(?<=through )|(?<=and )|(?<=thru )|(?<=till ))"
+                     r"(?:the letter )?([A-Za-z])(?![\w'’-])|(?<![\w'’-])([B-HJ-Zb-hj-z])(?![\w'’-])")
 _PLURAL = re.compile(r"(?<![\w'’-])(?:([a-z])['’]s|([b-hj-tv-z])s)(?![\w'’-])")
 # a word the request is about: quoted ('ha'), after "word" ("the word moon"), written in capitals
 # ("print PIZZA in lowercase"), or else the first word that is not the request's own wording
@@ -117,12 +128,16 @@ class Params:
     n: int | None = None
     c: int | None = None
     w: bytes | None = None
+    n2: int | None = None  # the second number, and the letter after the first one
+    c2: int | None = None
 
     # the derived facts; 0 is a value (a remainder of 0 writes nothing), None means no fact
     n_div = property(lambda self: _div(self.n))
     n_mod = property(lambda self: _mod(self.n))
     c_div = property(lambda self: _div(self.c))
     c_mod = property(lambda self: _mod(self.c))
+    w_first = property(lambda self: self.w[0] if self.w else None)
+    w_last = property(lambda self: self.w[-1] if self.w else None)
 
     def has(self, name: str) -> bool:
         """Whether the prompt gave the fact a parameter run ``name`` reads."""
@@ -130,20 +145,22 @@ class Params:
 
 
 def prompt_params(prompt: str) -> Params:
-    n = c = None
-    m = _NUMBER.search(_NOT_A_COUNT.sub(" ", prompt))
-    if m:
-        g = m.group(1).lower()
-        v = int(g) if g.isdigit() else _NUM_WORDS.index(g)
-        n = v if 1 <= v <= 255 else None
+    numbers = [int(g) if g.isdigit() else _NUM_WORDS.index(g.lower())
+               for g in _NUMBER.findall(_NOT_A_COUNT.sub(" ", prompt))][:2]
+    # a first number of 0 is a value ("the digits 0 to 9"), as a second one is
+    n, n2 = (v if 0 <= v <= 255 else None for v in numbers + [-1] * (2 - len(numbers)))
+    c = c2 = None
     for pattern in (_QUOTED, _NAMED, _BEFORE_NOUN, _ALONE, _PLURAL):
         m = pattern.search(prompt)
         if m:
             letter = next(g for g in m.groups() if g)
             if ord(letter) < 256:
                 c = ord(letter)
+                m2 = _SECOND.search(prompt, m.end())
+                if m2:
+                    c2 = ord(next(g for g in m2.groups() if g))
             break
-    return Params(n, c, prompt_word(prompt))
+    return Params(n, c, prompt_word(prompt), n2, c2)
 
 
 def prompt_word(prompt: str) -> bytes | None:
