@@ -73,6 +73,8 @@ class SynthAgent:
                  use_library: bool = True):
         self.policy, self.embed, self.path, self.state = policy, embedder, path, state or {}
         self.use_library = use_library  # False: the decoder alone (the ablation)
+        self.use_intent = True  # False: rank the library by the policy alone (the ablation)
+        self._families: dict | None = None
         self._library: list[list[int]] | None = None
         self._split: tuple[list, list] = ([], [])  # the library without / with parameter runs
         # the library replayed per (facts, probe): most requests share both, so ranking them
@@ -207,11 +209,47 @@ class SynthAgent:
         decodes greedily into a mix of two families' programs, while the library ranks the right
         one first). ``ranked``: each request's :meth:`ranked`, when already computed."""
         eps = self.write(prompts, probes, greedy=True)
+        intent, fams = self.intent, self.library_families
+        post = intent.posterior(self.embed(prompts)) if intent and self.library else None
         for i, (prompt, probe) in enumerate(zip(prompts, probes)):
             r = self.ranked(prompt, probe) if ranked is None else ranked[i]
-            if r and r[0][0] > float(np.sum(eps[i].logp)) and r[0][1] != eps[i].actions:
+            if not r:
+                continue
+            if post is not None:  # the family prior: see bfcore.synth.intent
+                from bfcore.synth.intent import WEIGHT
+
+                score = lambda lp, acts: lp + WEIGHT * intent.prior(  # noqa: E731
+                    post[i], fams.get(tuple(acts)))
+                r = sorted(((score(lp, a), a) for lp, a in r), key=lambda x: -x[0])
+                mine = score(float(np.sum(eps[i].logp)), eps[i].actions)
+            else:
+                mine = float(np.sum(eps[i].logp))
+            if r[0][0] > mine and r[0][1] != eps[i].actions:
                 eps[i] = self._scored_episode(prompt, r[0][1], probe)
         return eps
+
+    @property
+    def intent(self):
+        """The family classifier (:mod:`bfcore.synth.intent`): the checkpoint's own, else the
+        shipped one (it reads only the encoder's states, which every synthesis agent shares);
+        None without one, or with ``use_intent`` off."""
+        if not self.use_intent:
+            return None
+        from bfcore.synth.intent import Intent, intent_path
+
+        for d in ([self.path] if self.path else []) + [default_synth_dir()]:
+            if intent_path(d).is_file():
+                return Intent.cached(intent_path(d))
+        return None
+
+    @property
+    def library_families(self) -> dict:
+        if self._families is None:
+            from bfcore.synth.library import library_families
+
+            q = self.state.get("queue")
+            self._families = library_families(q) if isinstance(q, dict) else {}
+        return self._families
 
     def generate(self, prompt: str, examples=None, probe: bytes | None = None) -> SynthGeneration:
         """The most likely program (:meth:`choose`); with ``examples`` ([(input, output)]) it is

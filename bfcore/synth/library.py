@@ -14,6 +14,7 @@ saw, strays into a neighbouring family's program.
 
 from __future__ import annotations
 
+import json
 import threading
 
 import numpy as np
@@ -29,14 +30,30 @@ def library_of(queue_state: dict) -> list[list[int]]:
     """The distinct solved programs of a saved queue (``state.json``'s "queue"), in a stable
     order: by how many tasks solved each, then by length, then by the actions themselves."""
     tasks: dict[tuple, int] = {}
-    for entries in queue_state.values():
+    for _, a in _solved(queue_state):
+        tasks[a] = tasks.get(a, 0) + 1
+    return [list(a) for a in sorted(tasks, key=lambda a: (-tasks[a], len(a), a))]
+
+
+def library_families(queue_state: dict) -> dict[tuple, frozenset[str]]:
+    """The families each library program solved (a person's task is family "custom")."""
+    out: dict[tuple, set[str]] = {}
+    for key, a in _solved(queue_state):
+        try:
+            family = json.loads(key)[0]
+        except (ValueError, IndexError, KeyError, TypeError):
+            continue
+        out.setdefault(a, set()).add(str(family))
+    return {a: frozenset(f) for a, f in out.items()}
+
+
+def _solved(queue_state: dict):
+    """(queue key, actions up to END) of every entry that passed (nearly) every test."""
+    for key, entries in queue_state.items():
         for acts, rsum, n in entries:
             if n and rsum / n >= SOLVED_REWARD:
                 a = tuple(int(x) for x in acts)
-                if END in a:
-                    a = a[:a.index(END) + 1]
-                tasks[a] = tasks.get(a, 0) + 1
-    return [list(a) for a in sorted(tasks, key=lambda a: (-tasks[a], len(a), a))]
+                yield key, (a[:a.index(END) + 1] if END in a else a)
 
 
 def replays(programs: list[list[int]], params, probe: bytes, cfg) -> list:

@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-library", action="store_true",
                         help="with --synth: the decoder alone, without the library of programs "
                         "its training solved (the ablation)")
+    parser.add_argument("--no-intent", action="store_true",
+                        help="with --synth: rank the library by the policy alone, without the "
+                        "family classifier's prior (the ablation)")
 
 
 def main(args) -> int:
@@ -95,6 +98,7 @@ def _synth(args) -> int:
         tasks = tasks[: args.limit]
     agent = load_synth(args.synth or None)
     agent.use_library = not args.no_library
+    agent.use_intent = not args.no_intent
     report = evaluate(agent, tasks, budget=args.budget, fresh=fresh)
     kinds = ("input_families", "constant_families")
     fams = [k for k in report if k not in ("overall", "worst_family", "n", "npe", "tasks", *kinds)]
