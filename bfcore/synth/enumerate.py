@@ -255,169 +255,175 @@ def _compile(blks: list[list[int]], params: Params):
     return as_arr(ops), as_arr(args), as_arr(jmp), as_arr(start), as_arr(end), as_arr(chars)
 
 
+# The kernels are plain functions at module level, compiled by _kernels(): numba resolves the
+# helpers they call as globals, and caches them on disk. As closures inside _kernels(), the
+# kernels that call helpers missed the cache in every new process (their closure cells hold
+# the helpers' dispatchers, which hash differently each run): ~9 s of compiling per process.
+def run_block(tape, ptr, inp, olen, ops, args, jmp, s, t, inputs, in_len, targets, t_len, cap):
+    E, W = tape.shape
+    for e in range(E):
+        p, ip, ol = ptr[e], inp[e], olen[e]
+        pc, steps = s, 0
+        while pc < t:
+            op = ops[pc]
+            if op == 0:
+                tape[e, p] = (tape[e, p] + args[pc]) & 255
+            elif op == 1:
+                p += args[pc]
+                if p < 0 or p >= W:
+                    return False
+            elif op == 2:
+                if ip < in_len[e]:
+                    tape[e, p] = inputs[e, ip]
+                    ip += 1
+                else:
+                    tape[e, p] = 0
+                    ip = in_len[e] + 1  # "read the end": a state of its own
+            elif op == 3:
+                if ol >= t_len[e] or targets[e, ol] != tape[e, p]:
+                    return False
+                ol += 1
+            elif op == 4:
+                if tape[e, p] == 0:
+                    pc = jmp[pc]
+            elif op == 5:
+                if tape[e, p] != 0:
+                    pc = jmp[pc]
+            pc += 1
+            steps += 1
+            if steps > cap:
+                return False
+        ptr[e], inp[e], olen[e] = p, ip, ol
+    return True
+
+def state_hash(tape, ptr, inp, olen):
+    h = np.uint64(1469598103934665603)
+    m = np.uint64(1099511628211)
+    E, W = tape.shape
+    for e in range(E):
+        for j in range(W):
+            h = (h ^ np.uint64(tape[e, j])) * m
+        h = (h ^ np.uint64(ptr[e] + 1000 * inp[e] + 1000000 * olen[e])) * m
+    return h
+
+def _gap(tape, ptr, olen, targets, t_len, j):
+    """The one difference, next wanted byte minus cell ``j`` (the pointer's for j < 0), that
+    holds on every test still writing; -1 when they differ or none is."""
+    d0 = -1
+    for e in range(tape.shape[0]):
+        if olen[e] < t_len[e]:
+            d = (targets[e, olen[e]] - tape[e, ptr[e] if j < 0 else j]) & 255
+            if d0 < 0:
+                d0 = d
+            elif d != d0:
+                return -1
+    return d0
+
+def _built(tape, ptr, olen, targets, t_len, facts):
+    """The ranking of a capped search: how near some cell (the pointer's, else another one
+    move away) is to the next wanted byte, plus 2 for each prompt fact a cell holds (a
+    counter set before a print loop), the same on every test."""
+    E, W = tape.shape
+    best = -1
+    for j in range(-1, W):
+        d0 = _gap(tape, ptr, olen, targets, t_len, j)
+        if d0 >= 0:
+            near = (128 - min(d0, 256 - d0)) // 8 - (0 if j < 0 else 1)
+            best = max(best, near)
+    pr = 32 * E + best if best >= 0 else 0
+    for f in range(facts.shape[0]):
+        for j in range(W):
+            held = True
+            for e in range(E):
+                if tape[e, j] != facts[f]:
+                    held = False
+                    break
+            if held:
+                pr += 2
+                break
+    return pr
+
+def expand(tapes, ptrs, inps, olens, lasts, lens, chars, firsts, blens, bchars, follows,
+           max_actions, max_chars, built, facts, ops, args, jmp, bstart, bend, inputs, in_len,
+           targets, t_len, cap, out_hash, out_prio, out_done):
+    """Run every block from every state; hash 0 marks a dropped pair."""
+    N, E, W = tapes.shape
+    nb = bstart.shape[0]
+    tape = np.empty((E, W), np.uint8)
+    ptr = np.empty(E, np.int32)
+    inp = np.empty(E, np.int32)
+    olen = np.empty(E, np.int32)
+    runs = 0
+    for i in range(N):
+        for b in range(nb):
+            k = i * nb + b
+            out_hash[k] = 0
+            if not follows[lasts[i], firsts[b]] or lens[i] + blens[b] > max_actions:
+                continue
+            if chars[i] + bchars[b] > max_chars:
+                continue
+            tape[:, :] = tapes[i]
+            ptr[:] = ptrs[i]
+            inp[:] = inps[i]
+            olen[:] = olens[i]
+            runs += 1
+            if not run_block(tape, ptr, inp, olen, ops, args, jmp, bstart[b], bend[b],
+                             inputs, in_len, targets, t_len, cap):
+                continue
+            h = state_hash(tape, ptr, inp, olen)
+            out_hash[k] = h if h != 0 else 1
+            done = True
+            pr = 0
+            for e in range(E):
+                # a capped program prints late, in one loop: bytes written early earn nothing
+                pr += (0 if built else 64 * olen[e]) + inp[e]
+                if olen[e] != t_len[e]:
+                    done = False
+            # the next byte every test wants is the cell under the pointer plus one constant
+            # (a count or a digit sum before its "+48"): a prefix one short run from output
+            if not done and built:
+                pr += _built(tape, ptr, olen, targets, t_len, facts)
+            elif not done:
+                d0 = _gap(tape, ptr, olen, targets, t_len, -1)
+                if d0 >= 0:  # and the nearer that constant, the better
+                    pr += 32 * E + (128 - min(d0, 256 - d0)) // 8
+                else:  # or some other cell is (a sum moved aside, a copy kept)
+                    for j in range(W):
+                        if _gap(tape, ptr, olen, targets, t_len, j) >= 0:
+                            pr += 8 * E
+                            break
+            out_prio[k] = pr
+            out_done[k] = done
+    return runs
+
+def materialize(tapes, ptrs, inps, olens, parent, block, ops, args, jmp, bstart, bend,
+                inputs, in_len, targets, t_len, cap, nt, np_, ni, no):
+    for j in range(parent.shape[0]):
+        i, b = parent[j], block[j]
+        nt[j] = tapes[i]
+        np_[j] = ptrs[i]
+        ni[j] = inps[i]
+        no[j] = olens[i]
+        run_block(nt[j], np_[j], ni[j], no[j], ops, args, jmp, bstart[b], bend[b],
+                  inputs, in_len, targets, t_len, cap)
+
+
 _KERNELS = None
 
 
 def _kernels():
-    global _KERNELS
+    global _KERNELS, run_block, state_hash, _gap, _built, expand, materialize
     if _KERNELS is not None:
         return _KERNELS
     from numba import njit
 
-    @njit(cache=True)
-    def run_block(tape, ptr, inp, olen, ops, args, jmp, s, t, inputs, in_len, targets, t_len, cap):
-        E, W = tape.shape
-        for e in range(E):
-            p, ip, ol = ptr[e], inp[e], olen[e]
-            pc, steps = s, 0
-            while pc < t:
-                op = ops[pc]
-                if op == 0:
-                    tape[e, p] = (tape[e, p] + args[pc]) & 255
-                elif op == 1:
-                    p += args[pc]
-                    if p < 0 or p >= W:
-                        return False
-                elif op == 2:
-                    if ip < in_len[e]:
-                        tape[e, p] = inputs[e, ip]
-                        ip += 1
-                    else:
-                        tape[e, p] = 0
-                        ip = in_len[e] + 1  # "read the end": a state of its own
-                elif op == 3:
-                    if ol >= t_len[e] or targets[e, ol] != tape[e, p]:
-                        return False
-                    ol += 1
-                elif op == 4:
-                    if tape[e, p] == 0:
-                        pc = jmp[pc]
-                elif op == 5:
-                    if tape[e, p] != 0:
-                        pc = jmp[pc]
-                pc += 1
-                steps += 1
-                if steps > cap:
-                    return False
-            ptr[e], inp[e], olen[e] = p, ip, ol
-        return True
-
-    @njit(cache=True)
-    def state_hash(tape, ptr, inp, olen):
-        h = np.uint64(1469598103934665603)
-        m = np.uint64(1099511628211)
-        E, W = tape.shape
-        for e in range(E):
-            for j in range(W):
-                h = (h ^ np.uint64(tape[e, j])) * m
-            h = (h ^ np.uint64(ptr[e] + 1000 * inp[e] + 1000000 * olen[e])) * m
-        return h
-
-    @njit(cache=True)
-    def _gap(tape, ptr, olen, targets, t_len, j):
-        """The one difference, next wanted byte minus cell ``j`` (the pointer's for j < 0), that
-        holds on every test still writing; -1 when they differ or none is."""
-        d0 = -1
-        for e in range(tape.shape[0]):
-            if olen[e] < t_len[e]:
-                d = (targets[e, olen[e]] - tape[e, ptr[e] if j < 0 else j]) & 255
-                if d0 < 0:
-                    d0 = d
-                elif d != d0:
-                    return -1
-        return d0
-
-    @njit(cache=True)
-    def _built(tape, ptr, olen, targets, t_len, facts):
-        """The ranking of a capped search: how near some cell (the pointer's, else another one
-        move away) is to the next wanted byte, plus 2 for each prompt fact a cell holds (a
-        counter set before a print loop), the same on every test."""
-        E, W = tape.shape
-        best = -1
-        for j in range(-1, W):
-            d0 = _gap(tape, ptr, olen, targets, t_len, j)
-            if d0 >= 0:
-                near = (128 - min(d0, 256 - d0)) // 8 - (0 if j < 0 else 1)
-                best = max(best, near)
-        pr = 32 * E + best if best >= 0 else 0
-        for f in range(facts.shape[0]):
-            for j in range(W):
-                held = True
-                for e in range(E):
-                    if tape[e, j] != facts[f]:
-                        held = False
-                        break
-                if held:
-                    pr += 2
-                    break
-        return pr
-
-    @njit(cache=True)
-    def expand(tapes, ptrs, inps, olens, lasts, lens, chars, firsts, blens, bchars, follows,
-               max_actions, max_chars, built, facts, ops, args, jmp, bstart, bend, inputs, in_len,
-               targets, t_len, cap, out_hash, out_prio, out_done):
-        """Run every block from every state; hash 0 marks a dropped pair."""
-        N, E, W = tapes.shape
-        nb = bstart.shape[0]
-        tape = np.empty((E, W), np.uint8)
-        ptr = np.empty(E, np.int32)
-        inp = np.empty(E, np.int32)
-        olen = np.empty(E, np.int32)
-        runs = 0
-        for i in range(N):
-            for b in range(nb):
-                k = i * nb + b
-                out_hash[k] = 0
-                if not follows[lasts[i], firsts[b]] or lens[i] + blens[b] > max_actions:
-                    continue
-                if chars[i] + bchars[b] > max_chars:
-                    continue
-                tape[:, :] = tapes[i]
-                ptr[:] = ptrs[i]
-                inp[:] = inps[i]
-                olen[:] = olens[i]
-                runs += 1
-                if not run_block(tape, ptr, inp, olen, ops, args, jmp, bstart[b], bend[b],
-                                 inputs, in_len, targets, t_len, cap):
-                    continue
-                h = state_hash(tape, ptr, inp, olen)
-                out_hash[k] = h if h != 0 else 1
-                done = True
-                pr = 0
-                for e in range(E):
-                    # a capped program prints late, in one loop: bytes written early earn nothing
-                    pr += (0 if built else 64 * olen[e]) + inp[e]
-                    if olen[e] != t_len[e]:
-                        done = False
-                # the next byte every test wants is the cell under the pointer plus one constant
-                # (a count or a digit sum before its "+48"): a prefix one short run from output
-                if not done and built:
-                    pr += _built(tape, ptr, olen, targets, t_len, facts)
-                elif not done:
-                    d0 = _gap(tape, ptr, olen, targets, t_len, -1)
-                    if d0 >= 0:  # and the nearer that constant, the better
-                        pr += 32 * E + (128 - min(d0, 256 - d0)) // 8
-                    else:  # or some other cell is (a sum moved aside, a copy kept)
-                        for j in range(W):
-                            if _gap(tape, ptr, olen, targets, t_len, j) >= 0:
-                                pr += 8 * E
-                                break
-                out_prio[k] = pr
-                out_done[k] = done
-        return runs
-
-    @njit(cache=True)
-    def materialize(tapes, ptrs, inps, olens, parent, block, ops, args, jmp, bstart, bend,
-                    inputs, in_len, targets, t_len, cap, nt, np_, ni, no):
-        for j in range(parent.shape[0]):
-            i, b = parent[j], block[j]
-            nt[j] = tapes[i]
-            np_[j] = ptrs[i]
-            ni[j] = inps[i]
-            no[j] = olens[i]
-            run_block(nt[j], np_[j], ni[j], no[j], ops, args, jmp, bstart[b], bend[b],
-                      inputs, in_len, targets, t_len, cap)
-
+    jit = njit(cache=True)
+    run_block = jit(run_block)
+    state_hash = jit(state_hash)
+    _gap = jit(_gap)
+    _built = jit(_built)
+    expand = jit(expand)
+    materialize = jit(materialize)
     _KERNELS = (expand, materialize)
     return _KERNELS
 
