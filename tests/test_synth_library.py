@@ -122,7 +122,11 @@ def test_without_an_input_the_request_picks_its_probe(shipped):
     g = shipped.generate("write the letter q 77 times")
     assert "," not in g.program and run(g.program, b"").output == b"q" * 77
     assert len(g.program) * 2 <= 77 + ord("q")  # a loop that pays
-    traced = shipped.choose(["i need exactly 120 z's"], [PROBE_INPUT])[0]
-    assert run(traced.program, b"").output != b"z" * 120  # what one probe wrote
-    assert run(shipped.generate("i need exactly 120 z's").program, b"").output == b"z" * 120
+    shipped.use_intent = False  # the family prior alone now mends this one (test_synth_intent)
+    try:
+        traced = shipped.choose(["i need exactly 120 z's"], [PROBE_INPUT])[0]
+        assert run(traced.program, b"").output != b"z" * 120  # what one probe wrote
+        assert run(shipped.generate("i need exactly 120 z's").program, b"").output == b"z" * 120
+    finally:
+        shipped.use_intent = True
     assert run(shipped.generate("print the input backwards").program, b"abc").output == b"cba"

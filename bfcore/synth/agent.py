@@ -209,24 +209,38 @@ class SynthAgent:
         decodes greedily into a mix of two families' programs, while the library ranks the right
         one first). ``ranked``: each request's :meth:`ranked`, when already computed."""
         eps = self.write(prompts, probes, greedy=True)
-        intent, fams = self.intent, self.library_families
-        post = intent.posterior(self.embed(prompts)) if intent and self.library else None
+        post = self._posterior(prompts)
         for i, (prompt, probe) in enumerate(zip(prompts, probes)):
             r = self.ranked(prompt, probe) if ranked is None else ranked[i]
-            if not r:
-                continue
-            if post is not None:  # the family prior: see bfcore.synth.intent
-                from bfcore.synth.intent import WEIGHT
-
-                score = lambda lp, acts: lp + WEIGHT * intent.prior(  # noqa: E731
-                    post[i], fams.get(tuple(acts)))
-                r = sorted(((score(lp, a), a) for lp, a in r), key=lambda x: -x[0])
-                mine = score(float(np.sum(eps[i].logp)), eps[i].actions)
-            else:
-                mine = float(np.sum(eps[i].logp))
-            if r[0][0] > mine and r[0][1] != eps[i].actions:
-                eps[i] = self._scored_episode(prompt, r[0][1], probe)
+            eps[i] = self._likelier(prompt, probe, eps[i], r, None if post is None else post[i])
         return eps
+
+    def _posterior(self, prompts: list[str]):
+        """The family classifier's [N, families] posterior, or None (no classifier or library)."""
+        intent = self.intent
+        if intent is None or not self.library:
+            return None
+        pooled = self.embed(prompts)
+        # the shipped classifier reads the shipped encoder's states; another encoder's (a
+        # checkpoint of another model, a test's tiny one) are not its to judge
+        return intent.posterior(pooled) if pooled.shape[1] == intent.mean.shape[0] else None
+
+    def _likelier(self, prompt: str, probe: bytes, ep, ranked, post):
+        """``ep`` (a decode), or the library program ranked above it: by log-probability, plus
+        the family prior when ``post`` (the request's posterior) is given."""
+        if not ranked:
+            return ep
+        mine = float(np.sum(ep.logp))
+        if post is not None:  # see bfcore.synth.intent
+            from bfcore.synth.intent import WEIGHT
+
+            intent, fams = self.intent, self.library_families
+            prior = lambda acts: WEIGHT * intent.prior(post, fams.get(tuple(acts)))  # noqa: E731
+            ranked = sorted(((lp + prior(a), a) for lp, a in ranked), key=lambda x: -x[0])
+            mine += prior(ep.actions)
+        if ranked[0][0] > mine and ranked[0][1] != ep.actions:
+            return self._scored_episode(prompt, ranked[0][1], probe)
+        return ep
 
     @property
     def intent(self):
@@ -268,9 +282,9 @@ class SynthAgent:
             # read nothing
             two = self.write([prompt, prompt], [PROBE_INPUT, b""], greedy=True)
             ep, probe = max(zip(two, (PROBE_INPUT, b"")), key=lambda x: float(np.sum(x[0].logp)))
-            r = self.ranked(prompt, probe, no_input=not probe)
-            if r and r[0][0] > float(np.sum(ep.logp)) and r[0][1] != ep.actions:
-                ep = self._scored_episode(prompt, r[0][1], probe)
+            post = self._posterior([prompt])
+            ep = self._likelier(prompt, probe, ep, self.ranked(prompt, probe, no_input=not probe),
+                                None if post is None else post[0])
         else:
             ep = self.choose([prompt], [probe])[0]
         g = self._generation(prompt, ep)
