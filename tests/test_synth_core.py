@@ -79,6 +79,11 @@ def test_prompt_params_reads_numbers_and_letters():
     # nor a lowercase "i" (the pronoun, typed fast): it hid the z of "i need exactly 120 z's"
     assert prompt_params("i need exactly 120 z's").c == ord("z")
     assert prompt_params("i want you to add 3 to each byte").c is None
+    # "a" and "i" are words alone, letters after "every", "all", "except"...
+    assert prompt_params("Copy the input, leaving out every a thanks").c == ord("a")
+    assert prompt_params("drop all is").c == ord("i")
+    assert prompt_params("output every character except i").c == ord("i")
+    assert prompt_params("print all input").c is None
     assert to_program([INDEX["+n"], INDEX["."], END], Params(4, None))[0] == "++++."
 
 

@@ -402,3 +402,23 @@ def test_a_boosted_family_gets_its_share_of_every_batch(tmp_path):
         assert drawn.count("first") >= least, (share, drawn.count("first"))
     with pytest.raises(ConfigError, match="boost_families: no tasks of family 'copies'"):
         SynthTrainer(_cfg(tmp_path, boost=0.5, boost_families=["copies"]), encoder=TinyEncoder())
+
+
+def test_a_draw_that_fails_every_program_alike_does_not_evict_a_solved_one(tmp_path):
+    """Of the programs that behave alike on a draw only the best is queued and the others leave,
+    but not one that passed every draw so far: a phrasing whose letter was not read made every
+    program fail alike, and so emptied remove's queue of its solved program."""
+    from bfcore.synth.score import Scored
+    from bfcore.synth.train import SynthTrainer
+
+    t = SynthTrainer(_cfg(tmp_path), encoder=TinyEncoder())
+    key = '["echo"]'
+    solved, junk, other = tokenize(",[.,]"), tokenize(",[.,]>"), tokenize(",.")
+    t.queue.add(key, solved, 2.0)
+    t.queue.add(key, junk, 0.5)
+    alike = Scored(0.0, (False,), (b"",), ("error",))
+    t._enqueue([(key,)], [0, 0, 0], [other, solved, junk],
+               [Scored(0.1, (False,), (b"",), ("error",)), alike, alike])
+    assert tuple(solved) in t.queue.entries[key]  # stays, its mean still 2.0
+    assert tuple(junk) not in t.queue.entries[key]  # an unsolved look-alike still leaves
+    assert tuple(other) in t.queue.entries[key]

@@ -81,6 +81,7 @@ def _row(task, program: str, tests, scored, solved: bool, npe: int) -> dict:
             row["first_failure"] = {"input": inp.decode("latin-1"),
                                     "expected": want.decode("latin-1"),
                                     "output": got.decode("latin-1"),
-                                    "status": "over the length cap" if got == want else status}
+                                    "status": "over the length cap"
+                                    if got == want and status == "ok" else status}
             break
     return row
