@@ -1,10 +1,14 @@
 """Fit the router between the print agent and the synthesis agent, and report its held-out score.
 
-    .venv/bin/python scripts/fit_router.py [OUT_DIR [L2]]   (default: assets/synth, 0.1)
+    .venv/bin/python scripts/fit_router.py [OUT_DIR [L2 [--input-only]]]   (assets/synth, 0.01)
 
-Fitted on training phrasings only: the print agent's train split (assets/tasks/train.jsonl)
-against every synthesis family's train split. Scored on both agents' val and test splits and
-on the hand-written outside sets, none of which it saw. Writes OUT_DIR/router.json.
+--input-only: the synthesis agent takes only the requests that read input (the router of before
+this one's constant families, for comparison with bench/routed.py).
+
+A softmax over both agents' families (bfcore/synth/router.py), fitted on training phrasings only:
+the print agent's train split (assets/tasks/train.jsonl) and the synthesis families' (copies
+counted with the print agent). Scored on both agents' val and test splits and on the
+hand-written outside sets, none of which it saw. Writes OUT_DIR/router.json.
 """
 
 from __future__ import annotations
@@ -16,59 +20,65 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bfcore.synth.router import THRESHOLD  # noqa: E402
+from bfcore.synth.router import SYNTH_CONSTANT_FAMILIES, THRESHOLD  # noqa: E402
 
 
 def main() -> int:
     from bfcore.synth.families import INPUT_FAMILIES, make_tasks
-    from bfcore.synth.router import Router, fit, save, shared_encoder
+    from bfcore.synth.intent import fit
+    from bfcore.synth.router import Router, save, shared_encoder
     from bfcore.tasks import assets_dir, load_tasks
 
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else assets_dir() / "synth"
+    l2 = float(sys.argv[2]) if len(sys.argv) > 2 else 1e-2
     enc = shared_encoder()
 
     def pooled(prompts):
-        rows = []
-        for i in range(0, len(prompts), 128):
-            rows.append(np.array(enc.encode_batch(prompts[i:i + 128])[2], np.float64))
-        return np.concatenate(rows)
+        return np.concatenate([np.array(enc.encode_batch(prompts[i:i + 128])[2], np.float64)
+                               for i in range(0, len(prompts), 128)])
 
+    # the synthesis agent takes the requests that read input and the constant families the print
+    # agent has nothing like; copies stays with the print agent, whose "repeat" family overlaps
+    # it ("give me 9 qs" / "print 150 x's"; the length rule sends the long ones on)
+    mine = set(INPUT_FAMILIES)
+    if "--input-only" not in sys.argv:
+        mine |= set(SYNTH_CONSTANT_FAMILIES)
+    label = lambda f: f if f in mine else f"print:{f}"  # noqa: E731
     tdir = assets_dir() / "tasks"
-    old = {s: [t.problem for t in load_tasks(tdir / f"{s}.jsonl")] for s in ("train", "val", "test")}
-    old["outside"] = [t.problem for f in ("outside.jsonl", "outside2.jsonl") for t in load_tasks(tdir / f)]
-    # the synthesis agent takes the requests that read input; constant requests stay with the
-    # print agent, whose families overlap the constant synthesis ones ("give me 9 qs" / "print
-    # 150 x's") and which the synthesis agent does not yet write well
-    def split_new(tasks):
-        keep = [t.problem for t in tasks if t.family in INPUT_FAMILIES]
-        rest = [t.problem for t in tasks if t.family not in INPUT_FAMILIES]
-        return list(dict.fromkeys(keep)), list(dict.fromkeys(rest))
 
-    new = {}
-    for s in ("train", "val", "test"):
-        new[s], const = split_new(make_tasks(s, 200, seed=11))
-        old[s] = old[s] + const
-    new["outside"], const = split_new(load_tasks(tdir / "synth_outside.jsonl"))
-    old["outside"] += const
-    x = pooled(old["train"] + new["train"])
-    y = np.r_[np.zeros(len(old["train"])), np.ones(len(new["train"]))]
-    w, b, mean, scale = fit(x, y, l2=float(sys.argv[2]) if len(sys.argv) > 2 else 1e-1)
+    def split(name):
+        """(prompt, class) of both agents' tasks of a split, each prompt once."""
+        if name == "outside":
+            old = [t for f in ("outside.jsonl", "outside2.jsonl") for t in load_tasks(tdir / f)]
+            new = load_tasks(tdir / "synth_outside.jsonl")
+        else:
+            old = load_tasks(tdir / f"{name}.jsonl")
+            new = make_tasks(name, 60 if name == "train" else 20, seed=11)
+        pairs = [(t.problem, f"print:{t.family}") for t in old]
+        pairs += [(t.problem, label(t.family)) for t in new]
+        return list(dict(pairs).items())
+
+    train = split("train")
     tmp = out / "router.json"
     out.mkdir(parents=True, exist_ok=True)
+    model = fit(pooled([p for p, _ in train]), [c for _, c in train], l2=l2)
     report = {}
-    save(tmp, w, b, mean, scale, report)
+    save(tmp, model, sorted(mine), report)
     r = Router(tmp)
-    for split in ("train", "val", "test", "outside"):
-        p_old = r.p_synth(pooled(old[split])) if old[split] else np.array([])
-        p_new = r.p_synth(pooled(new[split]))
-        report[split] = {"print_agent_kept": float((p_old <= THRESHOLD).mean()), "n_print": len(p_old),
-                         "synth_routed": float((p_new > THRESHOLD).mean()), "n_synth": len(p_new)}
-        wrong = [q for q, p in zip(new[split], p_new) if p <= THRESHOLD][:2]
-        wrong += [q for q, p in zip(old[split], p_old) if p > THRESHOLD][:2]
-        print(f"{split:8s} print agent kept {100 * report[split]['print_agent_kept']:5.1f}% "
-              f"of {len(p_old)}, synthesis routed {100 * report[split]['synth_routed']:5.1f}% "
-              f"of {len(p_new)}  e.g. wrong: {wrong}")
-    save(tmp, w, b, mean, scale, report)
+    for name in ("train", "val", "test", "outside"):
+        pairs = split(name)
+        p = r.p_synth(pooled([q for q, _ in pairs]))
+        to_synth = np.array([c in mine for _, c in pairs])
+        report[name] = {"print_agent_kept": float((p[~to_synth] <= THRESHOLD).mean()),
+                        "n_print": int((~to_synth).sum()),
+                        "synth_routed": float((p[to_synth] > THRESHOLD).mean()),
+                        "n_synth": int(to_synth.sum())}
+        wrong = [q for (q, _), ps, s in zip(pairs, p, to_synth) if (ps > THRESHOLD) != s][:4]
+        print(f"{name:8s} print agent kept {100 * report[name]['print_agent_kept']:5.1f}% "
+              f"of {report[name]['n_print']}, synthesis routed "
+              f"{100 * report[name]['synth_routed']:5.1f}% of {report[name]['n_synth']}  "
+              f"e.g. wrong: {wrong}")
+    save(tmp, model, sorted(mine), report)
     print(f"wrote {tmp}")
     return 0
 

@@ -1,9 +1,8 @@
 """Which agent answers a request: the print agent (constant answers) or the synthesis agent.
 
-A logistic regression on the frozen encoder's pooled prompt state, fitted on the two agents'
-training phrasings (the print agent's train split against every synthesis family's train split),
-shipped as ``router.json`` beside the synthesis agent. Its held-out score is measured on both
-agents' val and test phrasings (``scripts/fit_router.py``).
+A softmax regression on the frozen encoder's pooled prompt state over both agents' families,
+fitted on their training phrasings, shipped as ``router.json`` beside the synthesis agent. Its
+held-out score is measured on both agents' val and test phrasings (``scripts/fit_router.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +17,10 @@ _ENCODER = None
 # a request goes to the synthesis agent only when the router is this sure: sending a constant
 # request there costs the print agent's 93% on it, so doubt keeps it with the print agent
 THRESHOLD = 0.7
+#: constant families the synthesis agent takes too: the print agent has none like them (its
+#: "repeat" is one letter n times, so copies stays with it up to what it can print)
+SYNTH_CONSTANT_FAMILIES = ("alphabet", "digits", "first_letter", "last_letter", "repeat_word",
+                           "lower_word")
 
 
 def shared_encoder():
@@ -30,31 +33,20 @@ def shared_encoder():
     return _ENCODER
 
 
-def fit(pooled: np.ndarray, labels: np.ndarray, l2: float = 1e-3, steps: int = 500,
-        lr: float = 0.5) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
-    """(w, b, mean, scale) of a logistic regression on standardised features, by gradient descent."""
-    mean, scale = pooled.mean(0), pooled.std(0) + 1e-6
-    x = (pooled - mean) / scale
-    w, b = np.zeros(x.shape[1]), 0.0
-    pos = labels.mean()
-    cw = np.where(labels == 1, 0.5 / pos, 0.5 / (1 - pos))  # balanced classes
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-(x @ w + b)))
-        g = cw * (p - labels)
-        w -= lr * (x.T @ g / len(x) + l2 * w)
-        b -= lr * g.mean()
-    return w, b, mean, scale
-
-
-def save(path: Path, w, b, mean, scale, report: dict) -> None:
+def save(path: Path, model: dict, synth: list[str], report: dict) -> None:
+    """``model``: :func:`bfcore.synth.intent.fit` over both agents' families; ``synth``: those
+    the synthesis agent answers."""
     from bfcore.train.checkpoint import atomic_write_text
 
-    atomic_write_text(path, json.dumps({"w": np.round(w, 6).tolist(), "b": float(b),
-                                        "mean": np.round(mean, 6).tolist(),
-                                        "scale": np.round(scale, 6).tolist(), "report": report}))
+    atomic_write_text(path, json.dumps({**model, "synth": sorted(synth), "report": report}))
 
 
 class Router:
+    """A softmax over both agents' families (the print agent's as ``print:<family>``, copies
+    among them): a request goes to the synthesis agent when its families hold most of the
+    mass. One class per family separates "SOCK in lower case" from "shout sock" better than one
+    line between the two agents did (test: 57% of the synthesis requests routed, against 94%)."""
+
     @classmethod
     @functools.lru_cache(maxsize=4)
     def cached(cls, path: Path) -> "Router":
@@ -62,12 +54,14 @@ class Router:
         return cls(path)
 
     def __init__(self, path: Path):
+        from bfcore.synth.intent import Intent
+
         d = json.loads(path.read_text())
-        self.w, self.b = np.array(d["w"]), float(d["b"])
-        self.mean, self.scale = np.array(d["mean"]), np.array(d["scale"])
+        self.model = Intent(d)
+        self.synth = np.array([f in set(d["synth"]) for f in self.model.families])
 
     def p_synth(self, pooled: np.ndarray) -> np.ndarray:
-        return 1 / (1 + np.exp(-(((pooled - self.mean) / self.scale) @ self.w + self.b)))
+        return self.model.posterior(pooled)[:, self.synth].sum(1)
 
 
 def router_path(synth_dir=None) -> Path:
