@@ -122,11 +122,15 @@ def test_without_an_input_the_request_picks_its_probe(shipped):
     g = shipped.generate("write the letter q 77 times")
     assert "," not in g.program and run(g.program, b"").output == b"q" * 77
     assert len(g.program) * 2 <= 77 + ord("q")  # a loop that pays
-    shipped.use_intent = False  # the family prior alone now mends this one (test_synth_intent)
-    try:
-        traced = shipped.choose(["i need exactly 120 z's"], [PROBE_INPUT])[0]
-        assert run(traced.program, b"").output != b"z" * 120  # what one probe wrote
-        assert run(shipped.generate("i need exactly 120 z's").program, b"").output == b"z" * 120
-    finally:
-        shipped.use_intent = True
+    # the likelier of the two probes' decodes, or a library program ranked above it (on "hello"
+    # alone the agent of two sessions ago wrote a program that read input for this request)
+    from bfcore.synth.actions import prompt_params, to_program
+
+    prompt = "i need exactly 120 z's"
+    two = shipped.write([prompt] * 2, [PROBE_INPUT, b""], greedy=True)
+    g = shipped.generate(prompt)
+    assert run(g.program, b"").output == b"z" * 120
+    likelier = max(two, key=lambda e: float(np.sum(e.logp))).program
+    library = {to_program(a, prompt_params(prompt))[0] for a in shipped.library}
+    assert g.program == likelier or g.program in library
     assert run(shipped.generate("print the input backwards").program, b"abc").output == b"cba"
