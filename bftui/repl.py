@@ -305,8 +305,10 @@ class Repl:
             g = agent.generate(text, probe=self.input or None)  # none given: two probes
             self.last_program = g.program
             self.out.program("program: ", g.program)
-            r = run(g.program, probe, CONFIG, jit_after=None)
-            self.out.line(("class:label", f"on input {show_bytes(probe)}: "), show_bytes(r.output),
+            reads = "," in g.program  # a program that reads nothing: its output, on no input
+            r = run(g.program, probe if reads else b"", CONFIG, jit_after=None)
+            where = f"on input {show_bytes(probe)}: " if reads else "output: "
+            self.out.line(("class:label", where), show_bytes(r.output),
                           ("class:label", "" if r.status == "ok" else f" ({r.status})"))
             self.out.line(("class:label", "confidence: "), f"{g.confidence:.2f}",
                           ("class:label", "  (add :example IN OUT to check it and search)"))

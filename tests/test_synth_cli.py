@@ -127,3 +127,16 @@ def test_a_letter_asked_for_more_times_than_the_print_agent_can_write_goes_to_sy
     assert routes_to_synth("print 50 a's") and routes_to_synth("write the letter z 40 times")
     # within the print agent's reach, or a number that is not a count of a letter: its own
     assert not routes_to_synth("print 5 a's") and not routes_to_synth("print the number 42")
+
+
+def test_gen_names_the_input_only_for_a_program_that_reads_one(capsys):
+    from bfcore.synth.score import CONFIG
+
+    assert main(["gen", "print the input backwards"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "on input 'hello': 'olleh'"
+    # the word macro lowercases the word of the request; what it prints needs no input
+    assert main(["gen", "lower case PIZZA"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "," not in out[0] and run(out[0], b"", CONFIG).output == b"pizza"
+    assert out[1] == "output: 'pizza'"

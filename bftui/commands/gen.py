@@ -151,9 +151,12 @@ def _synth_main(args, examples) -> int:
         from bfcore.synth.agent import PROBE_INPUT
         from bfcore.synth.score import CONFIG
 
-        r = run(g.program, PROBE_INPUT, CONFIG, jit_after=None)
-        # the status only when the run did not end: "(ok)" beside a wrong output read as "right"
-        print(f"on input '{show(PROBE_INPUT)}': '{show(r.output)}'{_why(r.status)}")
+        reads = "," in g.program
+        r = run(g.program, PROBE_INPUT if reads else b"", CONFIG, jit_after=None)
+        # the status only when the run did not end: "(ok)" beside a wrong output read as "right";
+        # a program that reads nothing prints the same on any input, so no input is named
+        where = f"on input '{show(PROBE_INPUT)}'" if reads else "output"
+        print(f"{where}: '{show(r.output)}'{_why(r.status)}")
         print(f"confidence: {g.confidence:.2f}  (give --example IN OUT to check it and search)")
         if g.confidence < 0.3:
             print("low confidence: this request looks unlike what the agent was trained on")
