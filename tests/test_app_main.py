@@ -142,3 +142,20 @@ async def test_generation_options_dialog(tmp_path):
         assert app.screen is main
         assert (main.options.greedy, main.options.temperature, main.options.best_of) == (False, 0.5, 3)
         assert str(main.query_one("#gen-options").render()) == "T=0.5 best-of-3"
+
+
+@sync
+async def test_a_constant_request_runs_on_no_input_and_says_so(tmp_path):
+    """The shipped agents: "lower case PIZZA" goes to the synthesis agent, whose program prints
+    the word with the word macro and reads nothing, so the panel names no sample input."""
+    app = main_app(data_dir=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.agent_state.startswith("agent: "), "the agent to load")
+        await pilot.press(*"lower case PIZZA", "enter")
+        await wait_until(pilot, lambda: screen.last_generation is not None, "the program")
+        await app.workers.wait_for_complete()
+        panel = screen.panel
+        await wait_until(pilot, lambda: panel.state == "halted", "the run to end")
+        assert "reads no input" in panel.editor.border_title
+        assert "," not in panel.editor.text and panel.machine.output == b"pizza"
