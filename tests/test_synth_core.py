@@ -234,8 +234,11 @@ def test_a_range_gives_two_facts_and_one_program_prints_every_range():
 
     p = prompt_params("print the digits 3 to 8")
     assert (p.n, p.n2, p.c) == (3, 8, None)
-    p = prompt_params("count from zero to 8")  # a first number of 0 is a value
+    p = prompt_params("count from zero to 8")  # a first number of 0 is a value in a range
     assert (p.n, p.n2) == (0, 8)
+    assert prompt_params("print the input backwards, then a 0").n is None  # and alone, none
+    p = prompt_params("echo the input, then a 0; it ends at its first 0")
+    assert (p.n, p.n2) == (None, None)
     p = prompt_params("list the letters between f and p, inclusive")
     assert (chr(p.c), chr(p.c2)) == ("f", "p")
     assert prompt_params("letters a to f").c2 == ord("f")

@@ -55,3 +55,8 @@ def test_choose_follows_the_classifier_over_the_policy(shipped, monkeypatch):
     shipped.use_intent = True
     chosen = shipped.choose([prompt], [probe])[0].program
     assert all(run(chosen, x).output == x for x in (b"abc", b"hello w"))
+    # a classifier unsure of every family (a flat posterior) leaves the choice to the policy
+    flat = Intent({"families": families, "w": np.zeros((d, len(families))),
+                   "b": [0.0] * len(families), "mean": np.zeros(d), "scale": np.ones(d)})
+    monkeypatch.setattr(type(shipped), "intent", property(lambda self: flat))
+    assert shipped.choose([prompt], [probe])[0].program == alone

@@ -151,8 +151,9 @@ class Params:
 def prompt_params(prompt: str) -> Params:
     numbers = [int(g) if g.isdigit() else _NUM_WORDS.index(g.lower())
                for g in _NUMBER.findall(_NOT_A_COUNT.sub(" ", prompt))][:2]
-    # a first number of 0 is a value ("the digits 0 to 9"), as a second one is
     n, n2 = (v if 0 <= v <= 255 else None for v in numbers + [-1] * (2 - len(numbers)))
+    if n == 0 and not n2:  # a 0 is no count ("then a 0"); "the digits 0 to 9" is a range
+        n = n2 = None
     c = c2 = None
     for pattern in (_QUOTED, _NAMED, _BEFORE_NOUN, _QUANTIFIED, _ALONE, _PLURAL):
         m = pattern.search(prompt)

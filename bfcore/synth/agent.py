@@ -227,13 +227,13 @@ class SynthAgent:
 
     def _likelier(self, prompt: str, probe: bytes, ep, ranked, post):
         """``ep`` (a decode), or the library program ranked above it: by log-probability, plus
-        the family prior when ``post`` (the request's posterior) is given."""
+        the family prior when ``post`` (the request's posterior) is given and sure enough."""
         if not ranked:
             return ep
-        mine = float(np.sum(ep.logp))
-        if post is not None:  # see bfcore.synth.intent
-            from bfcore.synth.intent import WEIGHT
+        from bfcore.synth.intent import CONFIDENT, WEIGHT
 
+        mine = float(np.sum(ep.logp))
+        if post is not None and post.max() >= CONFIDENT:  # see bfcore.synth.intent
             intent, fams = self.intent, self.library_families
             prior = lambda acts: WEIGHT * intent.prior(post, fams.get(tuple(acts)))  # noqa: E731
             ranked = sorted(((lp + prior(a), a) for lp, a in ranked), key=lambda x: -x[0])

@@ -21,6 +21,10 @@ import numpy as np
 WEIGHT = 4.0
 #: the prior of a decode that is no library program
 FLOOR = 0.05
+#: the prior counts only when the classifier is this sure of one family: a request unlike every
+#: family (PQT's "print the input twice, each copy followed by a 0") was sent to a library
+#: program of a family it half resembled (val greedy: 82.0% without this rule, 84.3% with it)
+CONFIDENT = 0.5
 
 
 def fit(pooled: np.ndarray, labels: list[str], l2: float = 1e-2, steps: int = 400,
