@@ -5,7 +5,8 @@ families' programs; a classifier fitted on the families' train phrasings alone n
 more often than the decode writes its program (val: 93% against 84% for the programs that read
 input). :meth:`SynthAgent.choose` uses its posterior as a prior over the library: each program
 is scored by its log-probability under the policy plus ``WEIGHT`` times the log-posterior of the
-families it solved in training. Shipped as ``intent.json`` beside the agent
+families it solved in training, when the classifier is sure of one family (``CONFIDENT``).
+Shipped as ``intent.json`` beside the agent
 (``scripts/fit_intent.py``); without it the agent ranks by the policy alone.
 """
 
