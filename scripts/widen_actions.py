@@ -2,9 +2,10 @@
 
 The vocabulary grows at its end (the derived facts ``+n/8`` ... came after ``-c``); the embedding's
 last row is the START input, which moves to the end. A new action starts as a copy of the action it
-derives from (``+n/8`` from ``+n``, ``.w`` from ``.``): the same input embedding, and the same head row with a bias
-``GAP`` lower, so the widened policy's greedy programs are the old ones, and sampling tries the new
-actions at about e^-GAP the rate of their parents until training says otherwise.
+derives from (``+n/8`` from ``+n``, ``.w`` from ``.``): the same input embedding, and the same
+head row with a bias ``GAP`` lower, so the widened policy's greedy programs are the old ones, and
+sampling tries the new actions at about e^-GAP the rate of their parents until training says
+otherwise.
 
 Run: .venv/bin/python scripts/widen_actions.py SRC [DST]   (SRC: a directory with model.safetensors)
 """

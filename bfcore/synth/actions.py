@@ -126,8 +126,8 @@ def _mod(fact: int | None) -> int | None:
 
 @dataclass(frozen=True)
 class Params:
-    """Facts read from a prompt: its first number (1..255), a letter's code and a word's bytes,
-    None when absent."""
+    """Facts read from a prompt: its first number (1..255, or 0 when a range starts there), a
+    letter's code, a word's bytes, a second number and letter; None when absent."""
 
     n: int | None = None
     c: int | None = None
@@ -187,13 +187,10 @@ def prompt_word(prompt: str) -> bytes | None:
 
 def word_text(word: bytes) -> str:
     """The text of ``.w``: each byte as a run from the one before (the first from the cell's own
-    value) and a ``.``."""
-    out, prev = [], 0
-    for b in word:
-        d = b - prev
-        out.append(("+" * d if d > 0 else "-" * -d) + ".")
-        prev = b
-    return "".join(out)
+    value) and a ``.``, as the print agent's compiler writes it."""
+    from bfcore.agent.compile import compile_bytes
+
+    return compile_bytes(word)[0]
 
 
 def action_text(a: int, params: Params) -> str:

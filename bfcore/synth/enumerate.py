@@ -68,7 +68,8 @@ def _follows() -> np.ndarray:
 
 FOLLOWS = _follows()
 _BODY = [INDEX[a] for a in ("+1", "-1", ">1", "<1", ",", ".")]
-_BODY_PARAMS = {"c": [INDEX["+c"], INDEX["-c"]], "n": [INDEX["+n"], INDEX["-n"]], "w": [INDEX[".w"]]}
+_BODY_PARAMS = {"c": [INDEX["+c"], INDEX["-c"]], "n": [INDEX["+n"], INDEX["-n"]],
+                "w": [INDEX[".w"]]}
 # a step on a neighbour that comes back (``<+>``): one atom in conditional blocks, so that a
 # counter beside the cell costs one place in a body, not three
 _OFFSET = [(INDEX[f"{go}1"], INDEX[f"{sign}1"], INDEX[f"{back}1"])
