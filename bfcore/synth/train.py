@@ -165,6 +165,14 @@ class Queue:
         """Whether some entry of the task passed (nearly) every test it was run on."""
         return any(e[0] / e[1] >= SOLVED_REWARD for e in self.entries.get(key, {}).values())
 
+    def drop(self, key: str, actions) -> None:
+        """Take an entry out, unless it is solved: a draw whose phrasing gives a solved program no
+        fact (the letter of "drop all as" was not read) fails every program alike, and dropping
+        the losers of that draw emptied remove's queue of its one solved program in a 30-min run."""
+        q, t = self.entries.get(key, {}), tuple(map(int, actions))
+        if t in q and q[t][0] / q[t][1] < SOLVED_REWARD:
+            del q[t]
+
     def state(self) -> dict:
         return {k: [[list(a), e[0], e[1]] for a, e in q.items()] for k, q in self.entries.items()}
 
@@ -542,7 +550,7 @@ class SynthTrainer:
     def _enqueue(self, drawn, rows, all_acts, scored) -> None:
         """Queue this update's programs, one per behaviour: of the programs that printed the same
         outputs on a draw's tests only the best (the shortest) goes in, and the others leave the
-        queue, so its entries stay distinct programs rather than one program with junk around it
+        queue unless solved (:meth:`Queue.drop`), so its entries stay distinct programs rather than one program with junk around it
         (which starved local search of anything new to edit)."""
         groups: dict[tuple, tuple] = {}
         for j, acts, s in zip(rows, all_acts, scored):
@@ -554,13 +562,8 @@ class SynthTrainer:
             key, t = drawn[j][0], tuple(map(int, acts))
             if (j, t) in winners:
                 self.queue.add(key, acts, s.reward)
-                continue
-            e = self.queue.entries.get(key, {}).get(t)
-            # a solved program stays: a draw whose phrasing gives it no fact (the letter of
-            # "drop all as" was not read) fails every program alike, and popping the losers of
-            # that draw emptied remove's queue of its one solved program in a 30-min run
-            if e is not None and e[0] / e[1] < SOLVED_REWARD:
-                del self.queue.entries[key][t]
+            else:
+                self.queue.drop(key, t)
 
     def _mutants(self, params, best) -> list[list[int]]:
         """Edits of the task's three best programs and of two that solved other tasks (and
