@@ -22,6 +22,7 @@ def main() -> int:
     from bfcore.synth.families import make_tasks
     from bfcore.synth.intent import Intent, fit, intent_path
     from bfcore.synth.router import shared_encoder
+    from bfcore.synth.train import Embedder
     from bfcore.tasks import assets_dir, load_tasks
     from bfcore.train.checkpoint import atomic_write_text
 
@@ -29,9 +30,8 @@ def main() -> int:
     per_family = int(sys.argv[2]) if len(sys.argv) > 2 else 60
     enc = shared_encoder()
 
-    def pooled(prompts):
-        return np.concatenate([np.array(enc.encode_batch(prompts[i:i + 128])[2], np.float64)
-                               for i in range(0, len(prompts), 128)])
+    embed = Embedder(enc)  # batched and cached per prompt, as the agent embeds them
+    pooled = lambda prompts: np.asarray(embed(prompts), np.float64)  # noqa: E731
 
     train = make_tasks("train", per_family, seed=11)
     model = fit(pooled([t.problem for t in train]), [t.family for t in train])

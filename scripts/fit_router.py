@@ -27,15 +27,15 @@ def main() -> int:
     from bfcore.synth.families import INPUT_FAMILIES, make_tasks
     from bfcore.synth.intent import fit
     from bfcore.synth.router import Router, save, shared_encoder
+    from bfcore.synth.train import Embedder
     from bfcore.tasks import assets_dir, load_tasks
 
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else assets_dir() / "synth"
     l2 = float(sys.argv[2]) if len(sys.argv) > 2 else 1e-2
     enc = shared_encoder()
 
-    def pooled(prompts):
-        return np.concatenate([np.array(enc.encode_batch(prompts[i:i + 128])[2], np.float64)
-                               for i in range(0, len(prompts), 128)])
+    embed = Embedder(enc)  # batched and cached per prompt, as the agent embeds them
+    pooled = lambda prompts: np.asarray(embed(prompts), np.float64)  # noqa: E731
 
     # the synthesis agent takes the requests that read input and the constant families the print
     # agent has nothing like; copies stays with the print agent, whose "repeat" family overlaps
