@@ -32,7 +32,7 @@ def main() -> int:
     from bench.pqt import machine
     from bfcore.synth.agent import SynthAgent, default_synth_dir
     from bfcore.synth.families import FAMILIES, fresh_tests, make_tasks, text_cap
-    from bfcore.synth.router import THRESHOLD, Router, _too_long_to_print, router_path
+    from bfcore.synth.router import router_path, routes_to_synth
     from bfcore.synth.score import score_programs
     from bfcore.tasks import assets_dir, load_tasks
     from bftui.commands.gen import load_agent
@@ -43,15 +43,13 @@ def main() -> int:
             "synthesis": [(t, fresh_tests(t, int(rng.integers(1 << 31)), 6))
                           for t in make_tasks(a.split, a.per_family, seed=7)]}
     synth = SynthAgent.load()
-    router = Router(router_path(a.router or default_synth_dir()))
     print(f"machine: {machine()}")
     print(f"router: {router_path(a.router or default_synth_dir())}, split {a.split}")
     printer = load_agent(None)
     for name, items in sets.items():
         tasks = [t for t, _ in items]
         prompts = [t.problem for t in tasks]
-        p = router.p_synth(np.asarray(synth.embed(prompts), np.float64))
-        to_synth = [bool(q > THRESHOLD) or _too_long_to_print(t.problem) for q, t in zip(p, tasks)]
+        to_synth = [routes_to_synth(q, a.router) for q in prompts]  # gen's own rule
         progs = [""] * len(tasks)
         idx_p = [i for i, s in enumerate(to_synth) if not s]
         idx_s = [i for i, s in enumerate(to_synth) if s]
