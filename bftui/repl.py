@@ -305,9 +305,8 @@ class Repl:
             g = agent.generate(text, probe=self.input or None)  # none given: two probes
             self.last_program = g.program
             self.out.program("program: ", g.program)
-            reads = "," in g.program  # a program that reads nothing: its output, on no input
-            r = run(g.program, probe if reads else b"", CONFIG, jit_after=None)
-            where = f"on input {show_bytes(probe)}: " if reads else "output: "
+            r = run(g.program, probe if g.reads_input else b"", CONFIG, jit_after=None)
+            where = f"on input {show_bytes(probe)}: " if g.reads_input else "output: "
             self.out.line(("class:label", where), show_bytes(r.output),
                           ("class:label", "" if r.status == "ok" else f" ({r.status})"))
             self.out.line(("class:label", "confidence: "), f"{g.confidence:.2f}",

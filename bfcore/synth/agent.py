@@ -44,6 +44,12 @@ class SynthGeneration:
     def solved(self) -> bool | None:
         return all(self.passed) if self.passed else None
 
+    @property
+    def reads_input(self) -> bool:
+        """Whether the program reads at all: one that does not prints the same on any input, so
+        it is run, and shown, on none."""
+        return "," in self.program
+
 
 @dataclass
 class SearchResult:

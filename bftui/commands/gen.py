@@ -151,11 +151,9 @@ def _synth_main(args, examples) -> int:
         from bfcore.synth.agent import PROBE_INPUT
         from bfcore.synth.score import CONFIG
 
-        reads = "," in g.program
-        r = run(g.program, PROBE_INPUT if reads else b"", CONFIG, jit_after=None)
-        # the status only when the run did not end: "(ok)" beside a wrong output read as "right";
-        # a program that reads nothing prints the same on any input, so no input is named
-        where = f"on input '{show(PROBE_INPUT)}'" if reads else "output"
+        r = run(g.program, PROBE_INPUT if g.reads_input else b"", CONFIG, jit_after=None)
+        # the status only when the run did not end: "(ok)" beside a wrong output read as "right"
+        where = f"on input '{show(PROBE_INPUT)}'" if g.reads_input else "output"
         print(f"{where}: '{show(r.output)}'{_why(r.status)}")
         print(f"confidence: {g.confidence:.2f}  (give --example IN OUT to check it and search)")
         if g.confidence < 0.3:

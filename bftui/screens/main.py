@@ -273,8 +273,7 @@ class MainScreen(Screen):
 
         examples = message.examples
         inp, want = examples[0] if examples else (PROBE_INPUT, None)
-        reads = "," in g.program
-        if not examples and not reads:  # it prints the same on any input: run it on none
+        if not examples and not g.reads_input:
             inp = b""
         panel = self.panel
         panel.load(g.program, input=inp, expected=want)
@@ -287,8 +286,8 @@ class MainScreen(Screen):
                             title="not every example passes", severity="warning", timeout=6)
             extra = f", npe {g.npe}"
         else:
-            verdict = f"confidence {g.confidence:.2f}, " + (f"run on '{show(inp)}'" if reads
-                                                            else "reads no input")
+            verdict = f"confidence {g.confidence:.2f}, " + (f"run on '{show(inp)}'"
+                                                            if g.reads_input else "reads no input")
             extra = ""
             if g.confidence < 0.3:
                 self.notify("this request looks unlike what the agent was trained on; give examples "
