@@ -81,6 +81,7 @@ class SynthAgent:
         self.use_library = use_library  # False: the decoder alone (the ablation)
         self.use_intent = True  # False: rank the library by the policy alone (the ablation)
         self._families: dict | None = None
+        self._intent = False  # the family classifier, once looked up (None: there is none)
         self._library: list[list[int]] | None = None
         self._split: tuple[list, list] = ([], [])  # the library without / with parameter runs
         # the library replayed per (facts, probe): most requests share both, so ranking them
@@ -255,12 +256,13 @@ class SynthAgent:
         None without one, or with ``use_intent`` off."""
         if not self.use_intent:
             return None
-        from bfcore.synth.intent import Intent, intent_path
+        if self._intent is False:  # looked up once: generate() asks on every request
+            from bfcore.synth.intent import Intent, intent_path
 
-        for d in ([self.path] if self.path else []) + [default_synth_dir()]:
-            if intent_path(d).is_file():
-                return Intent.cached(intent_path(d))
-        return None
+            found = [intent_path(d) for d in ([self.path] if self.path else [])
+                     + [default_synth_dir()] if intent_path(d).is_file()]
+            self._intent = Intent.cached(found[0]) if found else None
+        return self._intent
 
     @property
     def library_families(self) -> dict:
