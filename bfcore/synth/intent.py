@@ -58,6 +58,7 @@ class Intent:
 
     def __init__(self, d: dict):
         self.families = list(d["families"])
+        self._index = {f: i for i, f in enumerate(self.families)}
         self.w, self.b = np.array(d["w"]), np.array(d["b"])
         self.mean, self.scale = np.array(d["mean"]), np.array(d["scale"])
 
@@ -74,7 +75,7 @@ class Intent:
         and a held-out phrasing's decode is often a mix of two families' programs."""
         if families is None:
             return float(np.log(FLOOR))
-        known = [post[self.families.index(f)] for f in families if f in self.families]
+        known = [post[self._index[f]] for f in families if f in self._index]
         return float(np.log(max(max(known) if known else post.max(), 1e-9)))
 
 
