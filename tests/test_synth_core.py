@@ -84,6 +84,10 @@ def test_prompt_params_reads_numbers_and_letters():
     assert prompt_params("drop all is").c == ord("i")
     assert prompt_params("output every character except i").c == ord("i")
     assert prompt_params("print all input").c is None
+    # a byte named by its value (PQT's letters are numbers): the letter fact is that byte
+    assert prompt_params("print how many times the value 1 occurs in the input").c == 1
+    assert prompt_params("remove every byte 10 from what I type").c == 10
+    assert prompt_params("drop the value 0").c is None and prompt_params("byte 300").c is None
     assert to_program([INDEX["+n"], INDEX["."], END], Params(4, None))[0] == "++++."
 
 

@@ -89,6 +89,15 @@ def test_search_tries_the_library_before_sampling(shipped):
     assert with_lib.solved and alone.npe > 4 * with_lib.npe
 
 
+def test_search_climbs_from_the_library_to_a_program_one_edit_away(shipped):
+    # PQT's reverse wants a 0 after the reversed input: the library's reverser and one "."
+    prompt = "print the input backwards, then a 0"
+    examples = ((b"abc", b"cba\0"), (b"hello", b"olleh\0"), (b"xy", b"yx\0"))
+    res = shipped.search(prompt, examples, budget=600, seed=0)
+    assert res.solved and res.npe <= 600
+    assert run(res.best.program, b"fresh one").output == b"eno hserf\0"
+
+
 def test_numpy_ranking_equals_mlx_scoring_on_the_whole_library(shipped):
     """The numpy scorer skips finished programs' steps: every program of every length must
     still get MLX's teacher-forced sum, and each of its steps MLX's log-probability."""

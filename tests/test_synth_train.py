@@ -13,7 +13,7 @@ from bfcore.fast import run
 from bfcore.program import parse
 from bfcore.synth.actions import Params, tokenize, to_program
 from bfcore.synth.examples import ExampleError, decode_escapes, load_tests
-from bfcore.synth.mutate import accepts, mutants
+from bfcore.synth.mutate import accepts, mutants, neighbours
 from bfcore.tasks import Task
 
 
@@ -50,6 +50,21 @@ def test_mutants_are_valid_distinct_programs():
         parse(to_program(m, Params())[0])
     # a structural edit is among them: some mutant has a loop the parent's text does not
     assert any(to_program(m, Params())[0].count("[") != 2 for m in ms)
+
+
+def test_neighbours_are_every_valid_one_edit_program():
+    parent = tokenize(">,[>,]<[.<]")
+    nb = neighbours(parent, Params(), max_len=16, max_depth=3)
+    texts = [to_program(m, Params())[0] for m in nb]
+    assert len(set(texts)) == len(texts) and ">,[>,]<[.<]" not in texts
+    assert all(accepts(m, Params(), 16, 3) for m in nb)
+    # a step appended, one deleted (a bracket with its partner), one replaced, a span wrapped
+    for want in (">,[>,]<[.<].", ",[>,]<[.<]", ">,[>,]<.<", ">,[>,]<[,<]", ">[,][>,]<[.<]"):
+        assert want in texts, want
+    # a fact is put in only where the prompt gives one
+    withc = {to_program(m, Params(c=ord("x")))[0] for m in neighbours(parent, Params(c=ord("x")), 16, 3)}
+    assert ">,[>,]<[.<]" + "+" * ord("x") in withc
+    assert not any(len(t) > 20 for t in texts)
 
 
 def test_examples_are_binary_safe_and_bad_ones_get_one_line():

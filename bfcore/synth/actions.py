@@ -69,6 +69,8 @@ _NOT_A_COUNT = re.compile(r"\bone (?:by|after) (?:one|another)\b|\bone at a time
                           r"|\b(?:each|every|no|the last|the first) one\b", re.IGNORECASE)
 # a letter the request is about: quoted ('e', "e", `e`), or a single character after "letter",
 # "character", "char" or "byte" ("remove the letter e", "count the character x")
+# a byte named by its value ("count the value 1", "drop every byte 10"): PQT's letters are numbers
+_VALUE = re.compile(r"\b(?:value|byte|code)\s+(\d{1,3})\b", re.IGNORECASE)
 _QUOTED = re.compile(r"""['"`‘“](.)['"`’”]""")
 _NAMED = re.compile(r"\b(?:letter|character|char|byte|symbol)s?\s+(\S)(?=[\s,.;:!?'’s]|$)", re.I)
 # then a letter written before its noun ("the e characters"), standing alone as a word ("remove
@@ -155,6 +157,9 @@ def prompt_params(prompt: str) -> Params:
     if n == 0 and not n2:  # a 0 is no count ("then a 0"); "the digits 0 to 9" is a range
         n = n2 = None
     c = c2 = None
+    v = _VALUE.search(prompt)
+    if v and 0 < int(v.group(1)) < 256:
+        return Params(n, int(v.group(1)), prompt_word(prompt), n2, None)
     for pattern in (_QUOTED, _NAMED, _BEFORE_NOUN, _QUANTIFIED, _ALONE, _PLURAL):
         m = pattern.search(prompt)
         if m:

@@ -311,7 +311,7 @@ class SynthAgent:
         have run. The best program found (by reward) comes back either way. ``max_chars``: a
         program longer than this passes nothing (a task whose loop must beat printing)."""
         from bfcore.synth.actions import prompt_params, to_program
-        from bfcore.synth.mutate import mutants
+        from bfcore.synth.mutate import mutants, neighbours
         from bfcore.synth.score import score_programs
 
         t0 = time.perf_counter()
@@ -328,10 +328,20 @@ class SynthAgent:
         rounds += [[(acts, None) for _, acts in ranked[i:i + step]]
                    for i in range(0, len(ranked), step)]
         rounds.reverse()
+        expanded: set[tuple[int, ...]] = set()
+        starts = self._climb_starts(prompt, chosen, ranked)
+        turn = 0
         while len(seen) < budget and stalled < 50:  # a collapsed policy may write nothing new
+            top = next((a for a in starts + [a for _, a in pool[:4]]
+                        if tuple(a) not in expanded), None)
             if rounds:
                 cands = rounds.pop()
+            elif top is not None and turn % 2 == 0:  # by turns with samples: climb
+                turn += 1
+                expanded.add(tuple(top))
+                cands = [(m, None) for m in neighbours(top, params, cfg.max_len, cfg.max_depth)]
             else:
+                turn += 1
                 cands = [(e.actions, e) for e in self.write([prompt] * batch, [probe] * batch,
                                                             greedy=False, temperature=temperature,
                                                             rng=rng)]
@@ -363,6 +373,21 @@ class SynthAgent:
                     score_programs([chosen.program], [examples], [len(chosen.actions) - 1],
                                    caps=[max_chars])[0])
         return self._result(prompt, probe, *best, len(seen), t0)
+
+    def _climb_starts(self, prompt: str, chosen, ranked) -> list[list[int]]:
+        """Where search's first climbs start: what the request asks for (the chosen program, the
+        library's two likeliest, and the likeliest of each of the classifier's two likeliest
+        families, however unsure), before the programs that happen to score best on the
+        examples. A program one edit from a family's (a count that prints the number as a byte,
+        not a digit) scores below one that is right on a few examples by luck."""
+        starts = [list(chosen.actions)] + [list(a) for _, a in ranked[:2]]
+        post = self._posterior([prompt])
+        if post is not None:
+            fams = self.library_families
+            for f in np.argsort(-post[0])[:2]:
+                name = self.intent.families[f]
+                starts += [list(a) for _, a in ranked if name in fams.get(tuple(a), ())][:1]
+        return starts
 
     def _result(self, prompt, probe, actions, ep, s, npe, t0) -> SearchResult:
         if ep is None:  # a local edit: what the policy thinks of it, teacher-forced

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bfcore.synth.actions import CLOSE, END, INDEX, N_ACTIONS, OPEN, Grammar, Params
+from bfcore.synth.actions import (CLOSE, END, FACT_OF, INDEX, N_ACTIONS, OPEN, Grammar,
+                                 Params)
 
 # what an inserted or replacing action is drawn from: half the mass on BF's eight instructions
 # (single steps), half spread over every action; most programs are mostly single steps
@@ -92,3 +93,39 @@ def _partner(b: list[int], i: int):
             return k
         k += step
     return None
+
+
+def neighbours(actions: list[int], params: Params, max_len: int = 32, max_depth: int = 3,
+               span: int = 6) -> list[list[int]]:
+    """Every valid program one edit away from ``actions`` (END-terminated), in a fixed order:
+    deletions, then inserting or putting in place of an action one of BF's eight instructions
+    or a fact the prompt gives, then a span of up to ``span`` actions wrapped in a loop.
+
+    :func:`mutants` draws edits at random, so near a program that is almost right (``>,[>,]<[.<]``
+    when a task wants a 0 after the reversed input) the one edit that fixes it can take hundreds
+    of draws; the whole neighbourhood is a few hundred programs, and search can afford all of it
+    for its best program. Other runs than one step are left out: a run is reached step by step."""
+    body = [a for a in actions if a != END]
+    L = len(body)
+    put = _BASIC + [a for a, name in FACT_OF.items() if params.has(name)]
+    cands: list[list[int]] = []
+    for i in range(L):
+        j = _partner(body, i)
+        cands.append([a for k, a in enumerate(body) if k not in (i, j)])
+    for i in range(L + 1):
+        cands += [body[:i] + [a] + body[i:] for a in put]
+    for i in range(L):
+        if body[i] not in (OPEN, CLOSE):
+            cands += [body[:i] + [a] + body[i + 1:] for a in put
+                      if a != body[i] and a not in (OPEN, CLOSE)]
+    for i in range(L):
+        for j in range(i + 1, min(L, i + span) + 1):
+            cands.append(body[:i] + [OPEN] + body[i:j] + [CLOSE] + body[j:])
+    out, seen = [], {tuple(body)}
+    for c in cands:
+        t = tuple(c)
+        if t not in seen:
+            seen.add(t)
+            if accepts(c + [END], params, max_len, max_depth):
+                out.append(c + [END])
+    return out
