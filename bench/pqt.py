@@ -45,7 +45,7 @@ def main() -> int:
     a = ap.parse_args()
 
     from bfcore.synth.agent import SynthAgent
-    from bfcore.synth.pqt_tasks import PQT_TASKS, fits_bytes, solves
+    from bfcore.synth.pqt_tasks import PQT_CONFIG, PQT_TASKS, fits_bytes, solves
     from bfcore.synth.solve import solve
     from bfcore.tasks import Task
 
@@ -62,7 +62,7 @@ def main() -> int:
         tests = tuple(t.pqt_tests())
         rep = solve(agent, Task(t.description, tests, "pqt"), budget=a.budget,
                     search_budget=a.budget if not a.finetune else min(a.budget, 2_000),
-                    finetune=a.finetune, seed=a.seed)
+                    finetune=a.finetune, seed=a.seed, config=PQT_CONFIG)
         ok = rep.solved and solves(rep.program, t, list(tests))
         general = ok and solves(rep.program, t, t.make_tests(a.seed + 1, 64))
         rows.append({"task": name, "base": t.base, "solved": ok, "general": general, "npe": rep.npe,

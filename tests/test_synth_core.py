@@ -136,6 +136,17 @@ def test_reward_prefers_exact_programs_and_penalises_hangs():
     assert exact.reward > 1.5 > close.reward > hang.reward
     assert score_one(",[.,]", ((b"hi", b"hi"), (b"abc", b"abc"))).solved
     assert not score_one(",.", ((b"hi", b"hi"),)).solved
+    assert score_one("+[]", ((b"", b""),)).statuses == ("step_limit",)
+
+
+def test_a_right_counter_of_a_late_letter_is_not_a_hang():
+    # every letter before z wraps to ~250 when z is taken away and is cleared a step at a time:
+    # 5,066 steps on 8 letters, past PQT's 5,000, which the PQT bench alone keeps
+    count_z = ",[" + "-" * ord("z") + "[>-<[-]],>+<]>" + "+" * 48 + "."
+    assert score_one(count_z, ((b"qrqmrhys", b"0"), (b"zaz", b"2"))).solved
+    from bfcore.synth.pqt_tasks import PQT_CONFIG
+
+    assert score_one(count_z, ((b"qrqmrhys", b"0"),), PQT_CONFIG).statuses == ("step_limit",)
 
 
 @pytest.fixture(scope="module")

@@ -304,16 +304,18 @@ class SynthAgent:
 
     def search(self, prompt: str, examples, budget: int = 1000, batch: int = 64,
                temperature: float = 1.0, seed: int | None = None,
-               max_chars: int | None = None) -> SearchResult:
+               max_chars: int | None = None, config=None) -> SearchResult:
         """The chosen program, then the library in the policy's order (``batch // 8`` at a time),
         then rounds of samples and of local edits (:mod:`bfcore.synth.mutate`) of the best
         programs so far, until a program passes every example or ``budget`` distinct programs
         have run. The best program found (by reward) comes back either way. ``max_chars``: a
-        program longer than this passes nothing (a task whose loop must beat printing)."""
+        program longer than this passes nothing (a task whose loop must beat printing). ``config``:
+        how the examples are run (default :data:`bfcore.synth.score.CONFIG`)."""
         from bfcore.synth.actions import prompt_params, to_program
         from bfcore.synth.mutate import mutants, neighbours
-        from bfcore.synth.score import score_programs
+        from bfcore.synth.score import CONFIG, score_programs
 
+        config = config or CONFIG
         t0 = time.perf_counter()
         rng = np.random.default_rng(seed)
         params, probe, cfg = prompt_params(prompt), examples[0][0], self.policy.cfg
@@ -359,7 +361,8 @@ class SynthAgent:
                 continue
             stalled = 0
             scored = score_programs([p for _, _, p in new], [examples] * len(new),
-                                    [len(a) - 1 for a, _, _ in new], caps=[max_chars] * len(new))
+                                    [len(a) - 1 for a, _, _ in new], config=config,
+                                    caps=[max_chars] * len(new))
             for (acts, e, prog), sc in zip(new, scored):
                 pool.append((sc.reward, list(acts)))
                 if best is None or sc.reward > best[2].reward:  # (shorter wins among solved)
@@ -371,7 +374,7 @@ class SynthAgent:
         if best is None:  # budget 0
             best = (chosen.actions, chosen,
                     score_programs([chosen.program], [examples], [len(chosen.actions) - 1],
-                                   caps=[max_chars])[0])
+                                   config=config, caps=[max_chars])[0])
         return self._result(prompt, probe, *best, len(seen), t0)
 
     def _climb_starts(self, prompt: str, chosen, ranked) -> list[list[int]]:

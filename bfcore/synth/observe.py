@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from bfcore.synth.score import STEP_LIMIT
 
 OBS_DIM = 14
 _MATCH_CACHE: dict[str, list[int]] = {}
@@ -36,12 +35,15 @@ def _matches(code: str) -> list[int]:
     return m
 
 
+# the tracer's steps for the program so far: what the shipped policy was trained to see
+TRACE_STEPS = 5000
+
 class Tracer:
     """One program being written, run on ``inp`` (end of input reads 0, as ``Config(eof="zero")``)."""
 
     __slots__ = ("tape", "ptr", "inp", "ip", "out", "pending", "depth", "fault", "steps", "budget")
 
-    def __init__(self, inp: bytes, tape_len: int = 64, budget: int = STEP_LIMIT):
+    def __init__(self, inp: bytes, tape_len: int = 64, budget: int = TRACE_STEPS):
         self.tape, self.ptr, self.inp, self.ip = bytearray(tape_len), 0, inp, 0
         self.out, self.pending, self.depth, self.fault = bytearray(), [], 0, False
         self.steps, self.budget = 0, budget

@@ -58,7 +58,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
+from bfcore.program import Config
+
 MAX_STEPS = 5000  # MAX_EXECUTION_STEPS in single_task/code_tasks.py: a run fails on reaching it
+# how a program runs on PQT's tests here, in search and in :func:`solves` (see its note)
+PQT_CONFIG = Config(max_steps=MAX_STEPS - 1, eof="zero", bounds="error")
 PQT_SEED = 6849275409234  # the seed of every PQT test generator (random.Random(...) in code_tasks)
 # Reward constants of MultiIOTaskManager._score_code, as the paper runs set them
 # (defaults.py task_manager_config; run_eval_tasks.py: code length 100, no code simplification,
@@ -475,10 +479,8 @@ def solves(program: str, task: PQTTask, tests: list[tuple[bytes, bytes]] | None 
     here also passes under PQT on base-256 tasks (it never moved left of cell 0, so the clamp
     never mattered), while bounds="wrap" could pass a program PQT would fail."""
     from bfcore.fast import run_many
-    from bfcore.program import Config
 
     if tests is None:
         tests = task.pqt_tests()
-    config = Config(max_steps=MAX_STEPS - 1, eof="zero", bounds="error")
-    results = run_many([program] * len(tests), [inp for inp, _ in tests], config=config)
+    results = run_many([program] * len(tests), [inp for inp, _ in tests], config=PQT_CONFIG)
     return all(r.ok and r.output == want for r, (_, want) in zip(results, tests))

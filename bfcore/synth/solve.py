@@ -26,12 +26,13 @@ class SolveReport:
 
 
 def solve(agent, task: Task, budget: int = 10_000, search_budget: int = 1_000,
-          finetune: bool = True, seed: int = 0, on_progress=None) -> SolveReport:
+          finetune: bool = True, seed: int = 0, on_progress=None, config=None) -> SolveReport:
     from bfcore.synth.score import score_programs
 
     t0 = time.perf_counter()
     tests = tuple(task.tests)
-    res = agent.search(task.problem, tests, budget=min(budget, search_budget), seed=seed)
+    res = agent.search(task.problem, tests, budget=min(budget, search_budget), seed=seed,
+                       config=config)
     if res.solved or not finetune or res.npe >= budget:
         return SolveReport(task.problem, res.solved, res.best.program, res.npe,
                            time.perf_counter() - t0, "search" if res.solved else "failed",
@@ -52,7 +53,7 @@ def solve(agent, task: Task, budget: int = 10_000, search_budget: int = 1_000,
             on_progress({"npe": trainer.npe, **stats})
     if trainer.found:
         program = next(iter(trainer.found.values()))
-        s = score_programs([program], [tests], [0])[0]
+        s = score_programs([program], [tests], [0], **({"config": config} if config else {}))[0]
         return SolveReport(task.problem, True, program, trainer.npe, time.perf_counter() - t0,
                            "finetune", s.passed)
     return SolveReport(task.problem, False, res.best.program, trainer.npe,
