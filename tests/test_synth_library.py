@@ -143,3 +143,48 @@ def test_without_an_input_the_request_picks_its_probe(shipped):
     library = {to_program(a, prompt_params(prompt))[0] for a in shipped.library}
     assert g.program == likelier or g.program in library
     assert run(shipped.generate("print the input backwards").program, b"abc").output == b"cba"
+
+
+def test_a_taught_agent_leaves_its_starts_families_to_the_start(shipped, tmp_path):
+    import json
+    import shutil
+
+    from bfcore.synth.agent import SynthAgent, SynthAgentError, default_synth_dir
+    from bfcore.synth.teach import TAUGHT_FILE, keep_start, taught_chain
+
+    # a stand-in for a taught run: the shipped weights with one decoder bias pushed far off, so
+    # that its own choices differ, and a program of a person's task in its queue
+    run = tmp_path / "taught"
+    shutil.copytree(default_synth_dir(), run)
+    from bfcore.runtime import mx
+    from bfcore.synth.actions import N_ACTIONS
+
+    w = mx.load(str(run / "model.safetensors"))
+    key = next(k for k in w if k.endswith("bias") and w[k].shape == (N_ACTIONS,))
+    w[key] = w[key] + mx.array(30.0 * (np.arange(N_ACTIONS) == INDEX["."]), w[key].dtype)
+    mx.save_safetensors(str(run / "model.safetensors"), w)
+    state = json.loads((run / "state.json").read_text())
+    state["queue"]['["custom"]'] = [[tokenize(",[-.,]"), 4.0, 2]]
+    (run / "state.json").write_text(json.dumps(state))
+    mine = ["subtract one from every byte of the input", "print each character shifted down by one",
+            "lower each character code by one"]
+    keep_start(default_synth_dir(), run, mine, shipped.embed.encoder)
+    assert json.loads((run / TAUGHT_FILE).read_text())["start"] == ""  # the shipped one
+    assert taught_chain(run) == [(f"taught:{run.name}", mine)]
+    taught = SynthAgent.load(run, encoder=shipped.embed.encoder)
+    assert taught.start is not None
+    old = ["print the input backwards", "give me the input in capitals"]
+    assert taught._to_start(old) == [True, True] and taught._to_start(mine[:1]) == [False]
+    want = [e.program for e in shipped.choose(old, [b"hello"] * 2)]
+    assert [e.program for e in taught.choose(old, [b"hello"] * 2)] == want
+    assert taught.generate(old[0], probe=b"hello").program == want[0]
+    taught.start_sure = 1.01  # never the start: its own weights, which choose otherwise
+    assert [e.program for e in taught.choose(old, [b"hello"] * 2)] != want
+    taught.start_sure = 0.5
+    # the person's request gets the taught weights, which write dots
+    assert taught.choose(mine[:1], [b"hello"])[0].program.count(".") > want[0].count(".")
+    # a start that is gone: one line naming it
+    (run / TAUGHT_FILE).write_text(json.dumps({"start": str(tmp_path / "gone"), "label": "x",
+                                               "prompts": []}))
+    with pytest.raises(SynthAgentError, match="the agent it was taught from: .*gone"):
+        SynthAgent.load(run, encoder=shipped.embed.encoder)

@@ -68,6 +68,11 @@ class SearchResult:
         return self.best.seconds
 
 
+def _upto_end(actions) -> tuple:
+    a = tuple(int(x) for x in actions)
+    return a[:a.index(0) + 1] if 0 in a else a
+
+
 def default_synth_dir() -> Path:
     from bfcore.tasks import assets_dir
 
@@ -90,6 +95,11 @@ class SynthAgent:
 
         self._replays = BoundedLRU(1 << 62, capacity=64, size=lambda v: 0)
         self._weights: dict | None = None  # the policy's weights in numpy, for ranking
+        # a taught agent's start, which answers the requests of the families it knew
+        # (bfcore.synth.teach.keep_start), and the label of the person's requests
+        self.start: SynthAgent | None = None
+        self.taught_label = ""
+        self.start_sure = 0.5  # how sure the classifier must be of an old family
 
     @property
     def library(self) -> list[list[int]]:
@@ -177,7 +187,48 @@ class SynthAgent:
                 encoder = load_encoder(None, layers=layers)
             except EncoderError as exc:
                 raise SynthAgentError(f"{st_file}: encoder: {exc}") from None
-        return cls(policy, Embedder(encoder), ck, state)
+        agent = cls(policy, Embedder(encoder), ck, state)
+        from bfcore.synth.teach import TAUGHT_FILE
+
+        if (ck / TAUGHT_FILE).is_file():
+            try:
+                t = json.loads((ck / TAUGHT_FILE).read_text())
+                agent.taught_label = str(t["label"])
+                start = t["start"] or None
+            except (ValueError, KeyError, TypeError) as exc:
+                raise SynthAgentError(f"{ck / TAUGHT_FILE}: unreadable ({exc})") from None
+            try:
+                agent.start = cls.load(start, encoder=encoder)
+            except SynthAgentError as exc:
+                raise SynthAgentError(f"{ck}: the agent it was taught from: {exc}") from None
+        return agent
+
+    def _to_start(self, prompts: list[str], eps=None) -> list[bool]:
+        """Which requests this taught agent's start answers: those its classifier gives, with
+        ``start_sure`` or more, to a family the start knew (not the person's), unless this
+        agent's own choice (``eps``, when given) is a program of the person's tasks and the
+        classifier gives the person's class more than a chance share: five phrasings teach the
+        classifier less than they teach the policy ("decrement every character I type" was
+        add's at 0.77, the person's at 0.10, and the taught weights chose the taught program)."""
+        if self.start is None:
+            return [False] * len(prompts)
+        post = self._posterior(prompts)
+        if post is None:
+            return [False] * len(prompts)
+        fams = self.intent.families
+        me = fams.index(self.taught_label) if self.taught_label in fams else None
+        lib = self.library_families
+        out = []
+        for i, p in enumerate(post):
+            to_start = fams[int(p.argmax())] != self.taught_label and p.max() >= self.start_sure
+            # this agent chose a taught program, and the person's class has more than a chance
+            # share: the taught weights know this kind (old requests for which the taught
+            # weights chose the taught program had at most 0.007 of it, on val)
+            if (to_start and eps is not None and me is not None and p[me] >= 1 / len(fams)
+                    and "custom" in lib.get(_upto_end(eps[i].actions), ())):
+                to_start = False
+            out.append(bool(to_start))
+        return out
 
     # ------------------------------------------------------------ writing
     def write(self, prompts: list[str], inputs: list[bytes], greedy: bool, temperature: float = 1.0,
@@ -214,7 +265,17 @@ class SynthAgent:
         """The episode of the most likely program for each request: the greedy decode, or a
         library program the policy gives a higher log-probability (a held-out phrasing often
         decodes greedily into a mix of two families' programs, while the library ranks the right
-        one first). ``ranked``: each request's :meth:`ranked`, when already computed."""
+        one first). ``ranked``: each request's :meth:`ranked`, when already computed. A taught
+        agent's start chooses for the requests of its own families (:meth:`_to_start`)."""
+        eps = self._choose_own(prompts, probes, ranked)
+        old = self._to_start(prompts, eps)
+        if any(old):
+            theirs = iter(self.start.choose([p for p, o in zip(prompts, old) if o],
+                                            [b for b, o in zip(probes, old) if o]))
+            eps = [next(theirs) if o else e for o, e in zip(old, eps)]
+        return eps
+
+    def _choose_own(self, prompts: list[str], probes: list[bytes], ranked=None) -> list:
         eps = self.write(prompts, probes, greedy=True)
         post = self._posterior(prompts)
         for i, (prompt, probe) in enumerate(zip(prompts, probes)):
@@ -294,7 +355,9 @@ class SynthAgent:
             ep = self._likelier(prompt, probe, ep, self.ranked(prompt, probe, no_input=not probe),
                                 None if post is None else post[0])
         else:
-            ep = self.choose([prompt], [probe])[0]
+            ep = self._choose_own([prompt], [probe])[0]
+        if self._to_start([prompt], [ep])[0]:
+            return self.start.generate(prompt, examples, probe)
         g = self._generation(prompt, ep)
         if examples:
             s = score_one(g.program, examples)
@@ -311,6 +374,20 @@ class SynthAgent:
         have run. The best program found (by reward) comes back either way. ``max_chars``: a
         program longer than this passes nothing (a task whose loop must beat printing). ``config``:
         how the examples are run (default :data:`bfcore.synth.score.CONFIG`)."""
+        args = (batch, temperature, seed, max_chars, config)
+        if not self._to_start([prompt])[0]:
+            return self._search_own(prompt, examples, budget, *args)
+        # a taught agent: its start first, on half the budget, then its own search on the rest
+        res = self.start.search(prompt, examples, max(1, budget // 2), *args)
+        if res.solved or res.npe >= budget:
+            return res
+        mine = self._search_own(prompt, examples, budget - res.npe, *args)
+        mine.best.npe += res.npe
+        mine.best.seconds += res.seconds
+        return mine
+
+    def _search_own(self, prompt: str, examples, budget: int, batch: int, temperature: float,
+                    seed: int | None, max_chars: int | None, config) -> SearchResult:
         from bfcore.synth.actions import prompt_params, to_program
         from bfcore.synth.mutate import mutants, neighbours
         from bfcore.synth.score import CONFIG, score_programs
