@@ -121,3 +121,18 @@ def test_a_reinstalled_model_file_keeps_its_encodings(tmp_path):
         f.seek((1 << 20) - 16)
         f.write(bytes(16))
     assert gguf.file_key(model) != key
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+def test_disk_hits_leave_no_file_open(tmp_path):
+    # mx.load maps lazily and holds the file until the array is read: an LRU of 2,048 unread
+    # entries held 2,048 files, and a test session ran out of descriptors (teaching embeds the
+    # families' 1,320 train phrasings)
+    first = EncodingCache("id", tmp_path)
+    for i in range(60):
+        first.put(f"p{i}", mx.ones((3, 4)), mx.ones((4,)) * i)
+    again = EncodingCache("id", tmp_path)
+    before = len(os.listdir("/proc/self/fd"))
+    got = [again.get(f"p{i}") for i in range(60)]
+    assert all(g is not None for g in got) and float(got[7][1][0]) == 7.0
+    assert len(os.listdir("/proc/self/fd")) - before < 5

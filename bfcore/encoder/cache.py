@@ -102,7 +102,9 @@ class EncodingCache:
             if meta.get("prompt") != prompt or meta.get("identity") != self.identity:
                 return None
             os.utime(path)  # the store evicts by last use (see _disk_has_room)
-            return arrays["states"], arrays["pooled"]
+            # read now: mx.load maps lazily and keeps the file open until the array is read,
+            # so an LRU of unread entries held one file each (2,048 of them)
+            return _own_buffer(arrays["states"]), _own_buffer(arrays["pooled"])
         except Exception:  # noqa: BLE001  (an unreadable entry is just a miss)
             return None
 
