@@ -8,7 +8,8 @@ each with six examples (inputs of 1 to 6 characters), and teaches (bfcore.synth.
 the taught agent is scored on the three *held-out* phrasings, written with the family before any
 run, on fresh random inputs: greedy (the chosen program, no examples) and with a search of up to
 300 programs on two examples, judged on four others, as `bftui eval --synth` does. The old
-families are scored before and after on the val split (greedy, 440 tasks) beside it.
+families are scored before and after on the val split (greedy, 440 tasks) beside it, and the
+taught weights once more without their start (bfcore.synth.teach.keep_start), for comparison.
 """
 
 from __future__ import annotations
@@ -152,6 +153,12 @@ def main() -> int:
     moved = [f"{f} {old0[f]:.0%} -> {old1[f]:.0%}" for f in old0
              if f != "overall" and abs(old1[f] - old0[f]) >= 0.1]
     print(f"families that moved 10 points or more: {', '.join(moved) or 'none'}")
+    if after.start is not None:  # the comparison: the same weights, never handing to the start
+        after.start_sure = 1.01
+        g2, s2 = score(after, ref, held, seed=1)
+        o2 = old_skills(after)["overall"]
+        print(f"the taught weights alone: held-out greedy {g2:.1%}, search 300 {s2:.1%}; "
+              f"old families (val) {o2:.1%} ({100 * (o2 - o0):+.1f} points)")
     print(f"taught agent: {run_dir}")
     return 0
 
