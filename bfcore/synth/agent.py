@@ -369,9 +369,11 @@ class SynthAgent:
                temperature: float = 1.0, seed: int | None = None,
                max_chars: int | None = None, config=None) -> SearchResult:
         """The chosen program, then the library in the policy's order (``batch // 8`` at a time),
-        then rounds of samples and of local edits (:mod:`bfcore.synth.mutate`) of the best
-        programs so far, until a program passes every example or ``budget`` distinct programs
-        have run. The best program found (by reward) comes back either way. ``max_chars``: a
+        then, by turns, a climb (every one-edit neighbour, :func:`~bfcore.synth.mutate.neighbours`,
+        of :meth:`_climb_starts`, then of the best programs so far) and a round of samples and of
+        random edits of the best, until a program passes every example or ``budget`` distinct
+        programs have run. A taught agent's start searches first for its own families' requests,
+        on half the budget. The best program found (by reward) comes back either way. ``max_chars``: a
         program longer than this passes nothing (a task whose loop must beat printing). ``config``:
         how the examples are run (default :data:`bfcore.synth.score.CONFIG`)."""
         args = (batch, temperature, seed, max_chars, config)
