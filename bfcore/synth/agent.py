@@ -68,11 +68,6 @@ class SearchResult:
         return self.best.seconds
 
 
-def _upto_end(actions) -> tuple:
-    a = tuple(int(x) for x in actions)
-    return a[:a.index(0) + 1] if 0 in a else a
-
-
 def default_synth_dir() -> Path:
     from bfcore.tasks import assets_dir
 
@@ -215,6 +210,8 @@ class SynthAgent:
         post = self._posterior(prompts)
         if post is None:
             return [False] * len(prompts)
+        from bfcore.synth.library import upto_end
+
         fams = self.intent.families
         me = fams.index(self.taught_label) if self.taught_label in fams else None
         lib = self.library_families
@@ -225,7 +222,7 @@ class SynthAgent:
             # share: the taught weights know this kind (old requests for which the taught
             # weights chose the taught program had at most 0.007 of it, on val)
             if (to_start and eps is not None and me is not None and p[me] >= 1 / len(fams)
-                    and "custom" in lib.get(_upto_end(eps[i].actions), ())):
+                    and "custom" in lib.get(upto_end(eps[i].actions), ())):
                 to_start = False
             out.append(bool(to_start))
         return out

@@ -47,13 +47,18 @@ def library_families(queue_state: dict) -> dict[tuple, frozenset[str]]:
     return {a: frozenset(f) for a, f in out.items()}
 
 
+def upto_end(actions) -> tuple:
+    """The actions up to and with the first END, as a tuple of ints (a library key)."""
+    a = tuple(int(x) for x in actions)
+    return a[:a.index(END) + 1] if END in a else a
+
+
 def _solved(queue_state: dict):
     """(queue key, actions up to END) of every entry that passed (nearly) every test."""
     for key, entries in queue_state.items():
         for acts, rsum, n in entries:
             if n and rsum / n >= SOLVED_REWARD:
-                a = tuple(int(x) for x in acts)
-                yield key, (a[:a.index(END) + 1] if END in a else a)
+                yield key, upto_end(acts)
 
 
 def replays(programs: list[list[int]], params, probe: bytes, cfg) -> list:

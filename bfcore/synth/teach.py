@@ -77,15 +77,15 @@ def keep_start(start_ck: Path, run_dir: str | Path, prompts: list[str], encoder=
     one class (``taught:<run name>``; the requests of earlier teachings of the start keep their
     own), and :data:`TAUGHT_FILE`, which names the start (see the module's note)."""
     import json
+    import random
 
     import numpy as np
 
-    import random
-
+    from bfcore.synth.agent import default_synth_dir
     from bfcore.synth.families import make_tasks
     from bfcore.synth.intent import fit, intent_path
-    from bfcore.tasks import dress
     from bfcore.synth.train import Embedder, find_checkpoint
+    from bfcore.tasks import dress
     from bfcore.train.checkpoint import atomic_write_text
 
     if encoder is None:
@@ -106,8 +106,6 @@ def keep_start(start_ck: Path, run_dir: str | Path, prompts: list[str], encoder=
         labels += [lab] * (len(ps) * reps)
     model = fit(np.asarray(Embedder(encoder)(texts), np.float64), labels)
     atomic_write_text(intent_path(ck), json.dumps(model))
-    from bfcore.synth.agent import default_synth_dir
-
     start = Path(start_ck).resolve()
     atomic_write_text(ck / TAUGHT_FILE, json.dumps(  # "": the shipped agent, wherever installed
         {"start": "" if start == default_synth_dir().resolve() else str(start), "label": label,
