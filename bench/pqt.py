@@ -5,9 +5,9 @@ Run: .venv/bin/python bench/pqt.py [--budget 10000] [--finetune] [--tasks revers
 For each task the agent gets the task's English description and PQT's own test cases as examples
 (``PQTTask.pqt_tests()``: PQT's seed, counts and distributions), and searches (greedy, samples,
 local edits) until a program passes every test or --budget programs have run (NPE). With
---finetune, a failed search goes on as a short PQT-style fine-tune on that task alone, within the
-same budget. A solved program is then run on 64 fresh tests drawn with another seed: "general"
-says whether it is a program for the task or only for PQT's 16 cases.
+--finetune, a search that fails in 10,000 goes on as a short PQT-style fine-tune on that task
+alone, within the same budget. A solved program is then run on 64 fresh tests drawn with another
+seed: "general" says whether it is a program for the task or only for PQT's 16 cases.
 
 The baseline is PQT itself (Abolafia et al. 2018): each task searched from scratch, 25 runs, with
 budgets of 5M and 20M NPE. Three tasks use a cell base other than 256 (count-char and print-hello
@@ -61,7 +61,7 @@ def main() -> int:
         t = PQT_TASKS[name]
         tests = tuple(t.pqt_tests())
         rep = solve(agent, Task(t.description, tests, "pqt"), budget=a.budget,
-                    search_budget=a.budget if not a.finetune else min(a.budget, 2_000),
+                    search_budget=min(a.budget, 10_000),  # the 10k run's search, then tuning
                     finetune=a.finetune, seed=a.seed, config=PQT_CONFIG)
         ok = rep.solved and solves(rep.program, t, list(tests))
         general = ok and solves(rep.program, t, t.make_tests(a.seed + 1, 64))

@@ -67,6 +67,21 @@ def test_neighbours_are_every_valid_one_edit_program():
     assert not any(len(t) > 20 for t in texts)
 
 
+def test_neighbours_resize_runs_trade_steps_across_a_dot_and_copy_spans():
+    texts = {to_program(m, Params())[0]
+             for m in neighbours(tokenize(">,[.>,]<[<]>[.>]"), Params(), 32, 3)}
+    # a balanced span written twice: the stored input printed a second time
+    assert ">,[.>,]<[<]>[.>]<[<]>[.>]" in texts
+    assert not any(t.count("[") != t.count("]") for t in texts)
+    texts = {to_program(m, Params())[0]
+             for m in neighbours(tokenize("+" * 5 + ".." + "+" * 7 + "."), Params(), 32, 3)}
+    assert "+" * 6 + ".." + "+" * 7 + "." in texts  # a run one size longer
+    assert "+" * 4 + ".." + "+" * 7 + "." in texts  # and shorter
+    # one printed byte changed, the ones after it kept: +5.+0. -> +6.-1. and +4.+1.
+    assert "+" * 6 + ".-." + "+" * 7 + "." in texts and "+" * 4 + ".+." + "+" * 7 + "." in texts
+    assert "+" * 5 + ".-." + "+" * 8 + "." in texts  # the second byte alone: +0.+7. -> -1.+8.
+
+
 def test_examples_are_binary_safe_and_bad_ones_get_one_line():
     assert decode_escapes(r"a\n\x00\xff\\") == b"a\n\x00\xff\\"
     assert decode_escapes("é") == "é".encode()

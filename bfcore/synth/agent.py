@@ -94,7 +94,9 @@ class SynthAgent:
         # (bfcore.synth.teach.keep_start), and the label of the person's requests
         self.start: SynthAgent | None = None
         self.taught_label = ""
-        self.start_sure = 0.5  # how sure the classifier must be of an old family
+        # how sure the classifier must be of an old family for the start to answer: any share
+        # (0.5 left unsure requests to taught weights, which cost 2.0-2.3 points of val)
+        self.start_sure = 0.0
 
     @property
     def library(self) -> list[list[int]]:
@@ -199,12 +201,13 @@ class SynthAgent:
         return agent
 
     def _to_start(self, prompts: list[str], eps=None) -> list[bool]:
-        """Which requests this taught agent's start answers: those its classifier gives, with
-        ``start_sure`` or more, to a family the start knew (not the person's), unless this
-        agent's own choice (``eps``, when given) is a program of the person's tasks and the
-        classifier gives the person's class more than a chance share: five phrasings teach the
-        classifier less than they teach the policy ("decrement every character I type" was
-        add's at 0.77, the person's at 0.10, and the taught weights chose the taught program)."""
+        """Which requests this taught agent's start answers: those its classifier gives (with
+        ``start_sure`` or more, by default any share) to a family the start knew (not the
+        person's), unless this agent's own choice (``eps``, when given) is a program of the
+        person's tasks and the classifier gives the person's class more than a chance share:
+        five phrasings teach the classifier less than they teach the policy ("decrement every
+        character I type" was add's at 0.77, the person's at 0.10, and the taught weights chose
+        the taught program)."""
         if self.start is None:
             return [False] * len(prompts)
         post = self._posterior(prompts)

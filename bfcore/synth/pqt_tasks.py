@@ -355,7 +355,7 @@ _END0 = "; the input ends at its first 0"
 _TASKS = [
     PQTTask("reverse", "print the input backwards, then a 0", 256, "ReverseTask",
             draw=_draw_reverse),
-    PQTTask("remove-char", "print the input with every 1 removed, then a 0", 256,
+    PQTTask("remove-char", "print the input with every value 1 removed, then a 0", 256,
             "RemoveCharTask", draw=_draw_remove_char),
     PQTTask("count-char", "print how many times the value 1 occurs in the input", 27,
             "CountCharTaskV2", fixed=((10, 0), (1, 0), (1, 1, 0), (9, 4, 19, 11, 5, 0),

@@ -45,7 +45,7 @@ def solve(agent, task: Task, budget: int = 10_000, search_budget: int = 1_000,
                            max_len=agent.policy.cfg.max_len, observe=agent.policy.cfg.observe,
                            lr=3e-4, init_from=str(agent.path) if agent.path else "")
     trainer = SynthTrainer(cfg, encoder=agent.embed.encoder,
-                           tasks=[Task(task.problem, tests, "custom")])
+                           tasks=[Task(task.problem, tests, "custom")], run_config=config)
     trainer.npe = res.npe
     while trainer.npe < budget and not trainer.found:
         stats = trainer.update()

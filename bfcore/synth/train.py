@@ -197,13 +197,17 @@ class Embedder:
 
 
 class SynthTrainer:
-    def __init__(self, cfg: SynthTrainConfig, encoder=None, tasks=None):
+    def __init__(self, cfg: SynthTrainConfig, encoder=None, tasks=None, run_config=None):
+        """``run_config``: how programs run on the tests (default
+        :data:`bfcore.synth.score.CONFIG`; PQT's tasks stop at 4,999 steps)."""
         from bfcore.runtime import mx
         import mlx.optimizers as optim
 
         from bfcore.synth.policy import SynthConfig, SynthPolicy
+        from bfcore.synth.score import CONFIG
 
         self.cfg = cfg
+        self.run_config = run_config or CONFIG
         self.rng = np.random.default_rng(cfg.seed)
         self.pyrng = random.Random(cfg.seed)
         mx.random.seed(cfg.seed)
@@ -261,7 +265,7 @@ class SynthTrainer:
         tasks = [self.by_key[k][0] for k, _ in items]
         progs = [to_program(a, prompt_params(t.problem))[0] for (_, a), t in zip(items, tasks)]
         scored = score_programs(progs, [t.tests for t in tasks], [len(a) - 1 for _, a in items],
-                                caps=[self._cap(k, t.tests) for (k, _), t in zip(items, tasks)])
+                                config=self.run_config, caps=[self._cap(k, t.tests) for (k, _), t in zip(items, tasks)])
         for (k, acts), s in zip(items, scored):
             self.queue.entries[k][acts] = [s.reward, 1]
 
@@ -376,7 +380,7 @@ class SynthTrainer:
         dcaps = [self._cap(k, ts) for k, _, ts in drawn]
         scored = score_programs(progs, tests + [drawn[j][2] for j, _ in q_items],
                                 [len(e.actions) - 1 for e in eps] + [len(a) - 1 for _, a in q_items],
-                                caps=[dcaps[i // S] for i in range(len(eps))]
+                                config=self.run_config, caps=[dcaps[i // S] for i in range(len(eps))]
                                 + [dcaps[j] for j, _ in q_items])
         self.npe += len(eps) + n_mut
         self.episodes += len(eps)
@@ -534,7 +538,8 @@ class SynthTrainer:
             self.enum_fails[key] = fails + 1
         elif replay(r.actions, params, tests[0][0], self.policy.cfg):
             prog = to_program(r.actions, params)[0]
-            s = score_programs([prog], [tests], [len(r.actions) - 1], caps=[cap])[0]
+            s = score_programs([prog], [tests], [len(r.actions) - 1], config=self.run_config,
+                               caps=[cap])[0]
             self.queue.add(key, r.actions, s.reward)
             if s.solved:
                 self.enum_found += 1
