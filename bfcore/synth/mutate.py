@@ -143,9 +143,9 @@ def neighbours(actions: list[int], params: Params, max_len: int = 32, max_depth:
                span: int = 6, copy: int = 12) -> list[list[int]]:
     """Every valid program one edit away from ``actions`` (END-terminated), in a fixed order:
     deletions, then inserting or putting in place of an action one of BF's eight instructions
-    or a fact the prompt gives, a run made one size longer or shorter, a span of up to ``span``
-    actions wrapped in a loop, and a span of up to ``copy`` actions that ends a loop written
-    twice.
+    or a fact the prompt gives, a run made one size longer or shorter, a step moved across a
+    ``.`` (:func:`_traded`), a span of up to ``span`` actions wrapped in a loop, and a span of
+    up to ``copy`` actions that ends a loop written twice.
 
     :func:`mutants` draws edits at random, so near a program that is almost right (``>,[>,]<[.<]``
     when a task wants a 0 after the reversed input) the one edit that fixes it can take hundreds
