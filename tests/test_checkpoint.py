@@ -378,6 +378,7 @@ def test_a_diverging_run_stops_with_one_line_and_keeps_the_last_good_checkpoint(
         kind.train(run, steps=20, save_every=1, lr=HUGE[kind.name], resume=True)
     msg = str(exc.value)
     assert "\n" not in msg and str(run) in msg, msg
+    assert re.search(r"update \d+: the (weight \S+|[a-z ]+) is not finite", msg), msg
     kept = int(re.search(r"the checkpoint keeps step (\d+), the last good one", msg).group(1))
     assert 3 <= kept < 20 and json.loads((run / "checkpoint" / "state.json").read_text())["step"] == kept
     assert all(np.isfinite(v).all() for v in weights(run).values())

@@ -668,7 +668,7 @@ class SynthTrainer:
         if not np.isfinite(stats["loss"]):
             return "the loss"
         bad = non_finite(self.policy.parameters()) or non_finite(self.opt.state)
-        return None if bad is None else f"the weights ({bad})"
+        return None if bad is None else f"the weight {bad}"
 
 
 def find_checkpoint(run_dir: Path) -> Path | None:

@@ -196,7 +196,7 @@ class Trainer:
             if not np.isfinite(stats[k]):
                 return f"the {k.replace('_', ' ')}"
         bad = non_finite(self.policy.parameters()) or non_finite(self.opt.state)
-        return None if bad is None else f"the weights ({bad})"
+        return None if bad is None else f"the weight {bad}"
 
     def _key(self, step: int):
         # per-update keys derived from (seed, step): a resumed run samples exactly what it would have
