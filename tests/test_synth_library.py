@@ -183,7 +183,7 @@ def test_a_taught_agent_leaves_its_starts_families_to_the_start(shipped, tmp_pat
     assert [e.program for e in taught.choose(old, [b"hello"] * 2)] != want
     taught.start_sure = default
     # a request the classifier gives an old family, however unsure, goes to the start: with the
-    # start only for sure ones (0.5) teaching thrice cost old families 2.3 points on val, 0 so
+    # start only for sure ones (0.5) teaching thrice cost old families 2.3 points on val, none so
     post = np.full((1, len(taught.intent.families)), 0.5 / (len(taught.intent.families) - 1))
     post[0, taught.intent.families.index("reverse")] = 0.3
     post[0, taught.intent.families.index(taught.taught_label)] = 0.2

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bfcore.synth.actions import (ACTIONS, ARITH, CLOSE, END, FACT_OF, INDEX, MOVE, N_ACTIONS,
-                                 OPEN, WRITE, Grammar, Params)
+from bfcore.synth.actions import (ACTIONS, ARITH, CLOSE, END, FACT_OF, INDEX, MOVES, N_ACTIONS,
+                                 OPEN, RUNS, WRITE, Grammar, Params)
 
 # what an inserted or replacing action is drawn from: half the mass on BF's eight instructions
 # (single steps), half spread over every action; most programs are mostly single steps
@@ -26,11 +26,9 @@ _PRIOR /= _PRIOR.sum()
 def _sizes() -> dict[int, tuple[int, ...]]:
     """Each run's next size up and down, of the same sign (``+8``: ``+7`` and ``+9``)."""
     out = {}
-    for group in (ARITH, MOVE):
-        by_sign: dict[str, list[int]] = {}
-        for i in sorted(group, key=lambda i: int(ACTIONS[i][1:])):
-            by_sign.setdefault(ACTIONS[i][0], []).append(i)
-        for row in by_sign.values():
+    for signs, sizes in (("+-", RUNS), ("<>", MOVES)):
+        for sign in signs:
+            row = [INDEX[f"{sign}{k}"] for k in sizes]
             for k, i in enumerate(row):
                 out[i] = tuple(row[j] for j in (k - 1, k + 1) if 0 <= j < len(row))
     return out

@@ -265,7 +265,8 @@ class SynthTrainer:
         tasks = [self.by_key[k][0] for k, _ in items]
         progs = [to_program(a, prompt_params(t.problem))[0] for (_, a), t in zip(items, tasks)]
         scored = score_programs(progs, [t.tests for t in tasks], [len(a) - 1 for _, a in items],
-                                config=self.run_config, caps=[self._cap(k, t.tests) for (k, _), t in zip(items, tasks)])
+                                config=self.run_config,
+                                caps=[self._cap(k, t.tests) for (k, _), t in zip(items, tasks)])
         for (k, acts), s in zip(items, scored):
             self.queue.entries[k][acts] = [s.reward, 1]
 
@@ -380,7 +381,8 @@ class SynthTrainer:
         dcaps = [self._cap(k, ts) for k, _, ts in drawn]
         scored = score_programs(progs, tests + [drawn[j][2] for j, _ in q_items],
                                 [len(e.actions) - 1 for e in eps] + [len(a) - 1 for _, a in q_items],
-                                config=self.run_config, caps=[dcaps[i // S] for i in range(len(eps))]
+                                config=self.run_config,
+                                caps=[dcaps[i // S] for i in range(len(eps))]
                                 + [dcaps[j] for j, _ in q_items])
         self.npe += len(eps) + n_mut
         self.episodes += len(eps)
