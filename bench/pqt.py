@@ -2,6 +2,9 @@
 
 Run: .venv/bin/python bench/pqt.py [--budget 10000] [--finetune] [--tasks reverse,add] [--json OUT]
 
+With --json the results are written after every task (atomically), and a rerun with the same file,
+budget and mode skips the tasks already there: the 200k run goes in segments.
+
 For each task the agent gets the task's English description and PQT's own test cases as examples
 (``PQTTask.pqt_tests()``: PQT's seed, counts and distributions), and searches (greedy, samples,
 local edits) until a program passes every test or --budget programs have run (NPE). With
@@ -41,9 +44,11 @@ def main() -> int:
     ap.add_argument("--tasks", default="", help="comma-separated task names (default: all 26)")
     ap.add_argument("--synth", default=None, help="synthesis checkpoint (default: the shipped one)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--json", default=None, help="write every task's result here")
+    ap.add_argument("--json", default=None,
+                    help="write every task's result here, after each task; resume from it")
     a = ap.parse_args()
 
+    from bfcore.atomic import atomic_write_text
     from bfcore.synth.agent import SynthAgent
     from bfcore.synth.pqt_tasks import PQT_CONFIG, PQT_TASKS, fits_bytes, solves
     from bfcore.synth.solve import solve
@@ -53,11 +58,16 @@ def main() -> int:
     unknown = [n for n in names if n not in PQT_TASKS]
     if unknown:
         sys.exit(f"unknown task(s): {', '.join(unknown)}")
+    rows = [r for r in resumed(a) if r["task"] in names]
     agent = SynthAgent.load(a.synth)
     print(f"machine: {machine()}")
     print(f"budget {a.budget} NPE per task, {'search + fine-tune' if a.finetune else 'search only'}")
-    rows, t_all = [], time.perf_counter()
-    for name in names:
+    t_all = time.perf_counter()
+    done = {r["task"] for r in rows}
+    for r in rows:
+        print(f"{r['task']:17s} (from {a.json})  {'SOLVED' if r['solved'] else 'no    '}  "
+              f"npe {r['npe']:7d}  {r['seconds']:7.1f} s")
+    for name in [n for n in names if n not in done]:
         t = PQT_TASKS[name]
         tests = tuple(t.pqt_tests())
         rep = solve(agent, Task(t.description, tests, "pqt"), budget=a.budget,
@@ -71,15 +81,31 @@ def main() -> int:
         print(f"{name:17s} base {t.base:3d}  {'SOLVED' if ok else 'no    '}  "
               f"{'general' if general else '       '}  npe {rep.npe:7d}  {rep.seconds:7.1f} s  "
               f"{rows[-1]['program'][:50]}", flush=True)
+        if a.json:
+            atomic_write_text(Path(a.json), json.dumps(
+                {"machine": machine(), "budget": a.budget, "finetune": a.finetune,
+                 "seed": a.seed, "rows": rows}, indent=1))
     n_ok = sum(r["solved"] for r in rows)
     n_gen = sum(r["general"] for r in rows)
     print(f"solved {n_ok}/{len(rows)} (general {n_gen}/{len(rows)}) at {a.budget} NPE, "
           f"{time.perf_counter() - t_all:.0f} s; tasks with a base other than 256: "
           f"{sum(not fits_bytes(PQT_TASKS[n]) for n in names)}")
-    if a.json:
-        Path(a.json).write_text(json.dumps({"machine": machine(), "budget": a.budget,
-                                            "finetune": a.finetune, "rows": rows}, indent=1))
     return 0
+
+
+def resumed(a) -> list[dict]:
+    """The rows of an earlier run of the same budget, mode and seed in ``--json``, if any."""
+    if not a.json or not Path(a.json).exists():
+        return []
+    try:
+        old = json.loads(Path(a.json).read_text())
+    except (OSError, ValueError) as e:
+        sys.exit(f"{a.json}: not a results file of this bench ({e})")
+    if (old.get("budget"), old.get("finetune"), old.get("seed", 0)) != (a.budget, a.finetune,
+                                                                        a.seed):
+        sys.exit(f"{a.json} holds a run of budget {old.get('budget')}, finetune "
+                 f"{old.get('finetune')}, seed {old.get('seed', 0)}: use another file")
+    return list(old.get("rows", []))
 
 
 if __name__ == "__main__":
