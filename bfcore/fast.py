@@ -672,7 +672,7 @@ def _result(prog: Program, code: int, st, output: bytes, config: Config) -> RunR
 
 
 def _grow(out, max_output: int):
-    extra = min(max_output, 2 * len(out) + 4096) - len(out)
+    extra = max(min(max_output, 2 * len(out) + 4096) - len(out), 0)
     if isinstance(out, bytearray):
         out.extend(bytes(extra))
         return out
@@ -682,50 +682,157 @@ def _grow(out, max_output: int):
 
 
 def run(source: str | bytes | Program, input: bytes = b"", config: Config = Config(), *,
-        jit_after: int | None = JIT_AFTER) -> RunResult:
+        jit_after: int | None = JIT_AFTER, native: bool = True, on_output=None) -> RunResult:
     """Run a whole program. Syntax errors come back as a result with status "error".
-    ``jit_after``: ops run in pure Python before switching to numba (0: numba from the start,
-    None: never numba)."""
+    ``jit_after``: ops run in pure Python before switching to compiled code (0: compiled from
+    the start, None: never). The compiled tier is native code (:mod:`bfcore.native`) for a run
+    with no step or output limit on a tape that does not wrap, when ``native`` and llvmlite
+    allow, else numba. ``on_output``: called with the output in pieces as it is produced (and
+    then left out of the result), so that a long run shows it and Ctrl-C keeps it."""
     try:
         prog = parse(source)
     except BFSyntaxError as exc:
         return RunResult(b"", 0, "error", exc)
+    out = _Output(config.max_output, on_output)
+    try:
+        return _run(prog, bytes(input), config, out, jit_after, native)
+    except KeyboardInterrupt:  # the output so far goes out before the interrupt does
+        out.flush(out.st)
+        raise
+
+
+def _run(prog: Program, inp: bytes, config: Config, out: "_Output", jit_after, native):
     ops, moff, mcoef = compiled(prog)
     end = len(ops) // W
-    args = (config.tape_len, EOF_CODE[config.eof], config.bounds == "wrap",
-            config.max_steps, config.max_output)
-    st = [0] * 7
+    st = out.st = [0] * 7
     tape = bytearray(config.tape_len)
-    out = bytearray(min(config.max_output, 4096))
-    inp = bytes(input)
     budget = UNLIMITED if jit_after is None else jit_after
     while budget > 0:
-        code = _execute(ops, moff, mcoef, tape, st, out, inp, end, *args, budget)
+        code = _execute(ops, moff, mcoef, tape, st, out.buf, inp, end, *out.args(config), budget)
         if code == OUT_FULL:
-            out = _grow(out, config.max_output)
+            out.full(st)
         elif code != BUDGET:
-            return _result(prog, code, st, bytes(out[:st[3]]), config)
+            return _result(prog, code, st, out.take(st), config)
         else:
             break
-    return _run_jit(prog, tape, st, out, inp, end, args, config)
+    out.flush(st)
+    if native and config.max_steps == UNLIMITED and config.max_output == UNLIMITED \
+            and config.bounds == "error":
+        # native code is entered at the start, a loop's end or a '.': step there first
+        while st[0] < end and ops[st[0] * W] not in (OUT, JNZ):
+            code = _execute(ops, moff, mcoef, tape, st, out.buf, inp, end, *out.args(config), 1)
+            if code == OUT_FULL:
+                out.full(st)
+            elif code != BUDGET:
+                return _result(prog, code, st, out.take(st), config)
+    if native and config.max_steps == UNLIMITED and config.max_output == UNLIMITED \
+            and config.bounds == "error":
+        try:
+            return _run_native(prog, tape, st, out, inp, end, config)
+        except ImportError:
+            pass
+        except Exception as exc:  # llvmlite could not build it: one warning, then numba
+            from bfcore.native import NativeUnavailable
+
+            if not isinstance(exc, NativeUnavailable):
+                raise
+            import warnings
+
+            warnings.warn(f"native code unavailable, using numba: {exc}", RuntimeWarning, 2)
+    return _run_jit(prog, tape, st, out, inp, end, config)
 
 
-def _run_jit(prog, tape, st, out, inp, end, args, config) -> RunResult:
+class _Output:
+    """The output buffer of one run, and where full buffers go: kept, or to ``on_output``."""
+
+    def __init__(self, max_output: int, sink):
+        self.max_output, self.sink = max_output, sink
+        self.buf = bytearray(min(max_output, 4096))
+        self.sent = 0  # bytes already given to the sink
+        self.kept: list[bytes] = []
+        self.st = None  # the state whose output length counts the buffer (tiers swap it)
+
+    def args(self, config: Config) -> tuple:
+        return (config.tape_len, EOF_CODE[config.eof], config.bounds == "wrap",
+                config.max_steps, config.max_output - self.sent)
+
+    def full(self, st) -> None:
+        """The buffer is full: pass it on (streaming), or make it bigger."""
+        if self.sink is None:
+            self.buf = _grow(self.buf, self.max_output)
+        else:
+            self.flush(st)
+            if len(self.buf) < 1 << 16:
+                self.buf = _grow(self.buf, self.max_output)
+
+    def flush(self, st) -> None:
+        if self.sink is not None and st[3]:
+            data = bytes(self.buf[:st[3]])
+            self.sent += len(data)
+            st[3] = 0
+            self.sink(data)
+
+    def take(self, st) -> bytes:
+        """What the result holds: everything, or (streaming) nothing once the rest is sent."""
+        self.flush(st)
+        return b"".join(self.kept) + bytes(self.buf[:st[3]])
+
+
+def _run_native(prog, tape, st, out, inp, end, config) -> RunResult:
+    from bfcore import native
+
+    fn = native.function(prog, EOF_CODE[config.eof])
+    import ctypes
+
+    if len(out.buf) < 1 << 16:
+        grown = bytearray(1 << 16)
+        grown[:st[3]] = out.buf[:st[3]]
+        out.buf = grown
+    c_st = (ctypes.c_int64 * 7)(*st)
+    c_inp = (ctypes.c_char * max(len(inp), 1)).from_buffer(bytearray(inp or b"\0"))
+    c_tape = (ctypes.c_char * len(tape)).from_buffer(tape)
+    while True:
+        c_out = (ctypes.c_char * len(out.buf)).from_buffer(out.buf)
+        code = fn(ctypes.addressof(c_tape), ctypes.addressof(c_st), ctypes.addressof(c_out),
+                  ctypes.addressof(c_inp), len(inp), len(out.buf), len(tape), native.CHUNK)
+        del c_out  # a bytearray with a ctypes view cannot be resized
+        st[:] = list(c_st)
+        if code == OUT_FULL:
+            if out.sink is None:  # keep the full buffer, start an empty one
+                out.kept.append(bytes(out.buf[:st[3]]))
+                st[3] = 0
+            else:
+                out.flush(st)
+        elif code == BUDGET:
+            out.flush(st)  # Ctrl-C is seen here, and the output so far shown
+        elif code == DONE:
+            return _result(prog, code, st, out.take(st), config)
+        else:  # BAIL: the executor runs the op that stops the program, exactly
+            del c_tape
+            return _run_jit(prog, tape, st, out, inp, end, config)
+        c_st[:] = st
+
+
+def _run_jit(prog, tape, st, out, inp, end, config) -> RunResult:
     import numpy as np
 
     execute = _jitted()["execute"]
     a_ops, a_moff, a_mcoef = _compiled_arrays(prog)
     a_tape = np.frombuffer(tape, np.uint8)  # shares the bytearray: the state carries over
-    a_st = np.asarray(st, np.int64)
-    a_out = np.frombuffer(bytearray(out), np.uint8)
+    a_st = out.st = np.asarray(st, np.int64)
+    a_out = np.frombuffer(bytearray(out.buf), np.uint8).copy()
     a_inp = np.frombuffer(bytearray(inp), np.uint8)
+    out.buf = a_out
     while True:
         # Bounded chunks: numba code cannot see Ctrl-C, Python between chunks can.
-        code = execute(a_ops, a_moff, a_mcoef, a_tape, a_st, a_out, a_inp, end, *args, JIT_CHUNK)
+        code = execute(a_ops, a_moff, a_mcoef, a_tape, a_st, out.buf, a_inp, end,
+                       *out.args(config), JIT_CHUNK)
         if code == OUT_FULL:
-            a_out = _grow(a_out, config.max_output)
-        elif code != BUDGET:
-            return _result(prog, code, a_st, a_out[:a_st[3]].tobytes(), config)
+            out.full(a_st)
+        elif code == BUDGET:
+            out.flush(a_st)
+        else:
+            return _result(prog, code, a_st, out.take(a_st), config)
 
 
 def run_many(sources: Sequence[str | bytes | Program], inputs: bytes | Sequence[bytes] = b"",

@@ -75,13 +75,40 @@ def test_output_limit():
     assert proc.stdout == b"\x01" * 4
 
 
-def test_zero_means_no_limit_for_output_as_for_steps():
-    # 16 * 8 * 8 * 8 * 255 bytes: past the default output limit of 1 MiB
+def test_no_limit_by_default_and_zero_means_none_for_both():
+    # 16 * 8 * 8 * 8 * 255 bytes (past 1 MiB) in about 8M steps
     prog = b"++++++++++++++++[>++++++++[>++++++++[>++++++++[>+[.+]<-]<-]<-]<-]"
-    capped = bftui_run("-", "--max-steps", "0", stdin=prog)
-    assert capped.returncode == 1 and len(capped.stdout) == 1 << 20
+    want = 16 * 8 * 8 * 8 * 255
+    proc = bftui_run("-", stdin=prog)
+    assert proc.returncode == 0 and len(proc.stdout) == want
     proc = bftui_run("-", "--max-steps", "0", "--max-output", "0", stdin=prog)
-    assert proc.returncode == 0 and len(proc.stdout) == 16 * 8 * 8 * 8 * 255
+    assert proc.returncode == 0 and len(proc.stdout) == want
+    capped = bftui_run("-", "--max-output", "1e6", stdin=prog)
+    assert capped.returncode == 1 and len(capped.stdout) == 10 ** 6
+
+
+# prints a byte, then runs 255**4 turns of a loop that no rewrite collapses (minutes)
+ENDLESS = b"+.[>-[>-[>-[>+>[-]<<-]<-]<-]<]"
+
+
+def test_ctrl_c_keeps_the_output_so_far_and_exits_130(tmp_path):
+    import signal
+    import time
+
+    (tmp_path / "endless.b").write_bytes(ENDLESS)
+    proc = subprocess.Popen([sys.executable, "-m", "bftui", "run", str(tmp_path / "endless.b")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    time.sleep(3)  # start-up, and well into the loop
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert out == b"\x01" and proc.returncode == 130
+    assert err.decode().strip() == "bftui run: interrupted"
+
+
+def test_a_closed_pipe_ends_the_run_quietly():
+    proc = subprocess.run(f"{sys.executable} -m bftui run - | head -c 3", shell=True, cwd=ROOT,
+                          input=b"+[.]", capture_output=True, timeout=60)
+    assert proc.stdout == b"\x01" * 3 and proc.stderr == b""
 
 
 def test_stats_go_to_stderr():

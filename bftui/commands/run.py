@@ -1,8 +1,13 @@
 """``bftui run FILE.b``: run a Brainfuck program and write its output bytes exactly.
 
+As a BF interpreter does: no step or output limit unless asked for (``--max-steps N``,
+``--max-output N``), and the output written as it is produced, so a long run shows it and Ctrl-C
+keeps it. A long run without limits goes to native code (:mod:`bfcore.native`).
+
 Exit status: 0 on success; 1 when the program stopped with a runtime error (pointer off the tape,
 step or output limit; its partial output is still written); 2 for bad input (missing file,
-unmatched bracket, bad option). Errors are one line on stderr.
+unmatched bracket, bad option); 130 on Ctrl-C (the output so far written); 141 when the reader of
+the output went away (``| head``), quietly. Errors are one line on stderr.
 """
 
 from __future__ import annotations
@@ -10,8 +15,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-DEFAULT_MAX_STEPS = 10_000_000
-DEFAULT_MAX_OUTPUT = 1 << 20
 
 
 def count(text: str) -> int:
@@ -53,10 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--input", metavar="TEXT", help="input for ',' (default: stdin, unless the program comes from stdin)")
     src.add_argument("--input-file", metavar="F", help="read the input for ',' from a file")
-    parser.add_argument("--max-steps", type=count, default=DEFAULT_MAX_STEPS, metavar="N",
-                        help=f"stop after N instructions (default {DEFAULT_MAX_STEPS:,}; 0: no limit)")
-    parser.add_argument("--max-output", type=count, default=DEFAULT_MAX_OUTPUT, metavar="N",
-                        help=f"stop after N output bytes (default {DEFAULT_MAX_OUTPUT:,}; 0: no limit)")
+    parser.add_argument("--max-steps", type=count, default=0, metavar="N",
+                        help="stop after N instructions (default 0: no limit)")
+    parser.add_argument("--max-output", type=count, default=0, metavar="N",
+                        help="stop after N output bytes (default 0: no limit)")
     parser.add_argument("--tape", type=count, default=30000, metavar="N", help="tape length in cells (default 30000)")
     parser.add_argument("--eof", choices=("zero", "max", "keep"), default="zero",
                         help="what ',' stores at end of input: 0, 255, or leave the cell (default zero)")
@@ -92,6 +95,17 @@ def _config(args):
                        max_output=args.max_output or UNLIMITED)  # 0 is "no limit" for both
 
 
+def _quiet_stdout() -> None:
+    """The reader has gone: point stdout at /dev/null, so that Python's flush at exit does not
+    print a second BrokenPipeError."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError:
+        pass
+
+
 def main(args) -> int:
     import time
 
@@ -109,10 +123,21 @@ def main(args) -> int:
         raise UserError(f"{name}:{exc.line}:{exc.col}: {exc.message}") from None
     data = _program_input(args, program)
     start = time.perf_counter()
-    result = run(parsed, data, config)
+    stdout = sys.stdout.buffer
+
+    def write(piece: bytes) -> None:
+        stdout.write(piece)
+        stdout.flush()
+
+    try:
+        result = run(parsed, data, config, on_output=write)
+    except KeyboardInterrupt:  # what was produced is already written
+        print("bftui run: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141
     elapsed = time.perf_counter() - start
-    sys.stdout.buffer.write(result.output)
-    sys.stdout.buffer.flush()
     if args.stats:
         print(f"bftui run: {result.steps:,} steps in {elapsed:.3f} s ({result.status})", file=sys.stderr)
     if result.error is not None:

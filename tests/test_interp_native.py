@@ -1,0 +1,126 @@
+"""The native tier (llvmlite) agrees with the stepping Machine byte for byte: output, status, step
+count, and for a run that stops, the error's kind, line, column and step (it hands the op that
+stops a program back to the executor). It is used for runs with no step or output limit."""
+
+import os
+import random
+import subprocess
+import sys
+import warnings
+
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+
+from bfcore import native
+from bfcore.fast import UNLIMITED, run
+from bfcore.machine import Machine
+from bfcore.program import Config
+from bfcore.randprog import random_program
+
+from test_interp_equivalence import programs, reference
+
+pytest.importorskip("llvmlite")
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("BFTUI_NATIVE_CACHE", str(tmp_path / "native"))
+
+
+def unlimited(**kw) -> Config:
+    return Config(max_steps=UNLIMITED, max_output=UNLIMITED, **kw)
+
+
+def machine_result(src, inp, cfg):
+    m = Machine(src, inp, cfg)
+    m.run()
+    return m.result()
+
+
+def check_native(src, inp, cfg):
+    want = machine_result(src, inp, cfg)
+    for jit_after in (0, 1, 7):  # native from the start, or handed over mid-run
+        assert run(src, inp, cfg, jit_after=jit_after) == want, (src, jit_after)
+    return want
+
+
+def test_native_code_is_what_runs(monkeypatch):
+    calls = []
+    real = native.function
+    monkeypatch.setattr(native, "function", lambda *a: calls.append(a) or real(*a))
+    assert run("++++++[>++++++++<-]>.", b"", unlimited(), jit_after=0).output == b"0"
+    assert len(calls) == 1
+    run("+.", b"", Config(), jit_after=0)  # a step limit: numba, not native
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_programs_agree(seed):
+    rng = random.Random(seed)
+    cfg = unlimited(tape_len=rng.choice([6, 8, 30000]), eof=rng.choice(["zero", "max", "keep"]))
+    check_native(random_program(rng, items=10, max_depth=3), bytes(rng.randrange(256)
+                                                                   for _ in range(4)), cfg)
+
+
+def test_tape_errors_stop_where_the_machine_stops():
+    for src in ["+[>+]", "<", "+++[->>>>>>>>>>+<<<<<<<<<<]", "+[<+]", "+>+>+>+[<]<", "+>+>+>+>+>+>+>+>+>+<<<<<<<<<[>]",
+                ">>>>>>>>>>", ",[.>,]"]:
+        r = check_native(src, b"abcdefghijklmnop", unlimited(tape_len=10))
+        assert r.status == "error" and r.error.kind == "tape", src
+
+
+def test_output_past_the_buffer_and_every_eof_mode():
+    src = "++[>-[>-[.-]<-]<-]"  # 2 * 255 * 255 bytes: past the native tier's 64 KiB buffer
+    r = check_native(src, b"", unlimited())
+    assert len(r.output) == 2 * 255 * 255 and r.status == "ok"
+    for eof in ("zero", "max", "keep"):
+        check_native("+++,.,.,.", b"a", unlimited(eof=eof))
+
+
+def test_streamed_output_is_all_there_and_in_order():
+    src = "++[>-[>-[.-]<-]<-]"
+    pieces = []
+    r = run(src, b"", unlimited(), jit_after=0, on_output=pieces.append)
+    assert r.output == b"" and len(pieces) > 1
+    assert b"".join(pieces) == run(src, b"", unlimited(), jit_after=None).output
+
+
+@settings(max_examples=200, deadline=None)
+@given(src=st.tuples(st.text(alphabet="+>", max_size=4), programs).map("".join),
+       inp=st.binary(max_size=4), tape_len=st.integers(1, 12),
+       eof=st.sampled_from(["zero", "max", "keep"]))
+def test_hypothesis_programs_agree(src, inp, tape_len, eof):
+    # programs that end within 3,000 steps, run again with no limit
+    assume(reference(src, inp, Config(tape_len=tape_len, eof=eof, max_steps=3000))[2]
+           != "step_limit")
+    check_native(src, inp, unlimited(tape_len=tape_len, eof=eof))
+
+
+def test_compiled_code_is_cached_on_disk_and_a_damaged_file_is_rebuilt(tmp_path):
+    src = "+++++[>+++++[>+>++<<-]<-]>>.>."
+    script = ("import sys; from bfcore.fast import run, UNLIMITED; from bfcore.program import Config;"
+              f"sys.stdout.buffer.write(run({src!r}, b'', Config(max_steps=UNLIMITED, "
+              "max_output=UNLIMITED), jit_after=0).output)")
+    env = {**os.environ, "BFTUI_NATIVE_CACHE": str(tmp_path / "native")}
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True)
+    files = list((tmp_path / "native").glob("*.o"))
+    assert first.stdout == b"\x19\x32" and len(files) == 1
+    data = bytearray(files[0].read_bytes())
+    data[-1] ^= 0xFF
+    files[0].write_bytes(bytes(data))
+    again = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True)
+    assert again.stdout == first.stdout and again.returncode == 0
+    assert files[0].read_bytes() != bytes(data)  # compiled again and written back whole
+
+
+def test_without_llvmlite_the_run_falls_back_to_numba_with_one_warning(monkeypatch):
+    def broken():
+        raise native.NativeUnavailable("llvmlite cannot build code here: test")
+
+    monkeypatch.setattr(native, "_engine", broken)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = run("+++[>++<-]>.", b"", unlimited(), jit_after=0)
+    assert r.output == b"\x06" and r.status == "ok"
+    assert [str(w.message) for w in caught] == [
+        "native code unavailable, using numba: llvmlite cannot build code here: test"]
