@@ -1,6 +1,11 @@
 """Benchmark the fast path against a plain C interpreter, and the batch scorer.
 
-    .venv/bin/python bench/bench_interp.py [--quick]
+    .venv/bin/python bench/bench_interp.py [--quick] [--program FILE ...]
+
+First, whole processes as a user runs them: ``bftui run FILE`` with default flags against the C
+baseline's binary on the same file, wall time, in the same run; bftui once with an empty cache of
+compiled code (the first run of a program) and then warm (best of 3). ``--program`` adds files,
+such as a local copy of mandelbrot.b (the field's standard workload, not ours to commit).
 
 Compiles bench/c_baseline.c with ``cc -O2`` in the same run, checks that both produce the same
 output on every program, and prints time ratios (C time / fast time: > 1 means the fast path is
@@ -33,6 +38,9 @@ BIG = Config(max_steps=1 << 62)
 # Three nested counted loops of 250 whose innermost body is a plain loop (it holds a clear loop),
 # so only run-length folding applies to it: this measures raw dispatch speed.
 NESTED_PLAIN = "------[>------[>------[>+>++>+++[-]<<<-]<-]<-]"
+# Counted loops 250 x 250 x 250 x 16 deep, the innermost holding a clear loop: no rewrite
+# collapses the nest, and the C baseline takes a few seconds (the issue's "non-collapsible nest").
+NESTED_DEEP = "------[>------[>------[>++++++++++++++++[>+>+[-]<<-]<-]<-]<-]"
 # The same nest with a copy/multiply loop innermost: the closed forms apply.
 NESTED_MUL = "------[>------[>------[>+++++[->+>++>+++<<<]<-]<-]<-]>>>.>.>."
 
@@ -114,6 +122,38 @@ def compare_speed(exe: Path, tmp: Path, quick: bool) -> None:
         print(f"{name:34} {steps * repeat:>14,} {c_time:9.4f} {f_time:9.4f} {c_time / f_time:7.2f}")
 
 
+def wall(cmd: list[str], env=None) -> tuple[float, bytes]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, env=env, cwd=ROOT)
+    dt = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)}: exit {proc.returncode}: {proc.stderr[-300:]!r}")
+    return dt, proc.stdout
+
+
+def whole_process(exe: Path, tmp: Path, extra: list[Path]) -> None:
+    cases = [(p.name, p) for p in extra]
+    for name, src in [("nested 250^3 x 16, plain loops", NESTED_DEEP),
+                      ("nested 250^3, multiply loop", NESTED_MUL)]:
+        path = tmp / f"{name.split(',')[1].strip().replace(' ', '_')}.b"
+        path.write_text(src)
+        cases.append((name, path))
+    cases += [("busy.b", PROGRAMS / "busy.b"), ("hello.b", PROGRAMS / "hello.b")]
+    bftui = [sys.executable, "-m", "bftui", "run"]
+    print("whole process, wall seconds: `bftui run FILE` (default flags) and the C baseline "
+          "(cc -O2) on the same file")
+    print(f"{'program':34} {'C':>7} {'bftui cold':>10} {'bftui warm':>10} {'warm/C':>7} "
+          f"{'cold/C':>7}")
+    for name, path in cases:
+        c_time, c_out = min(wall([str(exe), str(path)]) for _ in range(3))
+        env = dict(os.environ, BFTUI_NATIVE_CACHE=str(tmp / f"cache-{path.stem}"))
+        cold, out = wall(bftui + [str(path)], env)
+        warm = min(wall(bftui + [str(path)], env)[0] for _ in range(3))
+        assert out == c_out, f"{name}: C and bftui outputs differ"
+        print(f"{name:34} {c_time:7.2f} {cold:10.2f} {warm:10.2f} {warm / c_time:7.2f} "
+              f"{cold / c_time:7.2f}", flush=True)
+
+
 def numba_compile_times() -> None:
     code = ("import time; t=time.perf_counter(); from bfcore.fast import run, run_many; "
             "run('+[-]', jit_after=0); run_many(['+']); print(time.perf_counter()-t)")
@@ -164,11 +204,17 @@ def machine_speed() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer random programs")
+    parser.add_argument("--program", type=Path, action="append", default=[],
+                        help="another program for the whole-process table (repeatable)")
+    parser.add_argument("--whole-only", action="store_true", help="only the whole-process table")
     args = parser.parse_args()
     print(f"machine: {machine_description()}")
-    numba_compile_times()
     with tempfile.TemporaryDirectory() as tmp:
         exe = build_c(Path(tmp))
+        whole_process(exe, Path(tmp), args.program)
+        if args.whole_only:
+            return
+        numba_compile_times()
         compare_speed(exe, Path(tmp), args.quick)
     machine_speed()
     throughput()

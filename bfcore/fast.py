@@ -22,6 +22,7 @@ second tier: numba is imported, and its cached machine code loaded, only when a 
 from __future__ import annotations
 
 import threading
+from array import array
 from collections.abc import Sequence
 
 from bfcore.errors import BFSyntaxError
@@ -39,6 +40,9 @@ UNLIMITED = MAX_COUNT  # the largest step or output budget a Config allows
 # (squares.b: 1.4M raw steps) finish before numba would have loaded.
 JIT_AFTER = 500_000
 JIT_CHUNK = 1 << 25  # ops per numba call (well under a second)
+# Native code for programs up to this many IR ops: LLVM's code generator takes about 0.6 ms an
+# op (mandelbrot.b: 5,000 ops, 3 s), so a bigger program runs sooner under numba.
+NATIVE_MAX_OPS = 10_000
 
 
 # ---- compiling ---------------------------------------------------------------------------
@@ -77,7 +81,7 @@ def _offset_adds(code: str) -> tuple[int, int, int, dict[int, int]]:
     return off, lo, hi, adds
 
 
-def _push_adds(adds: dict[int, int], moff: list[int], mcoef: list[int]) -> tuple[int, int]:
+def _push_adds(adds: dict[int, int], moff, mcoef) -> tuple[int, int]:
     """Append the non-zero adds to the shared offset/coefficient tables; (start, count)."""
     start = len(moff)
     for o, c in sorted(adds.items()):
@@ -114,47 +118,47 @@ def _block(code: str, i: int, j: int, moff: list[int], mcoef: list[int]) -> list
     return [BLOCK, off, j - i, 0, start, count, lo, hi, i]
 
 
-def _compile(prog: Program) -> tuple[list[int], list[int], list[int]]:
+def _compile(prog: Program) -> tuple[array, array, array]:
+    """The flat IR, W ints an op, as 32-bit arrays: 36 bytes an op (a 5 MB program's IR as lists
+    of Python ints took 1.4 GB)."""
     code, match = prog.code, prog.match
-    ops: list[list[int]] = []
-    moff: list[int] = []
-    mcoef: list[int] = []
+    ops, moff, mcoef = array("i"), array("i"), array("i")
     open_rows: list[tuple[int, int]] = []  # (row of the closed form or -1, row of the JZ)
     i, n = 0, len(code)
     while i < n:
         ch = code[i]
+        rows = len(ops) // W
         if ch in "+-<>":
             j = i
             while j < n and code[j] in "+-<>":
                 j += 1
             folds = _folds(code, i, j)
-            block = len(ops)
             if len(folds) >= BLOCK_MIN:
-                ops.append(_block(code, i, j, moff, mcoef))
-            ops.extend(folds)
-            if len(ops) > block + len(folds):
-                ops[block][3] = len(ops)
+                ops.extend(_block(code, i, j, moff, mcoef))
+                ops[rows * W + 3] = rows + 1 + len(folds)  # the BLOCK skips its plain folds
+            for row in folds:
+                ops.extend(row)
         elif ch == "[":
             j = i + 1
             fast = _closed_form(code, i, match[i], moff, mcoef)
             opt_row = -1
             if fast is not None:
-                opt_row = len(ops)
-                ops.append((fast + [0] * W)[:W - 1] + [i])
-            open_rows.append((opt_row, len(ops)))
-            ops.append([JZ, 0, 1, 0, 0, 0, 0, 0, i])
+                opt_row = rows
+                ops.extend((fast + [0] * W)[:W - 1] + [i])
+            open_rows.append((opt_row, len(ops) // W))
+            ops.extend([JZ, 0, 1, 0, 0, 0, 0, 0, i])
         elif ch == "]":
             j = i + 1
             opt_row, jz = open_rows.pop()
-            ops.append([JNZ, jz + 1, 1, 0, 0, 0, 0, 0, i])
-            ops[jz][1] = len(ops)
+            ops.extend([JNZ, jz + 1, 1, 0, 0, 0, 0, 0, i])
+            ops[jz * W + 1] = rows + 1
             if opt_row >= 0:
-                ops[opt_row][3] = len(ops)
+                ops[opt_row * W + 3] = rows + 1
         else:
             j = i + 1
-            ops.append([OUT if ch == "." else IN, 0, 1, 0, 0, 0, 0, 0, i])
+            ops.extend([OUT if ch == "." else IN, 0, 1, 0, 0, 0, 0, 0, i])
         i = j
-    return [x for row in ops for x in row], moff, mcoef
+    return ops, moff, mcoef
 
 
 def compiled(prog: Program):
@@ -170,7 +174,8 @@ def _compiled_arrays(prog: Program):
     if "np" not in ir:
         import numpy as np
 
-        ir["np"] = tuple(np.asarray(x, np.int64) for x in ir["py"])
+        ir["np"] = tuple(np.frombuffer(x, np.int32) if len(x) else np.zeros(0, np.int32)
+                         for x in ir["py"])  # no copy
     return ir["np"]
 
 
@@ -716,8 +721,9 @@ def _run(prog: Program, inp: bytes, config: Config, out: "_Output", jit_after, n
         else:
             break
     out.flush(st)
-    if native and config.max_steps == UNLIMITED and config.max_output == UNLIMITED \
-            and config.bounds == "error":
+    native = native and end <= NATIVE_MAX_OPS and config.max_steps == UNLIMITED \
+        and config.max_output == UNLIMITED and config.bounds == "error"
+    if native:
         # native code is entered at the start, a loop's end or a '.': step there first
         while st[0] < end and ops[st[0] * W] not in (OUT, JNZ):
             code = _execute(ops, moff, mcoef, tape, st, out.buf, inp, end, *out.args(config), 1)
@@ -725,8 +731,7 @@ def _run(prog: Program, inp: bytes, config: Config, out: "_Output", jit_after, n
                 out.full(st)
             elif code != BUDGET:
                 return _result(prog, code, st, out.take(st), config)
-    if native and config.max_steps == UNLIMITED and config.max_output == UNLIMITED \
-            and config.bounds == "error":
+    if native:
         try:
             return _run_native(prog, tape, st, out, inp, end, config)
         except ImportError:

@@ -174,5 +174,5 @@ def test_batch_compiler_builds_the_same_ir(jitted):
     srcs += ["[-]", "[+++]", "[--]", "[>>]", "[<]", "[->+<<++>]", "[>+<]", "[]", "[[-]>]", "a[b-c]d",
              ">+<", ">+<-", "+-+-", "+-<>", "><><><", "[->+<]", "+>+>+>+<<<<[->>+<<]"]
     for src in srcs:
-        assert _array_compile(src, compile_fn) == tuple(fast.compiled(parse(src))), src
+        assert _array_compile(src, compile_fn) == tuple(map(list, fast.compiled(parse(src)))), src
     assert _array_compile("[[]", compile_fn) is None and _array_compile("]", compile_fn) is None
