@@ -44,6 +44,7 @@ class Machine:
         self.ip = 0  # index into program.code of the next instruction
         self.steps = 0
         self.in_pos = 0
+        self.eof_reads = 0  # ',' that found the input used up (a debugger says "end of input")
         self._out = bytearray()
         self._undo: deque = deque(maxlen=max(0, self.history))
         self.status = "ready"
@@ -122,8 +123,11 @@ class Machine:
         if op == ".":
             self._out.pop()
         elif old >= 0:
-            if op == "," and old & _CONSUMED:
-                self.in_pos -= 1
+            if op == ",":
+                if old & _CONSUMED:
+                    self.in_pos -= 1
+                else:
+                    self.eof_reads -= 1
             self.tape[ptr] = old & 255
         self.ip, self.ptr = ip, ptr
         self.steps -= 1
@@ -235,8 +239,10 @@ class Machine:
                     tape[ptr] = inp[in_pos]
                     in_pos += 1
                     old |= _CONSUMED
-                elif eof_value >= 0:
-                    tape[ptr] = eof_value
+                else:
+                    self.eof_reads += 1
+                    if eof_value >= 0:
+                        tape[ptr] = eof_value
             if record:
                 record((ip, ptr, old))
             ip += 1

@@ -304,3 +304,33 @@ async def test_a_runtime_error_is_named_in_the_status_line(tmp_path):
         assert "step 3 (2:2): pointer moved left of cell 0" in status
         await pilot.press("f7")  # back out of the error and carry on stepping
         assert (panel.state, panel.machine.steps, panel.machine.error) == ("paused", 1, None)
+
+
+@sync
+async def test_the_input_field_feeds_the_program_and_says_end_of_input(tmp_path):
+    app = debug_app(",[.,]", data_dir=tmp_path)
+    async with app.run_test(size=(80, 30)) as pilot:
+        panel = panel_of(app)
+        field = app.screen.query_one("#stdin")
+        field.focus()
+        await pilot.press(*"hi\\x21")
+        await pilot.pause()
+        assert panel.input == b"hi!"
+        await pilot.press("f5")
+        await settle(pilot, panel)
+        output = app.screen.query_one("#output")
+        assert bytes(panel.machine.output) == b"hi!" and panel.machine.in_pos == 3
+        assert "input 3/3 bytes read · end of input" in str(output.border_title)
+        await pilot.press("f7", "f7")  # back over the "]", then the "," that found nothing
+        assert "end of input" not in str(output.border_title)
+        await pilot.press("backslash", "q")  # a bad escape: named, and the input is kept
+        await pilot.pause()
+        assert panel.input == b"hi!" and "unknown escape" in str(field.border_subtitle)
+
+
+def test_input_escapes_round_trip_every_byte():
+    from bftui.widgets.debugger import input_text, parse_input
+
+    data = bytes(range(256))
+    assert parse_input(input_text(data)) == data
+    assert parse_input("a\\n\\x00é") == b"a\n\x00" + "é".encode()

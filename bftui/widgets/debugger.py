@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 
 from bftui.widgets.editor import ProgramEditor
 from bftui.widgets.output import OutputView
@@ -25,6 +25,49 @@ DEFAULT_SPEED = 3
 TICK = 1 / 30  # repaint and chunk period while running
 CHUNK_BUDGET = 0.02  # seconds of stepping per tick: the rest of the tick is for the UI
 EDIT_SETTLE = 0.25  # seconds after the last keystroke before the edited program is rebuilt
+
+
+def input_text(data: bytes) -> str:
+    """Bytes as the input field shows them: text, with \\n, \\t, \\\\ and \\xHH for the rest."""
+    out = []
+    for b in data:
+        ch = chr(b)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif 32 <= b < 127:
+            out.append(ch)
+        else:
+            out.append(f"\\x{b:02x}")
+    return "".join(out)
+
+
+def parse_input(text: str) -> bytes:
+    """The input field's text as bytes: UTF-8, with \\n, \\t, \\0, \\\\ and \\xHH escapes.
+    Raises ValueError naming the column of a bad escape."""
+    out, i = bytearray(), 0
+    simple = {"n": b"\n", "t": b"\t", "r": b"\r", "0": b"\0", "\\": b"\\"}
+    while i < len(text):
+        ch = text[i]
+        if ch != "\\":
+            out += ch.encode("utf-8", "surrogateescape")
+            i += 1
+            continue
+        nxt = text[i + 1:i + 2]
+        if nxt in simple:
+            out += simple[nxt]
+            i += 2
+        elif nxt == "x" and len(text[i + 2:i + 4]) == 2 and all(
+                c in "0123456789abcdefABCDEF" for c in text[i + 2:i + 4]):
+            out.append(int(text[i + 2:i + 4], 16))
+            i += 4
+        else:
+            raise ValueError(f"column {i + 1}: unknown escape '\\{nxt}' (use \\n, \\t, \\0, "
+                             f"\\\\ or \\xHH)")
+    return bytes(out)
 
 
 def _loop_around(source: str, behind: int, pc: int) -> bool:
@@ -53,6 +96,8 @@ class DebuggerPanel(Vertical):
     DebuggerPanel #code-row { height: 2fr; min-height: 5; }
     DebuggerPanel #io-row { height: 1fr; min-height: 4; }
     DebuggerPanel ProgramEditor { width: 1fr; height: 1fr; }
+    DebuggerPanel #stdin { height: 3; border: round $accent 50%; padding: 0 1; }
+    DebuggerPanel #stdin:focus { border: round $accent; }
     DebuggerPanel TapeView { height: 1fr; }
     """
 
@@ -89,6 +134,8 @@ class DebuggerPanel(Vertical):
         with Horizontal(id="code-row"):
             yield ProgramEditor(self._initial_source, id="program")
             yield TapeView(id="tape")
+        yield Input(input_text(self.input), placeholder="input for ',' (\\n, \\xHH escapes)",
+                    id="stdin")
         with Horizontal(id="io-row"):
             yield OutputView(id="output")
             if self._side is not None:
@@ -97,7 +144,23 @@ class DebuggerPanel(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(ProgramEditor).border_title = "program"
+        self.query_one("#stdin", Input).border_title = "input"
         self._rebuild()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """New input for the program: the machine starts again with it."""
+        if event.input.id != "stdin":
+            return
+        event.stop()
+        try:
+            data = parse_input(event.value)
+        except ValueError as exc:
+            event.input.border_subtitle = str(exc)
+            return
+        event.input.border_subtitle = f"{len(data)} bytes"
+        if data != self.input:
+            self.input = data
+            self._rebuild()
 
     # -- building the machine ------------------------------------------------------------------
 
@@ -114,6 +177,9 @@ class DebuggerPanel(Vertical):
         self._stop_running()
         if input is not None:
             self.input = input
+            field = self.query_one("#stdin", Input)
+            with field.prevent(Input.Changed):
+                field.value = input_text(input)
         self.expected = expected
         self.breakpoints.clear()
         self.editor.load_text(source)
@@ -191,8 +257,12 @@ class DebuggerPanel(Vertical):
             self.query_one(TapeView).show(m.tape, m.ptr)
             output = self.query_one(OutputView)
             output.show(bytes(m.output), self.expected, done=m.done)
-            output.border_title = (f"output · input {m.in_pos}/{len(self.input)} bytes read"
-                                   if self.input else "output")
+            title = "output"
+            if self.input or m.eof_reads:
+                title += f" · input {m.in_pos}/{len(self.input)} bytes read"
+            if m.eof_reads:
+                title += " · end of input"  # a ',' found nothing left to read
+            output.border_title = title
         self.query_one(StatusLine).show(self.status_info())
 
     # -- commands (called by the app's bindings and palette) -------------------------------------
