@@ -73,7 +73,9 @@ class BFCommands(Provider):
         app = self.app
         cmds = [(f"Debugger: {text}", text, partial(app.action_debug, action))
                 for _, _, action, _, _, text in DEBUG_KEYS]
-        cmds.append(("Save the full output to a file", "Write every output byte to a file",
+        cmds.append(("Save the program", "Write the edited program to its file (Ctrl+S)",
+                     app.action_save_program))
+        cmds.append(("Save the full output to a file", "Write every output byte to a file (Ctrl+R)",
                      app.action_save_output))
         cmds.append(("Help: keys and actions", "Show every binding", app.action_help))
         screen = app.screen
@@ -109,8 +111,12 @@ class BFApp(App):
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", show=False, id="app.help",
                 tooltip="Show this help"),
-        Binding("ctrl+s", "save_output", "Save output", show=False, id="app.save_output",
-                tooltip="Save the program's full output to a file"),
+        Binding("ctrl+s", "save_program", "Save", show=False, id="app.save_program",
+                tooltip="Save the edited program (bftui debug: to its file)"),
+        Binding("ctrl+r", "save_output", "Save output", show=False, id="app.save_output",
+                priority=True, tooltip="Save the program's full output to a file"),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True,
+                tooltip="Quit (asks again when the program has unsaved edits)"),
         *_debug_bindings(),
     ]
 
@@ -182,6 +188,35 @@ class BFApp(App):
         if self.screen.__class__.__name__ != "HelpScreen":
             self.push_screen(HelpScreen(self.screen))
 
+    def action_save_program(self) -> None:
+        panel = self._panel()
+        if panel is None:
+            return
+        path = getattr(self.screen, "program_path", None)
+        if path is None:  # a generated program: a new file among the app's programs
+            path = self.data_dir / "programs" / time.strftime("program-%Y%m%d-%H%M%S.b")
+        from bfcore.atomic import atomic_write_text
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, panel.source)
+        except OSError as exc:
+            self.notify(f"cannot save {path}: {exc.strerror or exc}", severity="error")
+            return
+        panel.saved_text = panel.source
+        self.notify(f"program saved to {path}")
+
+    async def action_quit(self) -> None:
+        panel = self._panel()
+        unsaved = panel is not None and panel.unsaved
+        now = time.monotonic()
+        if unsaved and now - getattr(self, "_quit_asked", -10.0) > 5.0:
+            self._quit_asked = now
+            self.notify("The program has unsaved edits: Ctrl+S saves them, Ctrl+Q again quits "
+                        "without saving.", severity="warning", timeout=5)
+            return
+        await super().action_quit()
+
     def action_save_output(self) -> None:
         panel = self._panel()
         if panel is None or panel.machine is None:
@@ -209,11 +244,11 @@ def save_output(data: bytes, folder: Path) -> Path:
 
 
 def debug_app(source: str, *, input: bytes = b"", title: str = "program", config=None,
-              expected: bytes | None = None, **kwargs) -> BFApp:
+              expected: bytes | None = None, path: Path | None = None, **kwargs) -> BFApp:
     from bftui.screens.debug import DebugScreen
 
     return BFApp(lambda app: DebugScreen(source, input=input, expected=expected, title=title,
-                                         config=config), **kwargs)
+                                         config=config, path=path), **kwargs)
 
 
 def main_app(*, agent_path: str | None = None, train_overrides: dict | None = None,

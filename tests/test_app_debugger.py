@@ -166,7 +166,7 @@ async def test_huge_output_is_truncated_and_saved_in_full(tmp_path):
         assert panel.reason == "output_limit" and len(panel.machine.output) == 20_000
         shown = str(app.screen.query_one("#output-text").render())
         assert "more bytes" in shown and len(shown) < 20_000
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+r")
     saved = list((tmp_path / "outputs").glob("output-*.bin"))
     assert len(saved) == 1 and saved[0].read_bytes() == b"\x01" * 20_000
 
@@ -334,3 +334,39 @@ def test_input_escapes_round_trip_every_byte():
     data = bytes(range(256))
     assert parse_input(input_text(data)) == data
     assert parse_input("a\\n\\x00é") == b"a\n\x00" + "é".encode()
+
+
+@sync
+async def test_ctrl_s_saves_the_program_and_quit_asks_first_when_edits_are_unsaved(tmp_path):
+    path = tmp_path / "p.b"
+    path.write_text("+.")
+    app = debug_app("+.", data_dir=tmp_path, path=path)
+    async with app.run_test(size=(80, 30)) as pilot:
+        panel = panel_of(app)
+        panel.editor.focus()
+        panel.editor.move_cursor((0, 0))
+        await pilot.press("plus")
+        assert panel.unsaved
+        await pilot.press("ctrl+q")  # asks, and stays
+        await pilot.pause()
+        assert app.is_running and not app._exit
+        await pilot.press("ctrl+s")
+        assert path.read_text() == "++." and not panel.unsaved
+        assert not list((tmp_path / "outputs").glob("*"))  # the output is Ctrl+R's
+        await pilot.press("ctrl+q")  # nothing unsaved: quits at once
+        await pilot.pause()
+    assert app.return_code == 0 and app._exit
+
+
+@sync
+async def test_quit_twice_leaves_without_saving(tmp_path):
+    path = tmp_path / "p.b"
+    path.write_text("+.")
+    app = debug_app("+.", data_dir=tmp_path, path=path)
+    async with app.run_test(size=(80, 30)) as pilot:
+        panel = panel_of(app)
+        panel.editor.focus()
+        await pilot.press("minus")
+        await pilot.press("ctrl+q", "ctrl+q")
+        await pilot.pause()
+    assert app._exit and path.read_text() == "+."

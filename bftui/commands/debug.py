@@ -30,9 +30,13 @@ def main(args) -> int:
 
     path = Path(args.file)
     try:
-        source = path.read_text(encoding="utf-8", errors="replace")
+        raw = path.read_bytes()
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    source = raw.decode("utf-8", errors="replace")
+    # Ctrl+S writes the program back to its file, unless that would replace bytes that are not
+    # UTF-8 (then it saves a copy among the app's programs)
+    save_to = path if source.encode("utf-8") == raw else None
     if args.max_steps < 1 or args.tape < 1:
         raise UserError("--max-steps and --tape must be positive")
 
@@ -40,6 +44,7 @@ def main(args) -> int:
 
     config = make_config(tape_len=args.tape, max_steps=args.max_steps)
     expected = _escaped(args.expect) if args.expect is not None else None
-    app = debug_app(source, input=_escaped(args.input), title=str(path), config=config, expected=expected)
+    app = debug_app(source, input=_escaped(args.input), title=str(path), config=config, expected=expected,
+                    path=save_to)
     app.run()
     return app.return_code or 0  # non-zero when the app crashed (Textual printed why)

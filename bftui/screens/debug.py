@@ -12,8 +12,9 @@ from bftui.widgets.debugger import DebuggerPanel
 
 class DebugScreen(Screen):
     def __init__(self, source: str, *, input: bytes = b"", expected: bytes | None = None,
-                 title: str = "program", config=None) -> None:
+                 title: str = "program", config=None, path=None) -> None:
         super().__init__()
+        self.program_path = path  # where Ctrl+S saves the program
         self._source, self._input, self._expected = source, input, expected
         self._title, self._config = title, config
 

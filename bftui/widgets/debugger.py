@@ -113,6 +113,7 @@ class DebuggerPanel(Vertical):
     ) -> None:
         super().__init__(**kwargs)
         self._initial_source = source
+        self.saved_text = source  # the program as last loaded or saved: edits since are unsaved
         self.input = input
         self.expected = expected
         self.config = config
@@ -182,6 +183,7 @@ class DebuggerPanel(Vertical):
                 field.value = input_text(input)
         self.expected = expected
         self.breakpoints.clear()
+        self.saved_text = source
         self.editor.load_text(source)
         self._rebuild()
 
@@ -226,6 +228,10 @@ class DebuggerPanel(Vertical):
             self._edit_timer = None
         if self.machine is None or self.machine_source != self.source:
             self._rebuild()
+
+    @property
+    def unsaved(self) -> bool:
+        return self.source != self.saved_text
 
     @property
     def machine_source(self) -> str | None:
