@@ -33,6 +33,8 @@ class Machine:
         self.history = history
         self.hash_breakpoints = hash_breakpoints
         self.breakpoints: set[int] = set()  # source indices; snap to the next instruction
+        # watchpoints: cell -> None (stop when it changes) or a value (stop when it becomes it)
+        self.watches: dict[int, int | None] = {}
         self._hash_positions = [i for i, ch in enumerate(self.source) if ch == "#"]
         self.reset()
 
@@ -114,6 +116,30 @@ class Machine:
         """Run until the next '.' has written a byte ("output"), or any other stop."""
         self._go(limit=max_steps, breaks=True, until_output=True)
 
+    def set_cell(self, index: int, value: int) -> None:
+        """Set a cell by hand. The history is dropped: stepping back past a hand-set value
+        would show states the program never had."""
+        if not 0 <= index < len(self.tape):
+            raise ValueError(f"cell {index} is off the tape (0 to {len(self.tape) - 1})")
+        if not 0 <= value <= 255:
+            raise ValueError(f"a cell holds 0 to 255, not {value}")
+        self.tape[index] = value
+        self._undo.clear()
+
+    def reverse_continue(self) -> str | None:
+        """Step back to the previous breakpoint or output byte (whichever comes first), or to
+        as far as the history goes. Returns "breakpoint", "output" or None."""
+        stops = self._break_indices()
+        code = self.program.code
+        while self._undo:
+            undid_output = code[self._undo[-1][0]] == "."
+            self.back()
+            if undid_output:
+                return "output"
+            if self.ip in stops:
+                return "breakpoint"
+        return None
+
     def back(self) -> bool:
         """Undo the last instruction that ran. False if there is nothing (left) to undo."""
         if not self._undo:
@@ -156,6 +182,7 @@ class Machine:
         max_steps, max_out = cfg.max_steps, cfg.max_output
         eof_value = {"zero": 0, "max": 255, "keep": -1}[cfg.eof]
         stops = self._break_indices() if breaks else ()
+        watches = self.watches if breaks else {}
         limit = float("inf") if limit is None else limit
         ip, ptr, steps, in_pos = self.ip, self.ptr, self.steps, self.in_pos
         count = 0
@@ -251,6 +278,11 @@ class Machine:
             if until_output and op == ".":
                 reason = "output"
                 break
+            if watches and ptr in watches and op != ".":
+                want = watches[ptr]
+                if (tape[ptr] != old & 255) if want is None else tape[ptr] == want:
+                    reason = f"watch cell {ptr}"
+                    break
         self.ip, self.ptr, self.steps, self.in_pos = ip, ptr, steps, in_pos
         if error is not None:
             status = "error"

@@ -73,6 +73,8 @@ class BFCommands(Provider):
         app = self.app
         cmds = [(f"Debugger: {text}", text, partial(app.action_debug, action))
                 for _, _, action, _, _, text in DEBUG_KEYS]
+        cmds.append(("Debugger: command (watch, set a cell, step N, reverse, hex)",
+                     "Type a debugger command (Ctrl+F)", app.action_debug_command))
         cmds.append(("Save the program", "Write the edited program to its file (Ctrl+S)",
                      app.action_save_program))
         cmds.append(("Save the full output to a file", "Write every output byte to a file (Ctrl+R)",
@@ -115,6 +117,9 @@ class BFApp(App):
                 tooltip="Save the edited program (bftui debug: to its file)"),
         Binding("ctrl+r", "save_output", "Save output", show=False, id="app.save_output",
                 priority=True, tooltip="Save the program's full output to a file"),
+        Binding("ctrl+f", "debug_command", "Command", show=False, id="app.debug_command",
+                priority=True, tooltip="A debugger command: watch CELL [= VALUE], unwatch, "
+                "set CELL VALUE, step N, reverse, hex, text"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True,
                 tooltip="Quit (asks again when the program has unsaved edits)"),
         *_debug_bindings(),
@@ -187,6 +192,22 @@ class BFApp(App):
 
         if self.screen.__class__.__name__ != "HelpScreen":
             self.push_screen(HelpScreen(self.screen))
+
+    def action_debug_command(self) -> None:
+        panel = self._panel()
+        if panel is None:
+            return
+        from bftui.screens.command import CommandScreen
+
+        def done(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                self.notify(panel.command(text))
+            except ValueError as exc:
+                self.notify(str(exc), severity="error", timeout=6)
+
+        self.push_screen(CommandScreen(panel.COMMANDS), done)
 
     def action_save_program(self) -> None:
         panel = self._panel()

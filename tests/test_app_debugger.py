@@ -370,3 +370,37 @@ async def test_quit_twice_leaves_without_saving(tmp_path):
         await pilot.press("ctrl+q", "ctrl+q")
         await pilot.pause()
     assert app._exit and path.read_text() == "+."
+
+
+async def command(pilot, text: str) -> None:
+    await pilot.press("ctrl+f")
+    await pilot.pause()
+    await pilot.press(*[{" ": "space", "=": "equals_sign", "'": "apostrophe"}.get(c, c)
+                        for c in text], "enter")
+    await pilot.pause()
+
+
+@sync
+async def test_watchpoints_set_cell_step_n_and_reverse_continue(tmp_path):
+    # cell 1 counts to 5 in a loop while cell 0 counts down from 5; each pass prints cell 1
+    app = debug_app("+++++[>+.<-]", data_dir=tmp_path)
+    async with app.run_test(size=(80, 30)) as pilot:
+        panel = panel_of(app)
+        await command(pilot, "watch 1 = 3")
+        await pilot.press("f5")
+        await settle(pilot, panel)
+        m = panel.machine
+        assert panel.reason == "watch cell 1" and m.tape[1] == 3 and m.output == b"\x01\x02"
+        await command(pilot, "reverse")  # back before the last '.'
+        assert m.output == b"\x01" and m.tape[1] == 2 and panel.reason == "output"
+        await command(pilot, "unwatch")
+        await command(pilot, "step 4")  # '.', '<', '-', ']'
+        assert m.output == b"\x01\x02" and m.tape[0] == 3
+        await command(pilot, "set 0 'A'")
+        assert m.tape[0] == 65 and not m.can_back
+        await command(pilot, "hex")
+        assert "01 02" in str(app.screen.query_one("#output-text").render())
+        await command(pilot, "set 99999 1")  # off the tape: said, nothing changes
+        assert m.tape[0] == 65
+        await command(pilot, "frobnicate")
+        assert panel.reason != "frobnicate" and m.tape[0] == 65

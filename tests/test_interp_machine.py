@@ -264,3 +264,27 @@ def test_a_long_random_walk_of_steps_and_backs():
         ref.reset()
         ref.run(max_steps=m.steps)
         assert snapshot(ref)[:6] == snapshot(m)[:6]
+
+
+def test_watchpoint_on_any_change_and_reverse_continue_to_a_breakpoint():
+    from bfcore.machine import Machine
+
+    src = ">+++<+>+<+"
+    m = Machine(src)
+    m.watches[0] = None  # stop when cell 0 changes
+    m.run()
+    assert m.stop_reason == "watch cell 0" and m.steps == 6 and m.tape[0] == 1
+    m.run()
+    assert m.stop_reason == "watch cell 0" and m.tape[0] == 2 and m.steps == 10
+    m.breakpoints.add(src.index("<"))
+    assert m.reverse_continue() == "breakpoint" and m.pc == src.index("<") and m.tape[0] == 0
+    assert m.reverse_continue() is None and m.steps == 0  # back to the start
+    m.set_cell(3, 7)
+    assert m.tape[3] == 7 and not m.can_back
+    for bad in ((30000, 1), (0, 256)):
+        try:
+            m.set_cell(*bad)
+        except ValueError as exc:
+            assert "cell" in str(exc)
+        else:
+            raise AssertionError(bad)

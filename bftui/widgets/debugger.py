@@ -70,6 +70,26 @@ def parse_input(text: str) -> bytes:
     return bytes(out)
 
 
+def _number(word: str, what: str) -> int:
+    if not word.isdigit():
+        raise ValueError(f"{what} must be a whole number, not {word!r}")
+    return int(word)
+
+
+def _value(word: str) -> int:
+    """A cell value: 0-255, or one character in quotes ('A') or alone (A)."""
+    if len(word) == 3 and word[0] == word[2] and word[0] in "'\"":
+        word = word[1]
+    if len(word) == 1 and not word.isdigit():
+        if ord(word) > 255:
+            raise ValueError(f"{word!r} is not one byte")
+        return ord(word)
+    value = _number(word, "a value")
+    if value > 255:
+        raise ValueError(f"a cell holds 0 to 255, not {value}")
+    return value
+
+
 def _loop_around(source: str, behind: int, pc: int) -> bool:
     """True when a loop holds both positions, so the program may come back to ``behind``."""
     pairs = matching_brackets(source)
@@ -124,6 +144,7 @@ class DebuggerPanel(Vertical):
         self.reason: str | None = None
         self.speed_index = DEFAULT_SPEED
         self.breakpoints: set[int] = set()
+        self.watches: dict[int, int | None] = {}  # kept across rebuilds, as breakpoints are
         self._temp_stop: int | None = None  # run-to-cursor / step-over target
         self._temp_reason: str | None = None
         self._runner: Timer | None = None
@@ -209,6 +230,7 @@ class DebuggerPanel(Vertical):
         else:
             self.machine = Machine(source, input=self.input, config=self._make_config())
             self.machine.breakpoints.update(self.breakpoints)
+            self.machine.watches.update(self.watches)
             self.state = "ready"
         self.repaint()
 
@@ -300,6 +322,69 @@ class DebuggerPanel(Vertical):
         self.state = "paused" if m.steps else "ready"
         self.repaint()
 
+    COMMANDS = ("watch CELL [= VALUE]", "unwatch [CELL]", "set CELL VALUE", "step N",
+                "reverse", "hex", "text")
+
+    def command(self, text: str) -> str:
+        """A debugger command typed by the person (Ctrl+F); returns what to tell them.
+        Raises ValueError, with the commands' syntax, for one it cannot read."""
+        words = text.replace("=", " = ").split()
+        if not words:
+            raise ValueError("commands: " + ", ".join(self.COMMANDS))
+        name, args = words[0].lower(), words[1:]
+        output = self.query_one(OutputView)
+        if name in ("hex", "text"):
+            output.hex = name == "hex"
+            self.repaint()
+            return f"output shown as {'hex' if output.hex else 'text'}"
+        if name == "unwatch":
+            cells = [_number(a, "cell") for a in args] or list(self.watches)
+            for c in cells:
+                self.watches.pop(c, None)
+            self._sync_watches()
+            return "no watchpoints" if not self.watches else f"watching {self._watch_text()}"
+        if name == "watch" and args:
+            cell = _number(args[0], "cell")
+            rest = [a for a in args[1:] if a != "="]
+            self.watches[cell] = _value(rest[0]) if rest else None
+            self._sync_watches()
+            return f"watching {self._watch_text()}"
+        m = self._ready_machine()
+        if m is None:
+            raise ValueError("the program has errors: fix them first")
+        if name == "set" and len(args) >= 2:
+            cell, value = _number(args[0], "cell"), _value(args[-1])
+            self._stop_running()
+            m.set_cell(cell, value)
+            self.repaint()
+            return f"cell {cell} = {value} (the history before this is dropped)"
+        if name == "step" and len(args) == 1:
+            n = _number(args[0], "step count")
+            self._stop_running()
+            m.run(max_steps=n)
+            self._after_single()
+            self.reason = m.stop_reason or self.reason
+            self.repaint()
+            return f"step {m.steps}" + (f": stopped ({m.stop_reason})" if m.stop_reason else "")
+        if name in ("reverse", "rc") and not args:
+            self._stop_running()
+            why = m.reverse_continue()
+            self.reason, self.state = why, "paused" if m.steps else "ready"
+            self.repaint()
+            return {"output": "back before the last output byte",
+                    "breakpoint": "back at the previous breakpoint"}.get(
+                why, "back as far as the history goes")
+        raise ValueError(f"unknown command {text.strip()!r}; commands: " + ", ".join(self.COMMANDS))
+
+    def _sync_watches(self) -> None:
+        if self.machine is not None:
+            self.machine.watches.clear()
+            self.machine.watches.update(self.watches)
+
+    def _watch_text(self) -> str:
+        return ", ".join(f"cell {c}" + ("" if v is None else f" = {v}")
+                         for c, v in sorted(self.watches.items()))
+
     def step_over(self) -> None:
         """Over a whole loop when on '[', else one step."""
         if (m := self._ready_machine()) is None or m.status in ("halted", "error"):
@@ -359,6 +444,7 @@ class DebuggerPanel(Vertical):
         if self.machine is not None:
             self.machine.breakpoints.clear()
             self.machine.breakpoints.update(self.breakpoints)
+            self.machine.watches.update(self.watches)
         self.repaint()
 
     def change_speed(self, delta: int) -> None:

@@ -25,6 +25,11 @@ def escape_bytes(data: bytes) -> str:
     return text[:-1] if text.endswith("\\n\n") else text  # no blank line after a final newline
 
 
+def hex_bytes(data: bytes) -> str:
+    """Two hex digits a byte, 16 to a line."""
+    return "\n".join(" ".join(f"{b:02x}" for b in data[i:i + 16]) for i in range(0, len(data), 16))
+
+
 def first_difference(got: bytes, expected: bytes) -> int | None:
     """Index of the first byte where ``got`` and ``expected`` differ (None when equal)."""
     for i, (a, b) in enumerate(zip(got, expected)):
@@ -34,9 +39,21 @@ def first_difference(got: bytes, expected: bytes) -> int | None:
 
 
 def render_output(got: bytes, expected: bytes | None, limit: int = VIEW_LIMIT,
-                  done: bool = True) -> Text:
+                  done: bool = True, hex: bool = False) -> Text:
     """The output with a correct prefix in green and the rest in red when an expectation is known.
-    While the program has not ``done``, output that is still a prefix of the expected one is fine."""
+    While the program has not ``done``, output that is still a prefix of the expected one is fine.
+    ``hex``: the bytes as hex digits instead of text."""
+    if hex:
+        text = Text(hex_bytes(got[:limit]))
+        if len(got) > limit:
+            text.append(f"\n… {len(got) - limit} more bytes", style="italic grey62")
+        if expected is not None:
+            diff = first_difference(got, expected)
+            text.append("\nexpected: ", style="bold")
+            text.append(hex_bytes(expected[:limit]), style="cyan")
+            text.append("\n✓ output matches" if diff is None else f"\n✗ differs at byte {diff}",
+                        style="bold green" if diff is None else "bold red")
+        return text
     text = Text()
     diff = first_difference(got, expected) if expected is not None else None
     shown = got[:limit]
@@ -75,17 +92,18 @@ class OutputView(VerticalScroll, can_focus=False):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "output"
-        self._shown: tuple[bytes, bytes | None] | None = None
+        self._shown: tuple | None = None
+        self.hex = False  # bytes as hex digits (the debugger's `hex` / `text` commands)
 
     def compose(self):
         yield Static("", id="output-text")
 
     def show(self, got: bytes, expected: bytes | None = None, done: bool = True) -> None:
-        key = (bytes(got[: VIEW_LIMIT + 1]), expected, len(got), done)
+        key = (bytes(got[: VIEW_LIMIT + 1]), expected, len(got), done, self.hex)
         if key == self._shown:
             return  # a repaint timer calls this often; skip the re-layout when nothing changed
         self._shown = key
         self.query_one("#output-text", Static).update(
-            render_output(bytes(got), expected, done=done))
+            render_output(bytes(got), expected, done=done, hex=self.hex))
         self.border_subtitle = f"{len(got)} byte{'' if len(got) == 1 else 's'}"
         self.scroll_end(animate=False, immediate=True)
