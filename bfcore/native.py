@@ -330,7 +330,7 @@ def _cache_dir() -> Path:
 
 
 def _engine():
-    """One MCJIT engine for the process, with an on-disk object cache."""
+    """One MCJIT engine for the process."""
     if "engine" in _state:
         return _state["engine"]
     try:
@@ -342,34 +342,43 @@ def _engine():
         engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
     except Exception as exc:  # no llvmlite, or no native target: the caller falls back
         raise NativeUnavailable(f"llvmlite cannot build code here: {exc}") from None
-    cache: dict[str, Path] = {}
-
-    def notify(module, buffer: bytes) -> None:
-        path = cache.get(module.name)
-        if path is not None:
-            from bfcore.atomic import atomic_write
-
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(path, hashlib.sha256(buffer).digest() + buffer)
-                _prune(path.parent)
-            except OSError:
-                pass  # a cache that cannot be written only costs a compile next time
-
-    def lookup(module):
-        path = cache.get(module.name)
-        try:
-            data = path.read_bytes() if path is not None else None
-        except OSError:
-            return None
-        if data is None or hashlib.sha256(data[32:]).digest() != data[:32]:
-            return None  # absent, or damaged: compiled again (loading a bad object would crash)
-        os.utime(path)  # recently used: pruned last
-        return data[32:]
-
-    engine.set_object_cache(notify, lookup)
-    _state.update(engine=engine, tm=tm, llvm=llvm, cache=cache, keep=[], fns={})
+    _state.update(engine=engine, tm=tm, llvm=llvm, keep=[], fns={})
     return engine
+
+
+def _cached(path: Path) -> bytes | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(data[32:]).digest() != data[:32]:
+        return None  # damaged: compiled again (loading a bad object would crash)
+    try:
+        os.utime(path)  # recently used: pruned last
+    except OSError:
+        pass
+    return data[32:]
+
+
+def _store(path: Path, obj: bytes) -> None:
+    from bfcore.atomic import atomic_write
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, hashlib.sha256(obj).digest() + obj)
+        _prune(path.parent)
+    except OSError:
+        pass  # a cache that cannot be written only costs a compile next time
+
+
+def _build(ops, moff, mcoef, eof_mode: int, name: str) -> bytes:
+    """The object code of one program's function, named ``name``."""
+    llvm = _state["llvm"]
+    mod = llvm.parse_assembly(llvm_ir(ops, moff, mcoef, eof_mode).replace("@bf(", f"@{name}(", 1))
+    mod.name = name
+    mod.verify()
+    _optimise(llvm, mod, _state["tm"])
+    return _state["tm"].emit_object(mod)
 
 
 def _optimise(llvm, mod, tm) -> None:
@@ -391,30 +400,30 @@ def _prune(folder: Path) -> None:
 
 
 def function(prog, eof_mode: int):
-    """The compiled ``bf`` function of a parsed program (built once per program and EOF mode)."""
+    """The compiled ``bf`` function of a parsed program (built once per program and EOF mode;
+    looked up by a hash of its IR in memory, then on disk, before it is compiled)."""
     from bfcore.fast import compiled
 
     ops, moff, mcoef = compiled(prog)
     key = f"native{eof_mode}"
     if key in prog._ir:
         return prog._ir[key]
-    text = llvm_ir(ops, moff, mcoef, eof_mode)
-    digest = hashlib.sha256((VERSION + text).encode()).hexdigest()[:32]
+    h = hashlib.sha256(f"{VERSION} {eof_mode} {len(ops)} {len(moff)}".encode())
+    for part in (ops, moff, mcoef):
+        h.update(memoryview(part).cast("B"))
+    digest = h.hexdigest()[:32]
     with _lock:
         engine = _engine()
-        if digest in _state["fns"]:  # the same code from another Program object
-            prog._ir[key] = _state["fns"][digest]
-            return prog._ir[key]
-        llvm = _state["llvm"]
-        name = f"bf_{digest}"
-        _state["cache"][name] = _cache_dir() / f"{digest}.o"
-        mod = llvm.parse_assembly(text.replace("@bf(", f"@{name}(", 1))
-        mod.name = name
-        mod.verify()
-        _optimise(llvm, mod, _state["tm"])  # 0.1 s on mandelbrot.b; a cached object skips codegen
-        engine.add_module(mod)
-        engine.finalize_object()
-        fn = _state["fns"][digest] = _SIG(engine.get_function_address(name))
-        _state["keep"].append(mod)
-    prog._ir[key] = fn
+        if digest not in _state["fns"]:
+            name, path = f"bf_{digest}", _cache_dir() / f"{digest}.o"
+            obj = _cached(path)
+            if obj is None:
+                obj = _build(ops, moff, mcoef, eof_mode, name)
+                _store(path, obj)
+            ref = _state["llvm"].ObjectFileRef.from_data(obj)
+            engine.add_object_file(ref)
+            engine.finalize_object()
+            _state["keep"].append(ref)
+            _state["fns"][digest] = _SIG(engine.get_function_address(name))
+        fn = prog._ir[key] = _state["fns"][digest]
     return fn
