@@ -26,7 +26,8 @@ from array import array
 from collections.abc import Sequence
 
 from bfcore.errors import BFSyntaxError
-from bfcore.program import MAX_COUNT, Config, Program, RunResult, limit_error, parse, tape_error
+from bfcore.program import (MAX_COUNT, Config, Program, RunResult, limit_error, new_tape, parse,
+                            tape_error)
 
 W = 9  # ints per op: op, a, b, c, d, e, f, g, raw (index of the op's first raw instruction)
 ADD, MOVE, OUT, IN, JZ, JNZ, CLR, MUL, SCAN, BLOCK = range(1, 11)
@@ -46,23 +47,24 @@ NATIVE_MAX_OPS = 10_000
 
 
 # ---- compiling ---------------------------------------------------------------------------
-def _closed_form(code: str, i: int, j: int, moff: list[int], mcoef: list[int]):
-    """A closed-form op (without its skip target) for the loop code[i..j], or None."""
+def _closed_form(code: str, i: int, j: int, moff, mcoef, mask: int = 255):
+    """A closed-form op (without its skip target) for the loop code[i..j], or None. Cells wrap
+    at ``mask + 1``: an odd step count has an inverse there, so the loop runs v * inverse times."""
     body = code[i + 1:j]
     if not body or any(ch in "[].," for ch in body):
         return None
     cost = len(body) + 1  # raw steps per iteration: the body and the ']'
     if body.strip("+-") == "":
-        delta = (body.count("+") - body.count("-")) & 255
-        return [CLR, (-pow(delta, -1, 256)) & 255, cost] if delta & 1 else None
+        delta = (body.count("+") - body.count("-")) & mask
+        return [CLR, (-pow(delta, -1, mask + 1)) & mask, cost] if delta & 1 else None
     if body.strip("<>") == "" and len(set(body)) == 1:
         return [SCAN, len(body) if body[0] == ">" else -len(body), cost]
     off, lo, hi, adds = _offset_adds(body)
-    counter = adds.pop(0, 0) & 255
+    counter = adds.pop(0, 0) & mask
     if off != 0 or not counter & 1:
         return None
-    start, count = _push_adds(adds, moff, mcoef)
-    return [MUL, (-pow(counter, -1, 256)) & 255, cost, 0, start, count, lo, hi]
+    start, count = _push_adds(adds, moff, mcoef, mask)
+    return [MUL, (-pow(counter, -1, mask + 1)) & mask, cost, 0, start, count, lo, hi]
 
 
 def _offset_adds(code: str) -> tuple[int, int, int, dict[int, int]]:
@@ -81,17 +83,17 @@ def _offset_adds(code: str) -> tuple[int, int, int, dict[int, int]]:
     return off, lo, hi, adds
 
 
-def _push_adds(adds: dict[int, int], moff, mcoef) -> tuple[int, int]:
+def _push_adds(adds: dict[int, int], moff, mcoef, mask: int = 255) -> tuple[int, int]:
     """Append the non-zero adds to the shared offset/coefficient tables; (start, count)."""
     start = len(moff)
     for o, c in sorted(adds.items()):
-        if c & 255:
+        if c & mask:
             moff.append(o)
-            mcoef.append(c & 255)
+            mcoef.append(c & mask)
     return start, len(moff) - start
 
 
-def _folds(code: str, i: int, j: int) -> list[list[int]]:
+def _folds(code: str, i: int, j: int, mask: int = 255) -> list[list[int]]:
     """Plain ops for the straight-line code[i:j] of +-<>: runs of +- and of one of < or >."""
     rows = []
     while i < j:
@@ -101,7 +103,7 @@ def _folds(code: str, i: int, j: int) -> list[list[int]]:
             while k < j and code[k] in "+-":
                 k += 1
             delta = code.count("+", i, k) - code.count("-", i, k)
-            rows.append([ADD, delta & 255, k - i, 0, 0, 0, 0, 0, i])
+            rows.append([ADD, delta & mask, k - i, 0, 0, 0, 0, 0, i])
         else:
             while k < j and code[k] == ch:
                 k += 1
@@ -110,19 +112,21 @@ def _folds(code: str, i: int, j: int) -> list[list[int]]:
     return rows
 
 
-def _block(code: str, i: int, j: int, moff: list[int], mcoef: list[int]) -> list[int]:
+def _block(code: str, i: int, j: int, moff, mcoef, mask: int = 255) -> list[int]:
     """One op for the straight-line code[i:j]: adds at offsets, the net move, the pointer's
     range (skip target left 0). The plain folds follow it as the fallback."""
     off, lo, hi, adds = _offset_adds(code[i:j])
-    start, count = _push_adds(adds, moff, mcoef)
+    start, count = _push_adds(adds, moff, mcoef, mask)
     return [BLOCK, off, j - i, 0, start, count, lo, hi, i]
 
 
-def _compile(prog: Program) -> tuple[array, array, array]:
-    """The flat IR, W ints an op, as 32-bit arrays: 36 bytes an op (a 5 MB program's IR as lists
-    of Python ints took 1.4 GB)."""
+def _compile(prog: Program, mask: int = 255) -> tuple[array, array, array]:
+    """The flat IR, W ints an op, as arrays (32-bit; 64 for 32-bit cells, whose constants need
+    all 32 bits unsigned): 36 bytes an op (a 5 MB program's IR as lists of Python ints took
+    1.4 GB). ``mask``: the largest cell value."""
     code, match = prog.code, prog.match
-    ops, moff, mcoef = array("i"), array("i"), array("i")
+    kind = "q" if mask > 0xFFFF else "i"
+    ops, moff, mcoef = array(kind), array(kind), array(kind)
     open_rows: list[tuple[int, int]] = []  # (row of the closed form or -1, row of the JZ)
     i, n = 0, len(code)
     while i < n:
@@ -132,15 +136,15 @@ def _compile(prog: Program) -> tuple[array, array, array]:
             j = i
             while j < n and code[j] in "+-<>":
                 j += 1
-            folds = _folds(code, i, j)
+            folds = _folds(code, i, j, mask)
             if len(folds) >= BLOCK_MIN:
-                ops.extend(_block(code, i, j, moff, mcoef))
+                ops.extend(_block(code, i, j, moff, mcoef, mask))
                 ops[rows * W + 3] = rows + 1 + len(folds)  # the BLOCK skips its plain folds
             for row in folds:
                 ops.extend(row)
         elif ch == "[":
             j = i + 1
-            fast = _closed_form(code, i, match[i], moff, mcoef)
+            fast = _closed_form(code, i, match[i], moff, mcoef, mask)
             opt_row = -1
             if fast is not None:
                 opt_row = rows
@@ -161,26 +165,30 @@ def _compile(prog: Program) -> tuple[array, array, array]:
     return ops, moff, mcoef
 
 
-def compiled(prog: Program):
-    """The program's IR: (flat ops, multiply offsets, multiply coefficients), built once."""
+def compiled(prog: Program, mask: int = 255):
+    """The program's IR for cells of ``mask`` (flat ops, multiply offsets, multiply
+    coefficients), built once."""
     if prog._ir is None:
-        prog._ir = {"py": _compile(prog)}
-    return prog._ir["py"]
+        prog._ir = {}
+    if ("py", mask) not in prog._ir:
+        prog._ir["py", mask] = _compile(prog, mask)
+    return prog._ir["py", mask]
 
 
-def _compiled_arrays(prog: Program):
-    """The IR as int64 arrays for numba, built once per program."""
+def _compiled_arrays(prog: Program, mask: int = 255):
+    """The IR as arrays for numba, built once per program (no copy)."""
     ir = prog._ir
-    if "np" not in ir:
+    if ("np", mask) not in ir:
         import numpy as np
 
-        ir["np"] = tuple(np.frombuffer(x, np.int32) if len(x) else np.zeros(0, np.int32)
-                         for x in ir["py"])  # no copy
-    return ir["np"]
+        dtype = np.int64 if mask > 0xFFFF else np.int32
+        ir["np", mask] = tuple(np.frombuffer(x, dtype) if len(x) else np.zeros(0, dtype)
+                               for x in compiled(prog, mask))
+    return ir["np", mask]
 
 
 # ---- the executor (plain Python and numba) -----------------------------------------------
-def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap,
+def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap, mask,
              max_steps, max_output, op_budget):
     """Run ops from st[0] until ``end`` or a stop; returns a code and saves the state in st:
     [ip, ptr, steps, output length, input position, raw index of a stop, 1 if it was left].
@@ -208,7 +216,7 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
                 steps = max_steps
                 result = STEP_LIMIT
                 break
-            tape[ptr] = (tape[ptr] + ops[b + 1]) & 255
+            tape[ptr] = (tape[ptr] + ops[b + 1]) & mask
             steps += n
             ip += 1
         elif op == 2:  # MOVE
@@ -248,7 +256,7 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
                 t0 = ops[b + 4]
                 for t in range(t0, t0 + ops[b + 5]):
                     q = (ptr + moff[t]) % tape_len
-                    tape[q] = (tape[q] + mcoef[t]) & 255
+                    tape[q] = (tape[q] + mcoef[t]) & mask
                 ptr = (ptr + ops[b + 1]) % tape_len
             else:
                 if ptr + ops[b + 6] < 0 or ptr + ops[b + 7] >= tape_len:
@@ -257,7 +265,7 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
                 t0 = ops[b + 4]
                 for t in range(t0, t0 + ops[b + 5]):
                     q = ptr + moff[t]
-                    tape[q] = (tape[q] + mcoef[t]) & 255
+                    tape[q] = (tape[q] + mcoef[t]) & mask
                 ptr += ops[b + 1]
             steps += n
             ip = ops[b + 3]
@@ -286,7 +294,7 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
                     ip += 1
                     continue
             else:
-                k = (v * ops[b + 1]) & 255
+                k = (v * ops[b + 1]) & mask
             cost = 1 + k * ops[b + 2]
             if steps + cost > max_steps:
                 ip += 1
@@ -309,7 +317,7 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
                         q = ptr + moff[t]
                         if wrap:
                             q = q % tape_len
-                        tape[q] = (tape[q] + k * mcoef[t]) & 255
+                        tape[q] = (tape[q] + k * mcoef[t]) & mask
                 tape[ptr] = 0
             steps += cost
             ip = ops[b + 3]
@@ -330,7 +338,7 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
                 if olen >= cap:
                     result = OUT_FULL
                     break
-                out[olen] = tape[ptr]
+                out[olen] = tape[ptr] & 255
                 olen += 1
                 ip += 1
             else:  # IN
@@ -340,7 +348,7 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
                 elif eof_mode == 0:
                     tape[ptr] = 0
                 elif eof_mode == 1:
-                    tape[ptr] = 255
+                    tape[ptr] = mask
                 ip += 1
             steps += 1
     st[0] = ip
@@ -610,7 +618,7 @@ def _run_sources(src, s_starts, s_ends, inp, in_starts, in_ends, tape_len, eof_m
         program_inp = inp[in_starts[i]:in_ends[i]]
         while True:
             result = _execute_nb(ops, moff, mcoef, tape, st, pout, program_inp, rows, tape_len,
-                                 eof_mode, wrap, max_steps, max_output, UNLIMITED)
+                                 eof_mode, wrap, 255, max_steps, max_output, UNLIMITED)
             if result != OUT_FULL:
                 break
             bigger = np.empty(min(max_output, 2 * len(pout) + 4096), np.uint8)
@@ -707,10 +715,10 @@ def run(source: str | bytes | Program, input: bytes = b"", config: Config = Conf
 
 
 def _run(prog: Program, inp: bytes, config: Config, out: "_Output", jit_after, native):
-    ops, moff, mcoef = compiled(prog)
+    ops, moff, mcoef = compiled(prog, config.cell_mask)
     end = len(ops) // W
     st = out.st = [0] * 7
-    tape = bytearray(config.tape_len)
+    tape = new_tape(config)
     budget = UNLIMITED if jit_after is None else jit_after
     while budget > 0:
         code = _execute(ops, moff, mcoef, tape, st, out.buf, inp, end, *out.args(config), budget)
@@ -758,7 +766,7 @@ class _Output:
         self.st = None  # the state whose output length counts the buffer (tiers swap it)
 
     def args(self, config: Config) -> tuple:
-        return (config.tape_len, EOF_CODE[config.eof], config.bounds == "wrap",
+        return (config.tape_len, EOF_CODE[config.eof], config.bounds == "wrap", config.cell_mask,
                 config.max_steps, config.max_output - self.sent)
 
     def full(self, st) -> None:
@@ -786,7 +794,7 @@ class _Output:
 def _run_native(prog, tape, st, out, inp, end, config) -> RunResult:
     from bfcore import native
 
-    fn = native.function(prog, EOF_CODE[config.eof])
+    fn = native.function(prog, EOF_CODE[config.eof], config.cell_bits)
     import ctypes
 
     if len(out.buf) < 1 << 16:
@@ -795,7 +803,7 @@ def _run_native(prog, tape, st, out, inp, end, config) -> RunResult:
         out.buf = grown
     c_st = (ctypes.c_int64 * 7)(*st)
     c_inp = (ctypes.c_char * max(len(inp), 1)).from_buffer(bytearray(inp or b"\0"))
-    c_tape = (ctypes.c_char * len(tape)).from_buffer(tape)
+    c_tape = (ctypes.c_char * memoryview(tape).nbytes).from_buffer(tape)
     while True:
         c_out = (ctypes.c_char * len(out.buf)).from_buffer(out.buf)
         code = fn(ctypes.addressof(c_tape), ctypes.addressof(c_st), ctypes.addressof(c_out),
@@ -822,8 +830,9 @@ def _run_jit(prog, tape, st, out, inp, end, config) -> RunResult:
     import numpy as np
 
     execute = _jitted()["execute"]
-    a_ops, a_moff, a_mcoef = _compiled_arrays(prog)
-    a_tape = np.frombuffer(tape, np.uint8)  # shares the bytearray: the state carries over
+    a_ops, a_moff, a_mcoef = _compiled_arrays(prog, config.cell_mask)
+    cell = {8: np.uint8, 16: np.uint16, 32: np.uint32}[config.cell_bits]
+    a_tape = np.frombuffer(tape, cell)  # shares the tape: the state carries over
     a_st = out.st = np.asarray(st, np.int64)
     a_out = np.frombuffer(bytearray(out.buf), np.uint8).copy()
     a_inp = np.frombuffer(bytearray(inp), np.uint8)
@@ -846,6 +855,8 @@ def run_many(sources: Sequence[str | bytes | Program], inputs: bytes | Sequence[
     ``inputs`` is one input for every program, or one per program."""
     import numpy as np
 
+    if config.cell_bits != 8:
+        raise ValueError("run_many scores 8-bit cells only")
     n = len(sources)
     if isinstance(inputs, (bytes, bytearray, memoryview)):
         inputs = [bytes(inputs)] * n

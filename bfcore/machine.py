@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections import deque
 
 from bfcore.errors import BFError
-from bfcore.program import Config, Program, RunResult, parse
+from bfcore.program import Config, Program, RunResult, new_tape, parse
 
-_CONSUMED = 256  # flag in an undo record: the ',' took a byte of input
+_CONSUMED = 1 << 40  # flag in an undo record: the ',' took a byte of input (above any cell)
 
 
 class Machine:
@@ -41,7 +41,7 @@ class Machine:
     # ---- state ---------------------------------------------------------------------------
     def reset(self) -> None:
         """Back to the start (tape, output, input, history); breakpoints are kept."""
-        self.tape = bytearray(self.config.tape_len)
+        self.tape = new_tape(self.config)
         self.ptr = 0
         self.ip = 0  # index into program.code of the next instruction
         self.steps = 0
@@ -121,8 +121,8 @@ class Machine:
         would show states the program never had."""
         if not 0 <= index < len(self.tape):
             raise ValueError(f"cell {index} is off the tape (0 to {len(self.tape) - 1})")
-        if not 0 <= value <= 255:
-            raise ValueError(f"a cell holds 0 to 255, not {value}")
+        if not 0 <= value <= self.config.cell_mask:
+            raise ValueError(f"a cell holds 0 to {self.config.cell_mask}, not {value}")
         self.tape[index] = value
         self._undo.clear()
 
@@ -154,7 +154,7 @@ class Machine:
                     self.in_pos -= 1
                 else:
                     self.eof_reads -= 1
-            self.tape[ptr] = old & 255
+            self.tape[ptr] = old & self.config.cell_mask
         self.ip, self.ptr = ip, ptr
         self.steps -= 1
         self.status = "paused" if self.steps else "ready"
@@ -180,7 +180,8 @@ class Machine:
         record = undo.append if undo.maxlen else None
         tape_len, wrap = cfg.tape_len, cfg.bounds == "wrap"
         max_steps, max_out = cfg.max_steps, cfg.max_output
-        eof_value = {"zero": 0, "max": 255, "keep": -1}[cfg.eof]
+        mask = cfg.cell_mask
+        eof_value = {"zero": 0, "max": mask, "keep": -1}[cfg.eof]
         stops = self._break_indices() if breaks else ()
         watches = self.watches if breaks else {}
         limit = float("inf") if limit is None else limit
@@ -207,10 +208,10 @@ class Machine:
             old = -1
             if op == "+":
                 old = tape[ptr]
-                tape[ptr] = (old + 1) & 255
+                tape[ptr] = (old + 1) & mask
             elif op == "-":
                 old = tape[ptr]
-                tape[ptr] = (old - 1) & 255
+                tape[ptr] = (old - 1) & mask
             elif op == ">":
                 if ptr + 1 < tape_len:
                     new = ptr + 1
@@ -259,7 +260,7 @@ class Machine:
                 if len(out) >= max_out:
                     error = prog.limit_error("output_limit", ip, steps + 1, max_out)
                     break
-                out.append(tape[ptr])
+                out.append(tape[ptr] & 255)
             else:  # ","
                 old = tape[ptr]
                 if in_pos < len(inp):
@@ -280,7 +281,7 @@ class Machine:
                 break
             if watches and ptr in watches and op != ".":
                 want = watches[ptr]
-                if (tape[ptr] != old & 255) if want is None else tape[ptr] == want:
+                if (tape[ptr] != old & mask) if want is None else tape[ptr] == want:
                     reason = f"watch cell {ptr}"
                     break
         self.ip, self.ptr, self.steps, self.in_pos = ip, ptr, steps, in_pos

@@ -49,9 +49,11 @@ def _op(ops, i):
     return ops[i * W:(i + 1) * W]
 
 
-def llvm_ir(ops, moff, mcoef, eof_mode: int) -> str:
+def llvm_ir(ops, moff, mcoef, eof_mode: int, bits: int = 8) -> str:
     """The LLVM IR of one program: ``i64 @bf(tape, st, out, inp, n_in, cap, tape_len, budget)``.
-    ``st`` is the executor's state (ip, ptr, steps, output length, input position)."""
+    ``st`` is the executor's state (ip, ptr, steps, output length, input position); cells are
+    ``bits`` wide."""
+    C = f"i{bits}"  # the cell type
     end = len(ops) // W
     lines: list[str] = []
     emit = lines.append
@@ -76,7 +78,7 @@ def llvm_ir(ops, moff, mcoef, eof_mode: int) -> str:
 
     def cell_at(p: str) -> str:
         g = t()
-        emit(f"  {g} = getelementptr i8, ptr %tape, i64 {p}")
+        emit(f"  {g} = getelementptr {C}, ptr %tape, i64 {p}")
         return g
 
     def leave(ip: int, code: int) -> None:
@@ -97,14 +99,14 @@ def llvm_ir(ops, moff, mcoef, eof_mode: int) -> str:
             emit(f"  {q} = add i64 {p}, {moff[k]}")
             g = cell_at(q)
             v, v2 = t(), t()
-            emit(f"  {v} = load i8, ptr {g}")
+            emit(f"  {v} = load {C}, ptr {g}")
             if times is None:
-                emit(f"  {v2} = add i8 {v}, {mcoef[k]}")
+                emit(f"  {v2} = add {C} {v}, {mcoef[k]}")
             else:
                 m = t()
-                emit(f"  {m} = mul i8 {times}, {mcoef[k]}")
-                emit(f"  {v2} = add i8 {v}, {m}")
-            emit(f"  store i8 {v2}, ptr {g}")
+                emit(f"  {m} = mul {C} {times}, {mcoef[k]}")
+                emit(f"  {v2} = add {C} {v}, {m}")
+            emit(f"  store {C} {v2}, ptr {g}")
 
     entries = sorted({0} | {i for i in range(end) if _op(ops, i)[0] in (OUT, JNZ)})
     emit("declare ptr @memchr(ptr, i32, i64)")
@@ -132,9 +134,9 @@ def llvm_ir(ops, moff, mcoef, eof_mode: int) -> str:
             p = load("ptr")
             cell = cell_at(p)
             v, v2 = t(), t()
-            emit(f"  {v} = load i8, ptr {cell}")
-            emit(f"  {v2} = add i8 {v}, {a & 255}")
-            emit(f"  store i8 {v2}, ptr {cell}")
+            emit(f"  {v} = load {C}, ptr {cell}")
+            emit(f"  {v2} = add {C} {v}, {a}")
+            emit(f"  store {C} {v2}, ptr {cell}")
             add_steps(b)
             emit(f"  br label %op{i + 1}")
         elif op == MOVE:
@@ -163,18 +165,18 @@ def llvm_ir(ops, moff, mcoef, eof_mode: int) -> str:
             p = load("ptr")
             cell = cell_at(p)
             v, z = t(), t()
-            emit(f"  {v} = load i8, ptr {cell}")
-            emit(f"  {z} = icmp eq i8 {v}, 0")
+            emit(f"  {v} = load {C}, ptr {cell}")
+            emit(f"  {z} = icmp eq {C} {v}, 0")
             emit(f"  br i1 {z}, label %skip{i}, label %run{i}")
             emit(f"skip{i}:")
             add_steps(1)
             emit(f"  br label %op{c}")
             emit(f"run{i}:")
             if op == SCAN:
-                _scan(emit, t, i, a, b, c, p, cell, add_steps, store)
+                _scan(emit, t, i, a, b, c, p, cell, add_steps, store, C)
                 continue
             k8 = t()
-            emit(f"  {k8} = mul i8 {v}, {a & 255}")
+            emit(f"  {k8} = mul {C} {v}, {a}")
             if op == MUL:
                 lo, hi = t(), t()
                 emit(f"  {lo} = add i64 {p}, {f}")
@@ -182,9 +184,9 @@ def llvm_ir(ops, moff, mcoef, eof_mode: int) -> str:
                 in_tape(lo, hi, f"mul{i}", f"op{i + 1}")
                 emit(f"mul{i}:")
                 adds(p, d, e, k8)
-            emit(f"  store i8 0, ptr {cell}")
+            emit(f"  store {C} 0, ptr {cell}")
             k, cost = t(), t()
-            emit(f"  {k} = zext i8 {k8} to i64")
+            emit(f"  {k} = zext {C} {k8} to i64")
             emit(f"  {cost} = mul i64 {k}, {b}")
             add_steps(cost)
             add_steps(1)
@@ -203,8 +205,8 @@ def llvm_ir(ops, moff, mcoef, eof_mode: int) -> str:
             p = load("ptr")
             cell = cell_at(p)
             v, z = t(), t()
-            emit(f"  {v} = load i8, ptr {cell}")
-            emit(f"  {z} = icmp {'eq' if op == JZ else 'ne'} i8 {v}, 0")
+            emit(f"  {v} = load {C}, ptr {cell}")
+            emit(f"  {z} = icmp {'eq' if op == JZ else 'ne'} {C} {v}, 0")
             add_steps(1)
             emit(f"  br i1 {z}, label %op{a}, label %op{i + 1}")
         elif op == OUT:
@@ -216,7 +218,11 @@ def llvm_ir(ops, moff, mcoef, eof_mode: int) -> str:
             emit(f"put{i}:")
             p = load("ptr")
             v = t()
-            emit(f"  {v} = load i8, ptr {cell_at(p)}")
+            emit(f"  {v} = load {C}, ptr {cell_at(p)}")
+            if bits != 8:  # '.' writes the low byte
+                v8 = t()
+                emit(f"  {v8} = trunc {C} {v} to i8")
+                v = v8
             o, n2 = t(), t()
             emit(f"  {o} = getelementptr i8, ptr %out, i64 {n}")
             emit(f"  store i8 {v}, ptr {o}")
@@ -234,13 +240,17 @@ def llvm_ir(ops, moff, mcoef, eof_mode: int) -> str:
             src, v, n2 = t(), t(), t()
             emit(f"  {src} = getelementptr i8, ptr %inp, i64 {n}")
             emit(f"  {v} = load i8, ptr {src}")
-            emit(f"  store i8 {v}, ptr {cell}")
+            if bits != 8:
+                vc = t()
+                emit(f"  {vc} = zext i8 {v} to {C}")
+                v = vc
+            emit(f"  store {C} {v}, ptr {cell}")
             emit(f"  {n2} = add i64 {n}, 1")
             store("inpos", n2)
             emit(f"  br label %in{i}")
             emit(f"eof{i}:")
             if eof_mode in (0, 1):  # 0: store 0, 1: store 255, 2: leave the cell
-                emit(f"  store i8 {0 if eof_mode == 0 else -1}, ptr {cell}")
+                emit(f"  store {C} {0 if eof_mode == 0 else -1}, ptr {cell}")
             emit(f"  br label %in{i}")
             emit(f"in{i}:")
             add_steps(1)
@@ -264,10 +274,10 @@ def llvm_ir(ops, moff, mcoef, eof_mode: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _scan(emit, t, i, step, cost, skip, p, cell, add_steps, store) -> None:
+def _scan(emit, t, i, step, cost, skip, p, cell, add_steps, store, C="i8") -> None:
     """``[>]`` / ``[<]`` (and longer strides): the next 0 cell; the plain loop if none is found
     before the tape's end (it then stops with the exact error)."""
-    if step in (1, -1):
+    if step in (1, -1) and C == "i8":  # memchr finds bytes
         if step == 1:
             left, hit = t(), t()
             emit(f"  {left} = sub i64 %tlen, {p}")
@@ -304,9 +314,9 @@ def _scan(emit, t, i, step, cost, skip, p, cell, add_steps, store) -> None:
         emit(f"  br i1 {c}, label %sn{i}, label %op{i + 1}")
         emit(f"sn{i}:")
         g, v, z = t(), t(), t()
-        emit(f"  {g} = getelementptr i8, ptr %tape, i64 {q2}")
-        emit(f"  {v} = load i8, ptr {g}")
-        emit(f"  {z} = icmp eq i8 {v}, 0")
+        emit(f"  {g} = getelementptr {C}, ptr %tape, i64 {q2}")
+        emit(f"  {v} = load {C}, ptr {g}")
+        emit(f"  {z} = icmp eq {C} {v}, 0")
         emit(f"  br i1 {z}, label %found{i}, label %sl{i}")
         emit(f"found{i}:")
         d = t()
@@ -371,10 +381,11 @@ def _store(path: Path, obj: bytes) -> None:
         pass  # a cache that cannot be written only costs a compile next time
 
 
-def _build(ops, moff, mcoef, eof_mode: int, name: str) -> bytes:
+def _build(ops, moff, mcoef, eof_mode: int, bits: int, name: str) -> bytes:
     """The object code of one program's function, named ``name``."""
     llvm = _state["llvm"]
-    mod = llvm.parse_assembly(llvm_ir(ops, moff, mcoef, eof_mode).replace("@bf(", f"@{name}(", 1))
+    text = llvm_ir(ops, moff, mcoef, eof_mode, bits)
+    mod = llvm.parse_assembly(text.replace("@bf(", f"@{name}(", 1))
     mod.name = name
     mod.verify()
     _optimise(llvm, mod, _state["tm"])
@@ -399,16 +410,16 @@ def _prune(folder: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-def function(prog, eof_mode: int):
+def function(prog, eof_mode: int, bits: int = 8):
     """The compiled ``bf`` function of a parsed program (built once per program and EOF mode;
     looked up by a hash of its IR in memory, then on disk, before it is compiled)."""
     from bfcore.fast import compiled
 
-    ops, moff, mcoef = compiled(prog)
-    key = f"native{eof_mode}"
+    ops, moff, mcoef = compiled(prog, (1 << bits) - 1)
+    key = f"native{eof_mode}/{bits}"
     if key in prog._ir:
         return prog._ir[key]
-    h = hashlib.sha256(f"{VERSION} {eof_mode} {len(ops)} {len(moff)}".encode())
+    h = hashlib.sha256(f"{VERSION} {eof_mode} {bits} {len(ops)} {len(moff)}".encode())
     for part in (ops, moff, mcoef):
         h.update(memoryview(part).cast("B"))
     digest = h.hexdigest()[:32]
@@ -418,7 +429,7 @@ def function(prog, eof_mode: int):
             name, path = f"bf_{digest}", _cache_dir() / f"{digest}.o"
             obj = _cached(path)
             if obj is None:
-                obj = _build(ops, moff, mcoef, eof_mode, name)
+                obj = _build(ops, moff, mcoef, eof_mode, bits, name)
                 _store(path, obj)
             ref = _state["llvm"].ObjectFileRef.from_data(obj)
             engine.add_object_file(ref)

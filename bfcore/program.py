@@ -17,6 +17,7 @@ BOUNDS_MODES = ("error", "wrap")
 # in the run: the tape is one bytearray (1 GiB at most), and the fast path counts steps and
 # output bytes in int64 (bfcore.fast.UNLIMITED is this same number).
 MAX_TAPE = 1 << 30
+CELL_BITS = (8, 16, 32)
 MAX_COUNT = 1 << 62
 
 
@@ -25,12 +26,19 @@ class Config:
     """How a program runs. ``max_steps`` counts raw BF instructions; ``max_output`` bytes."""
 
     tape_len: int = 30000
-    eof: str = "zero"      # what ',' stores at end of input: 0, 255, or leaves the cell as it is
+    eof: str = "zero"      # what ',' stores at end of input: 0, all ones (255), or leaves the cell
     bounds: str = "error"  # moving off either end of the tape: an error, or wrap around
     max_steps: int = 10_000_000
     max_output: int = 1 << 20
+    cell_bits: int = 8     # 8, 16 or 32: cells wrap at 2**cell_bits; '.' writes the low byte
+
+    @property
+    def cell_mask(self) -> int:
+        return (1 << self.cell_bits) - 1
 
     def __post_init__(self) -> None:
+        if self.cell_bits not in CELL_BITS:
+            raise ValueError(f"cell_bits must be 8, 16 or 32, not {self.cell_bits!r}")
         if not isinstance(self.tape_len, int) or not 1 <= self.tape_len <= MAX_TAPE:
             raise ValueError(f"tape_len must be an integer from 1 to {MAX_TAPE:,}, not {self.tape_len!r}")
         if self.eof not in EOF_MODES:
@@ -95,6 +103,13 @@ class Program:
     def limit_error(self, kind: str, index: int, step: int, limit: int) -> LimitError:
         """The LimitError for a run stopped before instruction ``index`` (step number ``step``)."""
         return limit_error(self.source, kind, self.source_pos(index), step, limit)
+
+
+def new_tape(config: Config):
+    """A tape of zero cells: a bytearray, or an array of 16- or 32-bit cells."""
+    if config.cell_bits == 8:
+        return bytearray(config.tape_len)
+    return array("H" if config.cell_bits == 16 else "I", [0]) * config.tape_len
 
 
 def line_col(source: str, pos: int) -> tuple[int, int]:

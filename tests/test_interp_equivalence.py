@@ -35,16 +35,16 @@ def reference(src, inp=b"", cfg=Config()):
                     return stop("tape")
                 ptr %= cfg.tape_len
         elif c in "+-":
-            tape[ptr] = (tape[ptr] + (1 if c == "+" else -1)) % 256
+            tape[ptr] = (tape[ptr] + (1 if c == "+" else -1)) & cfg.cell_mask
         elif c == ".":
             if len(out) >= cfg.max_output:
                 return stop("output_limit")
-            out.append(tape[ptr])
+            out.append(tape[ptr] & 255)
         elif c == ",":
             if inp:
                 tape[ptr] = inp.pop(0)
             elif cfg.eof != "keep":
-                tape[ptr] = 0 if cfg.eof == "zero" else 255
+                tape[ptr] = 0 if cfg.eof == "zero" else cfg.cell_mask
         elif (c == "[") == (tape[ptr] == 0):
             ip = jump[ip]
         ip, steps = ip + 1, steps + 1
@@ -65,7 +65,8 @@ def machine_result(src, inp, cfg):
 def check_all_agree(src, inp=b"", cfg=Config()):
     want = reference(src, inp, cfg)
     fast_results = [run(src, inp, cfg, jit_after=j) for j in (None, 0, 1, 7)]
-    fast_results.append(run_many([src], [inp], cfg)[0])
+    if cfg.cell_bits == 8:  # the batch scorer's cells are bytes
+        fast_results.append(run_many([src], [inp], cfg)[0])
     m = machine_result(src, inp, cfg)
     assert summary(m) == want, src
     for r in fast_results:
@@ -77,6 +78,25 @@ def check_all_agree(src, inp=b"", cfg=Config()):
 def test_random_nested_programs_agree(seed):
     cfg = Config(max_steps=200_000)
     check_all_agree(random_program(seed, items=8, max_depth=3), b"hello", cfg)
+
+
+@pytest.mark.parametrize("bits", [16, 32])
+@pytest.mark.parametrize("seed", range(15))
+def test_random_programs_agree_with_wide_cells(seed, bits):
+    rng = random.Random(seed)
+    cfg = Config(cell_bits=bits, eof=rng.choice(["zero", "max", "keep"]), max_steps=200_000)
+    check_all_agree(random_program(rng, items=8, max_depth=3), b"hi", cfg)
+
+
+def test_wide_cells_wrap_at_their_width_and_print_the_low_byte():
+    src = "-.>" + "+" * 300 + "."  # 255, 65535 or 2**32-1, then 300: each printed as its low byte
+    for bits in (8, 16, 32):
+        assert check_all_agree(src, b"", Config(cell_bits=bits)).output == bytes([255, 44])
+        m = Machine(src, b"", Config(cell_bits=bits))
+        m.run()
+        assert m.tape[0] == (1 << bits) - 1 and m.tape[1] == 300 & ((1 << bits) - 1)
+    r = check_all_agree(",-[>+<-]>.", b"\x00", Config(cell_bits=16, max_steps=10_000_000))
+    assert r.output == b"\xff" and r.steps > 65535 * 2  # the loop ran 65535 times
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -57,9 +57,27 @@ def test_native_code_is_what_runs(monkeypatch):
 @pytest.mark.parametrize("seed", range(40))
 def test_random_programs_agree(seed):
     rng = random.Random(seed)
-    cfg = unlimited(tape_len=rng.choice([6, 8, 30000]), eof=rng.choice(["zero", "max", "keep"]))
-    check_native(random_program(rng, items=10, max_depth=3), bytes(rng.randrange(256)
-                                                                   for _ in range(4)), cfg)
+    kw = dict(tape_len=rng.choice([6, 8, 30000]), eof=rng.choice(["zero", "max", "keep"]),
+              cell_bits=(8, 16, 32)[seed % 3])
+    src = random_program(rng, items=10, max_depth=3)  # it ends with 8-bit cells; wider may not
+    inp = bytes(rng.randrange(256) for _ in range(4))
+    if reference(src, inp, Config(max_steps=300_000, **kw))[2] == "step_limit":
+        kw["cell_bits"] = 8
+    check_native(src, inp, unlimited(**kw))
+
+
+@pytest.mark.parametrize("bits", [16, 32])
+def test_wide_cells_natively(bits):
+    mask = (1 << bits) - 1
+    r = check_native("-.>+++[>+++[>+<-]<-]>>.<<<<", b"", unlimited(cell_bits=bits))
+    assert r.output == bytes([mask & 255, 9]) and r.error.kind == "tape"  # the last "<"
+    # a multiply loop 2**bits - 1 times (closed form), a clear loop, input and EOF as all ones
+    r = run(",-[>+<-]>[>+>+<<-]>>[-]<.,.", b"\x00", unlimited(cell_bits=bits, eof="max"),
+            jit_after=0)
+    assert r.output == b"\xff\xff" and r.status == "ok"
+    if bits == 16:  # the Machine steps through it in a second or two
+        check_native(",-[>+<-]>[>+>+<<-]>>[-]<.,.", b"\x00", unlimited(cell_bits=bits,
+                                                                        eof="max"))
 
 
 def test_tape_errors_stop_where_the_machine_stops():

@@ -15,6 +15,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-steps", type=count, default=10_000_000,
                         help="step budget of a run (default 10,000,000)")
     parser.add_argument("--tape", type=count, default=30000, help="tape length (default 30,000)")
+    parser.add_argument("--cell", type=int, choices=(8, 16, 32), default=8, metavar="BITS",
+                        help="cell width: 8, 16 or 32 bits (default 8)")
 
 
 def _escaped(text: str) -> bytes:
@@ -42,7 +44,7 @@ def main(args) -> int:
 
     from bftui.app import debug_app
 
-    config = make_config(tape_len=args.tape, max_steps=args.max_steps)
+    config = make_config(tape_len=args.tape, max_steps=args.max_steps, cell_bits=args.cell)
     expected = _escaped(args.expect) if args.expect is not None else None
     app = debug_app(source, input=_escaped(args.input), title=str(path), config=config, expected=expected,
                     path=save_to)

@@ -34,7 +34,8 @@ def count(text: str) -> int:
 
 
 # Config's field names as the flags that set them, for its errors.
-FLAGS = {"tape_len": "--tape", "max_steps": "--max-steps", "max_output": "--max-output"}
+FLAGS = {"tape_len": "--tape", "max_steps": "--max-steps", "max_output": "--max-output",
+         "cell_bits": "--cell"}
 
 
 def make_config(**fields):
@@ -63,6 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tape", type=count, default=30000, metavar="N", help="tape length in cells (default 30000)")
     parser.add_argument("--eof", choices=("zero", "max", "keep"), default="zero",
                         help="what ',' stores at end of input: 0, 255, or leave the cell (default zero)")
+    parser.add_argument("--cell", type=int, choices=(8, 16, 32), default=8, metavar="BITS",
+                        help="cell width: 8, 16 or 32 bits (default 8); '.' writes the low byte")
     parser.add_argument("--wrap", action="store_true", help="the pointer wraps around the tape ends instead of failing")
     parser.add_argument("--stats", action="store_true", help="print steps and time to stderr")
 
@@ -91,6 +94,7 @@ def _config(args):
     from bfcore.fast import UNLIMITED
 
     return make_config(tape_len=args.tape, eof=args.eof, bounds="wrap" if args.wrap else "error",
+                       cell_bits=args.cell,
                        max_steps=args.max_steps or UNLIMITED,
                        max_output=args.max_output or UNLIMITED)  # 0 is "no limit" for both
 
