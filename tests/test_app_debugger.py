@@ -336,11 +336,16 @@ def test_input_escapes_round_trip_every_byte():
     assert parse_input("a\\n\\x00é") == b"a\n\x00" + "é".encode()
 
 
-@sync
-async def test_ctrl_s_saves_the_program_and_quit_asks_first_when_edits_are_unsaved(tmp_path):
+def program_file(tmp_path):
+    """``+.`` in a file, and the debugger on it."""
     path = tmp_path / "p.b"
     path.write_text("+.")
-    app = debug_app("+.", data_dir=tmp_path, path=path)
+    return path, debug_app("+.", data_dir=tmp_path, path=path)
+
+
+@sync
+async def test_ctrl_s_saves_the_program_and_quit_asks_first_when_edits_are_unsaved(tmp_path):
+    path, app = program_file(tmp_path)
     async with app.run_test(size=(80, 30)) as pilot:
         panel = panel_of(app)
         panel.editor.focus()
@@ -360,9 +365,7 @@ async def test_ctrl_s_saves_the_program_and_quit_asks_first_when_edits_are_unsav
 
 @sync
 async def test_quit_twice_leaves_without_saving(tmp_path):
-    path = tmp_path / "p.b"
-    path.write_text("+.")
-    app = debug_app("+.", data_dir=tmp_path, path=path)
+    path, app = program_file(tmp_path)
     async with app.run_test(size=(80, 30)) as pilot:
         panel = panel_of(app)
         panel.editor.focus()
