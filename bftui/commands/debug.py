@@ -46,7 +46,7 @@ def main(args) -> int:
 
     config = make_config(tape_len=args.tape, max_steps=args.max_steps, cell_bits=args.cell)
     expected = _escaped(args.expect) if args.expect is not None else None
-    app = debug_app(source, input=_escaped(args.input), title=str(path), config=config, expected=expected,
-                    path=save_to)
+    app = debug_app(source, input=_escaped(args.input), title=str(path), config=config,
+                    expected=expected, path=save_to)
     app.run()
     return app.return_code or 0  # non-zero when the app crashed (Textual printed why)
