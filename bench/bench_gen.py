@@ -30,7 +30,7 @@ def main() -> int:
     if args.synth is not None:
         return synth(args)
     from bfcore.agent import Agent
-    from bfcore.fast import run
+    from bfcore.interp.fast import run
     from bfcore.tasks import make_split
 
     t0 = time.perf_counter()
@@ -61,7 +61,7 @@ def main() -> int:
 
 
 def synth(args) -> int:
-    from bfcore.fast import run
+    from bfcore.interp.fast import run
     from bfcore.synth.agent import PROBE_INPUT, SynthAgent
     from bfcore.synth.families import make_tasks
     from bfcore.synth.score import CONFIG

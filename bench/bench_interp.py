@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bfcore.fast import run, run_many  # noqa: E402
-from bfcore.program import Config, parse  # noqa: E402
-from bfcore.randprog import random_flat, random_program  # noqa: E402
+from bfcore.interp.fast import run, run_many  # noqa: E402
+from bfcore.interp.program import Config, parse  # noqa: E402
+from bfcore.interp.randprog import random_flat, random_program  # noqa: E402
 
 PROGRAMS = ROOT / "assets" / "programs"
 BIG = Config(max_steps=1 << 62)
@@ -155,7 +155,7 @@ def whole_process(exe: Path, tmp: Path, extra: list[Path]) -> None:
 
 
 def numba_compile_times() -> None:
-    code = ("import time; t=time.perf_counter(); from bfcore.fast import run, run_many; "
+    code = ("import time; t=time.perf_counter(); from bfcore.interp.fast import run, run_many; "
             "run('+[-]', jit_after=0); run_many(['+']); print(time.perf_counter()-t)")
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
@@ -189,7 +189,7 @@ def throughput() -> None:
 
 
 def machine_speed() -> None:
-    from bfcore.machine import Machine
+    from bfcore.interp.machine import Machine
 
     src = (PROGRAMS / "squares.b").read_text()
     m = Machine(src)

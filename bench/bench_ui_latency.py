@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from textual import events  # noqa: E402
 
-from bfcore.program import Config  # noqa: E402
+from bfcore.interp.program import Config  # noqa: E402
 from bftui.app import debug_app  # noqa: E402
 
 

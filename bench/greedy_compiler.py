@@ -43,7 +43,7 @@ def main() -> int:
         return synth(args)
     from bfcore.agent import Agent
     from bfcore.agent.evaluate import evaluate
-    from bfcore.fast import run_many
+    from bfcore.interp.fast import run_many
     from bfcore.tasks import default_task_file, load_tasks
 
     tasks = load_tasks(args.tasks or default_task_file("test"))
@@ -65,7 +65,7 @@ def main() -> int:
 
 
 def synth(args) -> int:
-    from bfcore.fast import run
+    from bfcore.interp.fast import run
     from bfcore.synth.agent import SynthAgent
     from bfcore.synth.families import make_tasks, task_params
 

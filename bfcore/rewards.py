@@ -1,7 +1,7 @@
 """Reward functions: small, named, combined with weights, each logged on its own.
 
 Every function scores what the interpreter actually printed (``RunResult.output`` from
-``bfcore.fast.run_many``), never the token list the policy emitted. Signature:
+``bfcore.interp.fast.run_many``), never the token list the policy emitted. Signature:
 ``fn(output: bytes, target: bytes, program: str, status: str) -> float``.
 """
 
@@ -112,8 +112,8 @@ def score(outputs: list[list[bytes]], statuses: list[list[str]], tasks, programs
 
 def run_programs(programs: list[str], tasks, config=None):
     """Run every program on each of its task's test inputs with ``run_many``."""
-    from bfcore.fast import run_many
-    from bfcore.program import Config
+    from bfcore.interp.fast import run_many
+    from bfcore.interp.program import Config
 
     config = config or Config(max_steps=200_000, max_output=4096)
     flat_src, flat_in, shape = [], [], []

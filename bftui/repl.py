@@ -222,7 +222,7 @@ class Repl:
     # -- running programs ------------------------------------------------------------------------
 
     def run_code(self, source: str) -> None:
-        from bfcore.fast import run
+        from bfcore.interp.fast import run
 
         self.last_program = source
         result = run(source, self.input)
@@ -297,7 +297,7 @@ class Repl:
         if agent is None:
             return
         if not self.examples:
-            from bfcore.fast import run
+            from bfcore.interp.fast import run
             from bfcore.synth.agent import PROBE_INPUT
             from bfcore.synth.score import CONFIG
 

@@ -4,7 +4,7 @@ import pytest
 
 from bfcore.agent import Agent, default_agent_dir
 from bfcore.agent.evaluate import evaluate
-from bfcore.fast import run
+from bfcore.interp.fast import run
 from bfcore.tasks import load_tasks, default_task_file
 
 pytestmark = pytest.mark.skipif(not (default_agent_dir() / "model.safetensors").is_file(),

@@ -6,7 +6,7 @@ import pytest
 from bfcore.agent import Agent, AgentError
 from bfcore.agent.compile import byte_run, compile_bytes
 from bfcore.agent.memory import END_K, SEGMENTS, build_memory, derived_segments
-from bfcore.fast import run, run_many
+from bfcore.interp.fast import run, run_many
 from bfcore.train import TrainConfig, train
 
 
@@ -151,7 +151,7 @@ def test_generating_runs_the_programs_without_waiting_for_numba():
     import subprocess
     import sys
 
-    code = ("from bfcore import fast; from bfcore.agent import Agent; "
+    code = ("from bfcore.interp import fast; from bfcore.agent import Agent; "
             "g = Agent.load().generate('say hi', best_of=3, expect=b'hi'); "
             "print(g.output.decode(), bool(fast._jit))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

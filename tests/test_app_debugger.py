@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 
-from bfcore.program import Config
+from bfcore.interp.program import Config
 from bftui.app import debug_app
 from bftui.widgets.output import escape_bytes, first_difference, render_output
 from bftui.widgets.tape import TapeView, cell_text
@@ -263,7 +263,7 @@ def test_debug_command_loads_no_model(tmp_path):
     import sys
 
     code = ("import sys\nfrom bftui.cli import build_parser\nfrom bftui.app import debug_app\n"
-            "from bfcore.program import Config\n"
+            "from bfcore.interp.program import Config\n"
             "app = debug_app('+.', config=Config())\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mlx', 'numba', 'mlx_lm')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -6,10 +6,10 @@ import random
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from bfcore.fast import run, run_many
-from bfcore.machine import Machine
-from bfcore.program import Config
-from bfcore.randprog import random_flat, random_program
+from bfcore.interp.fast import run, run_many
+from bfcore.interp.machine import Machine
+from bfcore.interp.program import Config
+from bfcore.interp.randprog import random_flat, random_program
 
 
 def reference(src, inp=b"", cfg=Config()):
@@ -185,8 +185,8 @@ def _array_compile(src, compile_fn):
 def test_batch_compiler_builds_the_same_ir(jitted):
     # run_many compiles inside numba with an array version of the compiler; it must emit the
     # very same IR as the Python compiler used by run().
-    from bfcore import fast
-    from bfcore.program import parse
+    from bfcore.interp import fast
+    from bfcore.interp.program import parse
 
     compile_fn = fast._jitted()["compile"] if jitted else fast._compile_arr
     rng = random.Random(jitted)

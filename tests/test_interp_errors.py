@@ -5,8 +5,8 @@ import pickle
 import pytest
 
 from bfcore.errors import BFError, BFSyntaxError, LimitError, TapeError
-from bfcore.fast import run
-from bfcore.program import Config, find_errors, parse
+from bfcore.interp.fast import run
+from bfcore.interp.program import Config, find_errors, parse
 
 
 def test_unmatched_open_bracket_line_and_column():

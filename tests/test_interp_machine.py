@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from bfcore.errors import BFSyntaxError, LimitError, TapeError
-from bfcore.machine import Machine
-from bfcore.program import Config
-from bfcore.randprog import random_program
+from bfcore.interp.machine import Machine
+from bfcore.interp.program import Config
+from bfcore.interp.randprog import random_program
 
 
 def snapshot(m):
@@ -267,7 +267,7 @@ def test_a_long_random_walk_of_steps_and_backs():
 
 
 def test_watchpoint_on_any_change_and_reverse_continue_to_a_breakpoint():
-    from bfcore.machine import Machine
+    from bfcore.interp.machine import Machine
 
     src = ">+++<+>+<+"
     m = Machine(src)

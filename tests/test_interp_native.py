@@ -11,11 +11,11 @@ import warnings
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from bfcore import native
-from bfcore.fast import UNLIMITED, run
-from bfcore.machine import Machine
-from bfcore.program import Config
-from bfcore.randprog import random_program
+from bfcore.interp import native
+from bfcore.interp.fast import UNLIMITED, run
+from bfcore.interp.machine import Machine
+from bfcore.interp.program import Config
+from bfcore.interp.randprog import random_program
 
 from test_interp_equivalence import programs, reference
 
@@ -116,7 +116,7 @@ def test_hypothesis_programs_agree(src, inp, tape_len, eof):
 
 def test_compiled_code_is_cached_on_disk_and_a_damaged_file_is_rebuilt(tmp_path):
     src = "+++++[>+++++[>+>++<<-]<-]>>.>."
-    script = ("import sys; from bfcore.fast import run, UNLIMITED; from bfcore.program import Config;"
+    script = ("import sys; from bfcore.interp.fast import run, UNLIMITED; from bfcore.interp.program import Config;"
               f"sys.stdout.buffer.write(run({src!r}, b'', Config(max_steps=UNLIMITED, "
               "max_output=UNLIMITED), jit_after=0).output)")
     env = {**os.environ, "BFTUI_NATIVE_CACHE": str(tmp_path / "native")}

@@ -28,7 +28,7 @@ def imported_after(module):
 
 
 def test_walk_finds_the_interpreter():
-    assert {"bfcore.fast", "bfcore.machine", "bfcore.program", "bfcore.errors"} <= set(MODULES)
+    assert {"bfcore.interp.fast", "bfcore.interp.machine", "bfcore.interp.program", "bfcore.errors"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -38,7 +38,7 @@ def test_no_ui_imports(module):
     assert not bad, f"{module} imports {bad}"
 
 
-@pytest.mark.parametrize("module", ["bfcore.fast", "bfcore.machine", "bfcore.randprog"])
+@pytest.mark.parametrize("module", ["bfcore.interp.fast", "bfcore.interp.machine", "bfcore.interp.randprog"])
 def test_interpreter_imports_no_mlx_numba_or_numpy(module):
     loaded = {m.split(".")[0] for m in imported_after(module)}
     assert not loaded & {"mlx", "numba", "numpy"}

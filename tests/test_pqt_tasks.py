@@ -2,7 +2,7 @@
 
 import pytest
 
-from bfcore.fast import run_many
+from bfcore.interp.fast import run_many
 from bfcore.synth.pqt_tasks import (MAX_STEPS, PQT_SEED, PQT_TASKS, _Py2Random, fits_bytes,
                                     pqt_reward, solves)
 

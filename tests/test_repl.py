@@ -116,7 +116,7 @@ def test_prompt_expect_and_background_fine_tuning(tmp_path, monkeypatch):
     out = printed.getvalue()
     program = out.split("program: ", 1)[1].split("\n", 1)[0]
     shown_output = out.split("output:  ", 1)[1].split("\n", 1)[0]
-    from bfcore.fast import run
+    from bfcore.interp.fast import run
 
     assert shown_output == show_bytes(run(program).output)  # the printed program prints what is shown
     assert f"reward:  {repl.last_reward:.3f}" in out

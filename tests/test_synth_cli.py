@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bfcore.fast import run
+from bfcore.interp.fast import run
 from bftui.cli import main
 
 
@@ -77,7 +77,7 @@ def test_eval_synth_prints_a_family_table(capsys):
 
 @pytest.mark.parametrize("budget", ["1", "20"])
 def test_eval_synth_json_holds_every_task_with_its_program_and_first_failure(tmp_path, budget):
-    from bfcore.fast import run
+    from bfcore.interp.fast import run
     from bfcore.synth.families import FAMILIES
     from bfcore.synth.score import CONFIG
 
@@ -103,7 +103,7 @@ def test_checking_the_greedy_program_on_examples_does_not_wait_for_numba():
     import subprocess
     import sys
 
-    code = ("from bfcore import fast; from bfcore.synth.agent import SynthAgent; "
+    code = ("from bfcore.interp import fast; from bfcore.synth.agent import SynthAgent; "
             "r = SynthAgent.load().search('copy the input to the output', ((b'abc', b'abc'), (b'hi', b'hi'))); "
             "print(r.solved, r.npe, bool(fast._jit))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bfcore.fast import run
-from bfcore.program import Config, parse
+from bfcore.interp.fast import run
+from bfcore.interp.program import Config, parse
 from bfcore.synth.actions import (ACTIONS, CLOSE, END, INDEX, OPEN, Grammar, Params, prompt_params,
                                   to_program, tokenize)
 from bfcore.synth.observe import OBS_DIM, Tracer

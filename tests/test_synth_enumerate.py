@@ -8,7 +8,7 @@ import json
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from bfcore.fast import run
+from bfcore.interp.fast import run
 from bfcore.synth.actions import END, Params, to_program
 from bfcore.synth.enumerate import enumerate_search
 from bfcore.synth.mutate import accepts

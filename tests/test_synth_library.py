@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bfcore.fast import run
+from bfcore.interp.fast import run
 from bfcore.synth.actions import INDEX, Params, to_program, tokenize
 from bfcore.synth.library import SOLVED_REWARD, library_of, load_library
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bfcore.fast import run
-from bfcore.program import parse
+from bfcore.interp.fast import run
+from bfcore.interp.program import parse
 from bfcore.synth.actions import Params, tokenize, to_program
 from bfcore.synth.examples import ExampleError, decode_escapes, load_tests
 from bfcore.synth.mutate import accepts, mutants, neighbours
@@ -398,7 +398,7 @@ def test_a_carried_over_program_over_a_new_cap_is_no_longer_solved(tmp_path):
     """A queue's rewards are means under the rules of the run that found them: started from it,
     a run scores them afresh, so a copies program that only printed (solved before the cap) is
     searched for again rather than trusted for hundreds of draws."""
-    from bfcore.fast import run
+    from bfcore.interp.fast import run
     from bfcore.synth.actions import INDEX, prompt_params, to_program
     from bfcore.synth.families import make_tasks
     from bfcore.synth.train import SynthTrainer, find_checkpoint, task_key, train

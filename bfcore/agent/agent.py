@@ -219,7 +219,7 @@ class Agent:
         return gens
 
     def _pick(self, cands: list[Generation], expect: bytes | None) -> Generation:
-        from bfcore.fast import run
+        from bfcore.interp.fast import run
 
         # one by one, not run_many: a few short loop-free programs run in pure Python in well under
         # a millisecond, and the first run_many of a fresh install waits ~14 s for numba to compile

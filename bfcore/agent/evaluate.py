@@ -10,7 +10,7 @@ import numpy as np
 def evaluate(agent, tasks, batch: int = 256, greedy: bool = True) -> dict:
     """Greedy-decode every task, run the programs, score the real outputs. Returns
     ``{"families": {name: stats}, "overall": stats, "results": [per-task dicts]}``."""
-    from bfcore.program import find_errors
+    from bfcore.interp.program import find_errors
     from bfcore.rewards import greedy_length, run_programs, score
 
     rows = []

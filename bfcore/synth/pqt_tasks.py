@@ -5,7 +5,7 @@ classes and ``make_task`` in ``single_task/code_tasks.py``, the task list ``iclr
 ``absolute_distance_reward`` in ``common/reward.py``. No code was copied; in particular PQT's
 reference BF solutions are not here (see "Expected outputs").
 
-PQT's interpreter (``bf.evaluate``) against ours (``bfcore.fast``, ``bfcore.program.Config``):
+PQT's interpreter (``bf.evaluate``) against ours (``bfcore.interp.fast``, ``bfcore.interp.program.Config``):
 
 * cells wrap mod the task's ``base`` (``+`` at base-1 gives 0, ``-`` at 0 gives base-1). 23 tasks
   use base 256, like our 8-bit cells; count-char and print-hello use 27 (0 = end, a..z = 1..26),
@@ -58,7 +58,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
-from bfcore.program import Config
+from bfcore.interp.program import Config
 
 MAX_STEPS = 5000  # MAX_EXECUTION_STEPS in single_task/code_tasks.py: a run fails on reaching it
 # how a program runs on PQT's tests here, in search and in :func:`solves` (see its note)
@@ -478,7 +478,7 @@ def solves(program: str, task: PQTTask, tests: list[tuple[bytes, bytes]] | None 
     cannot clamp like PQT, and an error can only turn a pass into a fail, so a program passing
     here also passes under PQT on base-256 tasks (it never moved left of cell 0, so the clamp
     never mattered), while bounds="wrap" could pass a program PQT would fail."""
-    from bfcore.fast import run_many
+    from bfcore.interp.fast import run_many
 
     if tests is None:
         tests = task.pqt_tests()

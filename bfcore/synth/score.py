@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bfcore.program import Config
+from bfcore.interp.program import Config
 
 # per test. PQT's 5,000 (its bench keeps it: pqt_tasks.PQT_CONFIG) failed a right counter of z's
 # on 8 letters (5,066 steps: each byte below z wraps to ~250 and is cleared a step at a time);
@@ -86,7 +86,7 @@ def score_programs(programs: list[str], tests_per_program: list, n_actions: list
     handful of runs (a greedy program checked on a user's examples), one by one in plain Python,
     so that a fresh install's first check does not wait ~14 s for numba to compile. ``caps``:
     per program, the most characters its text may have (None: any)."""
-    from bfcore.fast import run, run_many
+    from bfcore.interp.fast import run, run_many
 
     srcs, inputs, where = [], [], []
     for i, (p, tests) in enumerate(zip(programs, tests_per_program)):

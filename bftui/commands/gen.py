@@ -147,7 +147,7 @@ def _synth_main(args, examples) -> int:
     if not examples:
         g = agent.generate(args.prompt)
         print(g.program)
-        from bfcore.fast import run
+        from bfcore.interp.fast import run
         from bfcore.synth.agent import PROBE_INPUT
         from bfcore.synth.score import CONFIG
 

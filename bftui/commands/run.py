@@ -2,7 +2,7 @@
 
 As a BF interpreter does: no step or output limit unless asked for (``--max-steps N``,
 ``--max-output N``), and the output written as it is produced, so a long run shows it and Ctrl-C
-keeps it. A long run without limits goes to native code (:mod:`bfcore.native`).
+keeps it. A long run without limits goes to native code (:mod:`bfcore.interp.native`).
 
 Exit status: 0 on success; 1 when the program stopped with a runtime error (pointer off the tape,
 step or output limit; its partial output is still written); 2 for bad input (missing file,
@@ -41,7 +41,7 @@ FLAGS = {"tape_len": "--tape", "max_steps": "--max-steps", "max_output": "--max-
 def make_config(**fields):
     """A run Config from flag values; a bad one is a UserError that names its flag."""
     from bftui.cli import UserError
-    from bfcore.program import Config
+    from bfcore.interp.program import Config
 
     try:
         return Config(**fields)
@@ -91,7 +91,7 @@ def _program_input(args, program: bytes) -> bytes:
 
 
 def _config(args):
-    from bfcore.fast import UNLIMITED
+    from bfcore.interp.fast import UNLIMITED
 
     return make_config(tape_len=args.tape, eof=args.eof, bounds="wrap" if args.wrap else "error",
                        cell_bits=args.cell,
@@ -115,8 +115,8 @@ def main(args) -> int:
 
     from bftui.cli import UserError
     from bfcore.errors import BFSyntaxError
-    from bfcore.fast import run
-    from bfcore.program import parse
+    from bfcore.interp.fast import run
+    from bfcore.interp.program import parse
 
     name = "<stdin>" if args.file == "-" else args.file
     program = sys.stdin.buffer.read() if args.file == "-" else _read(args.file, "program")

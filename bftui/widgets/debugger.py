@@ -1,4 +1,4 @@
-"""The step debugger: program editor, tape and output around one ``bfcore.machine.Machine``.
+"""The step debugger: program editor, tape and output around one ``bfcore.interp.machine.Machine``.
 
 The machine lives on the UI thread. Long runs go in chunks from a timer that spends a few
 milliseconds per tick, so a program that never halts runs until its step budget while keys and
@@ -209,14 +209,14 @@ class DebuggerPanel(Vertical):
         self._rebuild()
 
     def _make_config(self):
-        from bfcore.program import Config
+        from bfcore.interp.program import Config
 
         return self.config if self.config is not None else Config()
 
     def _rebuild(self) -> None:
         """A fresh machine for the editor's text, or the list of syntax errors when it has some."""
-        from bfcore.machine import Machine
-        from bfcore.program import find_errors
+        from bfcore.interp.machine import Machine
+        from bfcore.interp.program import find_errors
 
         self._stop_running()
         source = self.source

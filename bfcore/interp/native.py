@@ -1,6 +1,6 @@
 """The native tier: a program's IR compiled to machine code with llvmlite, for long runs.
 
-``bfcore.fast`` runs a program's IR in plain Python first, then under numba: one executor that
+``bfcore.interp.fast`` runs a program's IR in plain Python first, then under numba: one executor that
 dispatches on each op. Here each op of the same IR becomes straight LLVM code instead, with its
 constants in the instructions, the pointer and counters in registers, multiply/copy and clear
 loops as closed forms, ``[>]`` / ``[<]`` as ``memchr`` / ``memrchr``, and LLVM's optimiser over
@@ -26,7 +26,7 @@ import os
 import threading
 from pathlib import Path
 
-from bfcore.fast import (ADD, BLOCK, BUDGET, CLR, DONE, IN, JNZ, JZ, MOVE, MUL, OUT, OUT_FULL,
+from bfcore.interp.fast import (ADD, BLOCK, BUDGET, CLR, DONE, IN, JNZ, JZ, MOVE, MUL, OUT, OUT_FULL,
                          SCAN, W)
 
 BAIL = 6  # the state is saved before an op the executor must run (it stops the program)
@@ -413,7 +413,7 @@ def _prune(folder: Path) -> None:
 def function(prog, eof_mode: int, bits: int = 8):
     """The compiled ``bf`` function of a parsed program (built once per program and EOF mode;
     looked up by a hash of its IR in memory, then on disk, before it is compiled)."""
-    from bfcore.fast import compiled
+    from bfcore.interp.fast import compiled
 
     ops, moff, mcoef = compiled(prog, (1 << bits) - 1)
     key = f"native{eof_mode}/{bits}"

@@ -15,7 +15,7 @@ EOF_MODES = ("zero", "max", "keep")
 BOUNDS_MODES = ("error", "wrap")
 # Upper bounds, so a typo like --tape 100000000000 is refused in one line instead of failing deep
 # in the run: the tape is one bytearray (1 GiB at most), and the fast path counts steps and
-# output bytes in int64 (bfcore.fast.UNLIMITED is this same number).
+# output bytes in int64 (bfcore.interp.fast.UNLIMITED is this same number).
 MAX_TAPE = 1 << 30
 CELL_BITS = (8, 16, 32)
 MAX_COUNT = 1 << 62

@@ -1,7 +1,7 @@
 """The stepping Machine behind the debugger: one step is one BF instruction, with a bounded undo
 history, breakpoints, step-over, run-to-cursor and run-until-output.
 
-Semantics (the fast path in bfcore.fast matches them byte for byte):
+Semantics (the fast path in bfcore.interp.fast matches them byte for byte):
 * Before each instruction: at the end of the program the run halts ("end"); otherwise if
   ``steps == config.max_steps`` it stops with a LimitError ("step_limit").
 * ``.`` with ``config.max_output`` bytes already written stops with a LimitError ("output_limit")
@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections import deque
 
 from bfcore.errors import BFError
-from bfcore.program import Config, Program, RunResult, new_tape, parse
+from bfcore.interp.program import Config, Program, RunResult, new_tape, parse
 
 _CONSUMED = 1 << 40  # flag in an undo record: the ',' took a byte of input (above any cell)
 
 
 class Machine:
     """A BF machine you can step forwards and backwards. Raises BFSyntaxError if the source has
-    an unmatched bracket (use ``bfcore.program.find_errors`` to list them all first)."""
+    an unmatched bracket (use ``bfcore.interp.program.find_errors`` to list them all first)."""
 
     def __init__(self, source: str | bytes | Program, input: bytes = b"", config: Config = Config(),
                  history: int = 10_000, hash_breakpoints: bool = False):
@@ -77,7 +77,7 @@ class Machine:
         return start, bytes(self.tape[start:self.ptr + radius + 1])
 
     def result(self) -> RunResult:
-        """The run's outcome, once ``done``; same shape and values as ``bfcore.fast.run``."""
+        """The run's outcome, once ``done``; same shape and values as ``bfcore.interp.fast.run``."""
         if self.status == "halted":
             return RunResult(self.output, self.steps, "ok", None)
         if self.status == "error":

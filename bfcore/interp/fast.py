@@ -7,7 +7,7 @@ copy/multiply loops (``[->+>++<<]``) and scans (``[>]``). Each BLOCK or closed-f
 by the plain version of the same code; the op falls through to it whenever the shortcut cannot
 reproduce the Machine exactly (the step budget would run out inside it, the pointer would leave
 the tape, the loop never ends), so results, step counts and error positions always match
-``bfcore.machine.Machine``.
+``bfcore.interp.machine.Machine``.
 
 ``run_many`` compiles too inside numba, with an array version of the compiler (``_compile_arr``)
 that emits the same IR (tests compare the two), so a batch costs one call and no per-program
@@ -26,7 +26,7 @@ from array import array
 from collections.abc import Sequence
 
 from bfcore.errors import BFSyntaxError
-from bfcore.program import (MAX_COUNT, Config, Program, RunResult, limit_error, new_tape, parse,
+from bfcore.interp.program import (MAX_COUNT, Config, Program, RunResult, limit_error, new_tape, parse,
                             tape_error)
 
 W = 9  # ints per op: op, a, b, c, d, e, f, g, raw (index of the op's first raw instruction)
@@ -698,7 +698,7 @@ def run(source: str | bytes | Program, input: bytes = b"", config: Config = Conf
         jit_after: int | None = JIT_AFTER, native: bool = True, on_output=None) -> RunResult:
     """Run a whole program. Syntax errors come back as a result with status "error".
     ``jit_after``: ops run in pure Python before switching to compiled code (0: compiled from
-    the start, None: never). The compiled tier is native code (:mod:`bfcore.native`) for a run
+    the start, None: never). The compiled tier is native code (:mod:`bfcore.interp.native`) for a run
     with no step or output limit on a tape that does not wrap, when ``native`` and llvmlite
     allow, else numba. ``on_output``: called with the output in pieces as it is produced (and
     then left out of the result), so that a long run shows it and Ctrl-C keeps it."""
@@ -745,7 +745,7 @@ def _run(prog: Program, inp: bytes, config: Config, out: "_Output", jit_after, n
         except ImportError:
             pass
         except Exception as exc:  # llvmlite could not build it: one warning, then numba
-            from bfcore.native import NativeUnavailable
+            from bfcore.interp.native import NativeUnavailable
 
             if not isinstance(exc, NativeUnavailable):
                 raise
@@ -792,7 +792,7 @@ class _Output:
 
 
 def _run_native(prog, tape, st, out, inp, end, config) -> RunResult:
-    from bfcore import native
+    from bfcore.interp import native
 
     fn = native.function(prog, EOF_CODE[config.eof], config.cell_bits)
     import ctypes
