@@ -142,3 +142,12 @@ def test_without_llvmlite_the_run_falls_back_to_numba_with_one_warning(monkeypat
     assert r.output == b"\x06" and r.status == "ok"
     assert [str(w.message) for w in caught] == [
         "native code unavailable, using numba: llvmlite cannot build code here: test"]
+
+
+def test_a_compile_that_fails_falls_back_to_numba_with_one_warning(monkeypatch):
+    monkeypatch.setattr(native, "llvm_ir", lambda *a: "this is not LLVM IR")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = run("++++[>+++<-]>.", b"", unlimited(), jit_after=0)
+    assert r.output == b"\x0c" and r.status == "ok"
+    assert len(caught) == 1 and "compiling failed" in str(caught[0].message)

@@ -137,3 +137,18 @@ def test_long_run_hands_over_to_numba():
     middle = 1 + 6 + 1 + 250 * inner + 3
     outer = 1 + 6 + 1 + 250 * middle + 3
     assert f"{6 + 1 + 250 * outer + 4:,} steps".encode() in proc.stderr
+
+
+def test_without_native_code_the_run_says_so_in_one_line_and_goes_on(tmp_path):
+    # an engine that cannot start (no llvmlite target here) gives one warning line
+    script = ("import sys, runpy; import bfcore.interp.native as n; "
+              "n._engine = lambda: (_ for _ in ()).throw(n.NativeUnavailable('no target here')); "
+              "sys.argv = ['bftui', 'run', '-']; from bftui.cli import main; sys.exit(main())")
+    proc = subprocess.run([sys.executable, "-c", script], input=NESTED, capture_output=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode == 0 and proc.stdout == bytes([250 ** 3 % 256])
+    assert proc.stderr.decode() == ("bftui run: warning: native code unavailable, using numba: "
+                                    "no target here\n")
+
+
+NESTED = b"------[>------[>------[>+>[-]<<-]<-]<-]>>>."

@@ -794,7 +794,12 @@ class _Output:
 def _run_native(prog, tape, st, out, inp, end, config) -> RunResult:
     from bfcore.interp import native
 
-    fn = native.function(prog, EOF_CODE[config.eof], config.cell_bits)
+    try:
+        fn = native.function(prog, EOF_CODE[config.eof], config.cell_bits)
+    except native.NativeUnavailable:
+        raise
+    except Exception as exc:  # a compile that fails is a bug here, but must not stop the run
+        raise native.NativeUnavailable(f"compiling failed ({type(exc).__name__}: {exc})") from exc
     import ctypes
 
     if len(out.buf) < 1 << 16:

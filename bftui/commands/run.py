@@ -133,8 +133,14 @@ def main(args) -> int:
         stdout.write(piece)
         stdout.flush()
 
+    import warnings
+
     try:
-        result = run(parsed, data, config, on_output=write)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = run(parsed, data, config, on_output=write)
+        for w in caught:  # one line each, not Python's two
+            print(f"bftui run: warning: {w.message}", file=sys.stderr)
     except KeyboardInterrupt:  # what was produced is already written
         print("bftui run: interrupted", file=sys.stderr)
         return 130
