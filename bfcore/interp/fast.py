@@ -719,40 +719,48 @@ def _run(prog: Program, inp: bytes, config: Config, out: "_Output", jit_after, n
     end = len(ops) // W
     st = out.st = [0] * 7
     tape = new_tape(config)
-    budget = UNLIMITED if jit_after is None else jit_after
-    while budget > 0:
-        code = _execute(ops, moff, mcoef, tape, st, out.buf, inp, end, *out.args(config), budget)
-        if code == OUT_FULL:
+
+    def python(budget: int) -> int:
+        """The plain-Python executor for ``budget`` ops (a full output buffer is no stop)."""
+        while True:
+            code = _execute(ops, moff, mcoef, tape, st, out.buf, inp, end, *out.args(config),
+                            budget)
+            if code != OUT_FULL:
+                return code
             out.full(st)
-        elif code != BUDGET:
+
+    if jit_after is None or jit_after > 0:
+        code = python(UNLIMITED if jit_after is None else jit_after)
+        if code != BUDGET:
             return _result(prog, code, st, out.take(st), config)
-        else:
-            break
     out.flush(st)
-    native = native and end <= NATIVE_MAX_OPS and config.max_steps == UNLIMITED \
-        and config.max_output == UNLIMITED and config.bounds == "error"
-    if native:
-        # native code is entered at the start, a loop's end or a '.': step there first
-        while st[0] < end and ops[st[0] * W] not in (OUT, JNZ):
-            code = _execute(ops, moff, mcoef, tape, st, out.buf, inp, end, *out.args(config), 1)
-            if code == OUT_FULL:
-                out.full(st)
-            elif code != BUDGET:
-                return _result(prog, code, st, out.take(st), config)
-    if native:
-        try:
-            return _run_native(prog, tape, st, out, inp, end, config)
-        except ImportError:
-            pass
-        except Exception as exc:  # llvmlite could not build it: one warning, then numba
-            from bfcore.interp.native import NativeUnavailable
+    fn = None
+    if native and end <= NATIVE_MAX_OPS and config.max_steps == UNLIMITED \
+            and config.max_output == UNLIMITED and config.bounds == "error":
+        fn = _native_function(prog, config)
+    if fn is None:
+        return _run_jit(prog, tape, st, out, inp, end, config)
+    while st[0] < end and ops[st[0] * W] not in (OUT, JNZ):  # where native code can be entered
+        code = python(1)
+        if code != BUDGET:
+            return _result(prog, code, st, out.take(st), config)
+    return _run_native(fn, prog, tape, st, out, inp, end, config)
 
-            if not isinstance(exc, NativeUnavailable):
-                raise
-            import warnings
 
-            warnings.warn(f"native code unavailable, using numba: {exc}", RuntimeWarning, 2)
-    return _run_jit(prog, tape, st, out, inp, end, config)
+def _native_function(prog: Program, config: Config):
+    """The program's native code, or None, with one warning, when llvmlite cannot build it here
+    or the compile fails (a bug, which must not stop the run: numba runs it instead)."""
+    from bfcore.interp import native
+
+    try:
+        return native.function(prog, EOF_CODE[config.eof], config.cell_bits)
+    except Exception as exc:
+        why = exc if isinstance(exc, native.NativeUnavailable) else \
+            f"compiling failed ({type(exc).__name__}: {exc})"
+        import warnings
+
+        warnings.warn(f"native code unavailable, using numba: {why}", RuntimeWarning, 4)
+        return None
 
 
 class _Output:
@@ -791,16 +799,10 @@ class _Output:
         return b"".join(self.kept) + bytes(self.buf[:st[3]])
 
 
-def _run_native(prog, tape, st, out, inp, end, config) -> RunResult:
-    from bfcore.interp import native
-
-    try:
-        fn = native.function(prog, EOF_CODE[config.eof], config.cell_bits)
-    except native.NativeUnavailable:
-        raise
-    except Exception as exc:  # a compile that fails is a bug here, but must not stop the run
-        raise native.NativeUnavailable(f"compiling failed ({type(exc).__name__}: {exc})") from exc
+def _run_native(fn, prog, tape, st, out, inp, end, config) -> RunResult:
     import ctypes
+
+    from bfcore.interp.native import CHUNK
 
     if len(out.buf) < 1 << 16:
         grown = bytearray(1 << 16)
@@ -812,7 +814,7 @@ def _run_native(prog, tape, st, out, inp, end, config) -> RunResult:
     while True:
         c_out = (ctypes.c_char * len(out.buf)).from_buffer(out.buf)
         code = fn(ctypes.addressof(c_tape), ctypes.addressof(c_st), ctypes.addressof(c_out),
-                  ctypes.addressof(c_inp), len(inp), len(out.buf), len(tape), native.CHUNK)
+                  ctypes.addressof(c_inp), len(inp), len(out.buf), len(tape), CHUNK)
         del c_out  # a bytearray with a ctypes view cannot be resized
         st[:] = list(c_st)
         if code == OUT_FULL:
@@ -839,7 +841,7 @@ def _run_jit(prog, tape, st, out, inp, end, config) -> RunResult:
     cell = {8: np.uint8, 16: np.uint16, 32: np.uint32}[config.cell_bits]
     a_tape = np.frombuffer(tape, cell)  # shares the tape: the state carries over
     a_st = out.st = np.asarray(st, np.int64)
-    a_out = np.frombuffer(bytearray(out.buf), np.uint8).copy()
+    a_out = np.frombuffer(bytearray(out.buf), np.uint8)  # a writable copy
     a_inp = np.frombuffer(bytearray(inp), np.uint8)
     out.buf = a_out
     while True:

@@ -173,7 +173,7 @@ def llvm_ir(ops, moff, mcoef, eof_mode: int, bits: int = 8) -> str:
             emit(f"  br label %op{c}")
             emit(f"run{i}:")
             if op == SCAN:
-                _scan(emit, t, i, a, b, c, p, cell, add_steps, store, C)
+                _scan(emit, t, i, a, b, c, p, cell, add_steps, store, in_tape, C)
                 continue
             k8 = t()
             emit(f"  {k8} = mul {C} {v}, {a}")
@@ -274,7 +274,7 @@ def llvm_ir(ops, moff, mcoef, eof_mode: int, bits: int = 8) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _scan(emit, t, i, step, cost, skip, p, cell, add_steps, store, C="i8") -> None:
+def _scan(emit, t, i, step, cost, skip, p, cell, add_steps, store, in_tape, C="i8") -> None:
     """``[>]`` / ``[<]`` (and longer strides): the next 0 cell; the plain loop if none is found
     before the tape's end (it then stops with the exact error)."""
     if step in (1, -1) and C == "i8":  # memchr finds bytes
@@ -307,11 +307,7 @@ def _scan(emit, t, i, step, cost, skip, p, cell, add_steps, store, C="i8") -> No
         q, q2 = t(), t()
         emit(f"  {q} = phi i64 [{p}, %run{i}], [{q2}, %sn{i}]")
         emit(f"  {q2} = add i64 {q}, {step}")
-        a, b, c = t(), t(), t()
-        emit(f"  {a} = icmp sge i64 {q2}, 0")
-        emit(f"  {b} = icmp slt i64 {q2}, %tlen")
-        emit(f"  {c} = and i1 {a}, {b}")
-        emit(f"  br i1 {c}, label %sn{i}, label %op{i + 1}")
+        in_tape(q2, q2, f"sn{i}", f"op{i + 1}")
         emit(f"sn{i}:")
         g, v, z = t(), t(), t()
         emit(f"  {g} = getelementptr {C}, ptr %tape, i64 {q2}")
