@@ -91,8 +91,9 @@ def check_reachable(tests, max_output: int | None = None) -> None:
                                f"output at {max_output}")
 
 
-def show(b: bytes, limit: int = 40) -> str:
-    """A byte string as a one-line repr-like text: printable ASCII as is, the rest escaped."""
+def show(b: bytes, limit: int | None = 40) -> str:
+    """A byte string as a one-line repr-like text: printable ASCII as is, the rest escaped as
+    :func:`decode_escapes` reads them; cut at ``limit`` characters (None: never)."""
     s = "".join(chr(c) if 32 <= c < 127 and c != 92 else {10: "\\n", 9: "\\t", 92: "\\\\"}.get(c, f"\\x{c:02x}")
                 for c in b)
-    return s if len(s) <= limit else s[:limit] + "..."
+    return s if limit is None or len(s) <= limit else s[:limit] + "..."

@@ -28,46 +28,19 @@ EDIT_SETTLE = 0.25  # seconds after the last keystroke before the edited program
 
 
 def input_text(data: bytes) -> str:
-    """Bytes as the input field shows them: text, with \\n, \\t, \\\\ and \\xHH for the rest."""
-    out = []
-    for b in data:
-        ch = chr(b)
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif 32 <= b < 127:
-            out.append(ch)
-        else:
-            out.append(f"\\x{b:02x}")
-    return "".join(out)
+    """Bytes as the input field shows them: text, with \\n, \\t, \\\\ and \\xHH for the rest
+    (what :func:`parse_input` reads back)."""
+    from bfcore.synth.examples import show
+
+    return show(data, limit=None)
 
 
 def parse_input(text: str) -> bytes:
-    """The input field's text as bytes: UTF-8, with \\n, \\t, \\0, \\\\ and \\xHH escapes.
-    Raises ValueError naming the column of a bad escape."""
-    out, i = bytearray(), 0
-    simple = {"n": b"\n", "t": b"\t", "r": b"\r", "0": b"\0", "\\": b"\\"}
-    while i < len(text):
-        ch = text[i]
-        if ch != "\\":
-            out += ch.encode("utf-8", "surrogateescape")
-            i += 1
-            continue
-        nxt = text[i + 1:i + 2]
-        if nxt in simple:
-            out += simple[nxt]
-            i += 2
-        elif nxt == "x" and len(text[i + 2:i + 4]) == 2 and all(
-                c in "0123456789abcdefABCDEF" for c in text[i + 2:i + 4]):
-            out.append(int(text[i + 2:i + 4], 16))
-            i += 4
-        else:
-            raise ValueError(f"column {i + 1}: unknown escape '\\{nxt}' (use \\n, \\t, \\0, "
-                             f"\\\\ or \\xHH)")
-    return bytes(out)
+    """The input field's text as bytes, as ``--example`` reads it: UTF-8, with \\n, \\t, \\r,
+    \\0, \\\\ and \\xHH escapes. Raises ValueError naming the column of a bad escape."""
+    from bfcore.synth.examples import decode_escapes
+
+    return decode_escapes(text, "input")
 
 
 def _number(word: str, what: str) -> int:
@@ -361,9 +334,8 @@ class DebuggerPanel(Vertical):
         if name == "step" and len(args) == 1:
             n = _number(args[0], "step count")
             self._stop_running()
-            m.run(max_steps=n)
-            self._after_single()
-            self.reason = m.stop_reason or self.reason
+            m.run(max_steps=n)  # breakpoints and watchpoints still stop it
+            self.state, self.reason = (m.status if m.done else "paused"), m.stop_reason
             self.repaint()
             return f"step {m.steps}" + (f": stopped ({m.stop_reason})" if m.stop_reason else "")
         if name in ("reverse", "rc") and not args:
