@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 import tomllib
 from functools import partial
@@ -255,12 +253,11 @@ def default_data_dir() -> Path:
 
 def save_output(data: bytes, folder: Path) -> Path:
     """Write ``data`` to a new file in ``folder`` atomically and return its path."""
+    from bfcore.atomic import atomic_write
+
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / time.strftime("output-%Y%m%d-%H%M%S.bin")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    atomic_write(path, data)
     return path
 
 

@@ -3,7 +3,7 @@ and nothing imports MLX on this path, so it opens fast."""
 
 from __future__ import annotations
 
-from bftui.commands.run import count, make_config
+from bftui.commands.run import add_cell_argument, count, make_config
 
 
 def add_arguments(parser) -> None:
@@ -15,8 +15,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-steps", type=count, default=10_000_000,
                         help="step budget of a run (default 10,000,000)")
     parser.add_argument("--tape", type=count, default=30000, help="tape length (default 30,000)")
-    parser.add_argument("--cell", type=int, choices=(8, 16, 32), default=8, metavar="BITS",
-                        help="cell width: 8, 16 or 32 bits (default 8)")
+    add_cell_argument(parser)
 
 
 def _escaped(text: str) -> bytes:

@@ -64,10 +64,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tape", type=count, default=30000, metavar="N", help="tape length in cells (default 30000)")
     parser.add_argument("--eof", choices=("zero", "max", "keep"), default="zero",
                         help="what ',' stores at end of input: 0, 255, or leave the cell (default zero)")
-    parser.add_argument("--cell", type=int, choices=(8, 16, 32), default=8, metavar="BITS",
-                        help="cell width: 8, 16 or 32 bits (default 8); '.' writes the low byte")
+    add_cell_argument(parser)
     parser.add_argument("--wrap", action="store_true", help="the pointer wraps around the tape ends instead of failing")
     parser.add_argument("--stats", action="store_true", help="print steps and time to stderr")
+
+
+def add_cell_argument(parser: argparse.ArgumentParser) -> None:
+    """``--cell BITS``, for ``bftui run`` and ``bftui debug`` alike."""
+    parser.add_argument("--cell", type=int, choices=(8, 16, 32), default=8, metavar="BITS",
+                        help="cell width: 8, 16 or 32 bits (default 8); '.' writes the low byte")
 
 
 def _read(path: str, what: str) -> bytes:
