@@ -14,7 +14,8 @@ count. It also returns every ``budget`` loop iterations (BUDGET), so that Python
 write out the output so far, and when the output buffer is full (OUT_FULL); both resume where
 they left off.
 
-Compiled objects are cached on disk by a hash of the IR, the EOF mode and this module's version,
+Compiled objects are cached on disk by a hash of the IR, the EOF mode, the cell width, this module's source and
+LLVM's version,
 so a program is compiled once per machine.
 """
 
@@ -30,7 +31,9 @@ from bfcore.interp.fast import (ADD, BLOCK, BUDGET, CLR, DONE, IN, JNZ, JZ, MOVE
                          SCAN, W)
 
 BAIL = 6  # the state is saved before an op the executor must run (it stops the program)
-VERSION = "1"  # part of the cache key: bump when the generated code changes
+# part of the cache key: a change to the code generated here, or to LLVM, compiles afresh (a
+# version number to bump by hand could be forgotten, and a stale object would run wrong code)
+SOURCE_KEY = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 CHUNK = 1 << 24  # loop iterations between returns to Python (a few ms to a few tens of ms)
 CACHE_FILES = 512  # compiled programs kept on disk, the least recently used dropped first
 
@@ -415,12 +418,13 @@ def function(prog, eof_mode: int, bits: int = 8):
     key = f"native{eof_mode}/{bits}"
     if key in prog._ir:
         return prog._ir[key]
-    h = hashlib.sha256(f"{VERSION} {eof_mode} {bits} {len(ops)} {len(moff)}".encode())
-    for part in (ops, moff, mcoef):
-        h.update(memoryview(part).cast("B"))
-    digest = h.hexdigest()[:32]
     with _lock:
         engine = _engine()
+        h = hashlib.sha256(f"{SOURCE_KEY} {_state['llvm'].llvm_version_info} {eof_mode} {bits} "
+                           f"{len(ops)} {len(moff)}".encode())
+        for part in (ops, moff, mcoef):
+            h.update(memoryview(part).cast("B"))
+        digest = h.hexdigest()[:32]
         if digest not in _state["fns"]:
             name, path = f"bf_{digest}", _cache_dir() / f"{digest}.o"
             obj = _cached(path)
