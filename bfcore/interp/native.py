@@ -14,9 +14,8 @@ count. It also returns every ``budget`` loop iterations (BUDGET), so that Python
 write out the output so far, and when the output buffer is full (OUT_FULL); both resume where
 they left off.
 
-Compiled objects are cached on disk by a hash of the IR, the EOF mode, the cell width, this module's source and
-LLVM's version,
-so a program is compiled once per machine.
+Compiled objects are cached on disk by a hash of the IR, the EOF mode, the cell width, this
+module's source and LLVM's version, so a program is compiled once per machine.
 """
 
 from __future__ import annotations
