@@ -33,6 +33,7 @@ from bfcore.interp.program import Config, parse  # noqa: E402
 from bfcore.interp.randprog import random_flat, random_program  # noqa: E402
 
 PROGRAMS = ROOT / "assets" / "programs"
+WORKLOADS = ROOT / "bench" / "programs"  # mandelbrot.b's class, written by bench/workloads.py
 BIG = Config(max_steps=1 << 62)
 
 # Three nested counted loops of 250 whose innermost body is a plain loop (it holds a clear loop),
@@ -133,6 +134,7 @@ def wall(cmd: list[str], env=None) -> tuple[float, bytes]:
 
 def whole_process(exe: Path, tmp: Path, extra: list[Path]) -> None:
     cases = [(p.name, p) for p in extra]
+    cases += [(f"{p.name} (bench/workloads.py)", p) for p in sorted(WORKLOADS.glob("*.b"))]
     for name, src in [("nested 250^3 x 16, plain loops", NESTED_DEEP),
                       ("nested 250^3, multiply loop", NESTED_MUL)]:
         path = tmp / f"{name.split(',')[1].strip().replace(' ', '_')}.b"
