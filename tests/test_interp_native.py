@@ -151,3 +151,51 @@ def test_a_compile_that_fails_falls_back_to_numba_with_one_warning(monkeypatch):
         r = run("++++[>+++<-]>.", b"", unlimited(), jit_after=0)
     assert r.output == b"\x0c" and r.status == "ok"
     assert len(caught) == 1 and "compiling failed" in str(caught[0].message)
+
+
+def test_loops_that_stay_put_are_found_with_their_range():
+    from bfcore.interp.fast import compiled
+    from bfcore.interp.program import parse
+
+    def loops(src):
+        ops = compiled(parse(src))[0]
+        return {jz: (lo, hi) for jz, (lo, hi, _) in native.balanced_loops(ops).items()}
+
+    assert list(loops("+[>>+<<<+>-[>+>.<<,]]").values()) == [(-1, 2)]
+    assert loops("+[>+]") == {}  # moves on each time round
+    assert loops("+[>[>]<-]") == {}  # a scan inside: the offset after it is not fixed
+    assert loops("+[>[<]-]+[>+<-[>>+<<-]]") != {}  # the second loop, after the first
+
+
+def test_no_bounds_check_inside_a_loop_that_stays_put():
+    from bfcore.interp.fast import compiled
+    from bfcore.interp.program import parse
+
+    def bails(src):  # labels of moves checked one by one
+        ir = native.llvm_ir(*compiled(parse(src)), 0)
+        return [line for line in ir.splitlines() if line.startswith("bail")]
+
+    assert bails("+[>.>,<<-]") == []
+    assert len(bails("+[>.>,<-]")) == 3  # one pointer step further each round: checked
+
+
+@pytest.mark.parametrize("tape_len", [2, 5, 30000])
+def test_a_loop_whose_range_leaves_the_tape_on_a_path_not_taken(tape_len):
+    # The inner loop would reach 4 cells to the left, but its cell is always 0: the range check
+    # at the outer [ fails near the left end, and the executor runs the loop exactly instead.
+    src = "+++[>[<<<<+>>>>-]<-.]" if tape_len < 30000 else ">>>>>+++[>[<<<<+>>>>-]<-.]"
+    assert check_native(src, b"", unlimited(tape_len=tape_len)).output == b"\2\1\0"
+
+
+@pytest.mark.parametrize("src", ["++[>[<<<<+>>>>-]+<-]", ">>>++[>[>>>+<<<-]+<-]"])
+def test_a_loop_that_does_leave_the_tape_stops_with_the_exact_error(src):
+    # the inner loop runs in the second round, after native code has taken over
+    got = check_native(src, b"", unlimited(tape_len=6))
+    assert got.status == "error" and "pointer moved" in str(got.error)
+
+
+def test_native_code_resumes_inside_loops_after_each_budget(monkeypatch):
+    monkeypatch.setattr(native, "CHUNK", 3)  # a return to Python every 3 loop iterations
+    for src in ["++++[>+++[>++<-]>[>+>+<<-]<<-]>>>.>.", "+++[>,.<-]", "++[>+<-[>>+<<-]]>>."]:
+        check_native(src, b"abc", unlimited())
+        check_native(src, b"abc", unlimited(tape_len=3))

@@ -51,235 +51,366 @@ def _op(ops, i):
     return ops[i * W:(i + 1) * W]
 
 
-def llvm_ir(ops, moff, mcoef, eof_mode: int, bits: int = 8) -> str:
-    """The LLVM IR of one program: ``i64 @bf(tape, st, out, inp, n_in, cap, tape_len, budget)``.
-    ``st`` is the executor's state (ip, ptr, steps, output length, input position); cells are
-    ``bits`` wide."""
-    C = f"i{bits}"  # the cell type
+def balanced_loops(ops) -> dict[int, tuple[int, int, dict[int, int]]]:
+    """The outermost loops that provably stay where they start: ``{jz: (lo, hi, where)}``:
+    every cell the loop touches is at an offset in ``[lo, hi]`` from the pointer at its ``[``,
+    and ``where`` maps each op the loop can run to its pointer offset. Such a loop needs one
+    bounds check when it is entered, and none inside."""
     end = len(ops) // W
-    lines: list[str] = []
-    emit = lines.append
-    tmp = iter(range(1 << 62))
+    found, i = {}, 0
+    while i < end:
+        if ops[i * W] == JZ:
+            jnz = ops[i * W + 1] - 1
+            span = _span(ops, i, jnz)
+            if span is not None:
+                found[i] = span
+                i = jnz + 1
+                continue
+        i += 1
+    return found
 
-    def t() -> str:
-        return f"%t{next(tmp)}"
 
-    def load(name: str) -> str:
-        v = t()
-        emit(f"  {v} = load i64, ptr %{name}")
+def _span(ops, jz: int, jnz: int) -> tuple[int, int, dict[int, int]] | None:
+    """The offsets a loop's body touches on the paths its unchecked copy takes (a closed form
+    or BLOCK always succeeds there), or None when the pointer's offset is not fixed at every
+    op: a scan, or an inner loop that moves the pointer."""
+    where = {jz + 1: 0}
+    lo = hi = 0
+
+    def reach(k: int, o: int) -> bool:
+        return where.setdefault(k, o) == o
+
+    for k in range(jz + 1, jnz + 1):
+        if k not in where:
+            continue  # only on a path the checks take: a BLOCK's or closed form's plain ops
+        o = where[k]
+        op, a, _b, c, _d, _e, f, g, _raw = _op(ops, k)
+        if op == SCAN:
+            return None
+        lo, hi = min(lo, o), max(hi, o)
+        if op in (BLOCK, MUL):
+            lo, hi = min(lo, o + f), max(hi, o + g)
+        if op == MOVE:
+            ok = reach(k + 1, o + a)
+            lo, hi = min(lo, o + a), max(hi, o + a)
+        elif op == BLOCK:
+            ok = reach(c, o + a)
+            lo, hi = min(lo, o + a), max(hi, o + a)
+        elif op in (CLR, MUL):
+            ok = reach(c, o)
+        elif op == JZ:
+            ok = reach(k + 1, o) and reach(a, o)
+        elif op == JNZ:
+            ok = where.get(a) == o and (o == 0 if k == jnz else reach(k + 1, o))
+        else:  # ADD, OUT, IN
+            ok = reach(k + 1, o)
+        if not ok:
+            return None
+    where.pop(jnz + 1, None)
+    return lo, hi, where
+
+
+class _IRWriter:
+    """Writes one program's LLVM IR. Each op is a few basic blocks named after its index. Inside
+    a balanced loop, moves are not checked against the tape's ends (its ``[`` checks the range
+    once) and only the ops the loop can run are written."""
+
+    def __init__(self, ops, moff, mcoef, eof_mode: int, bits: int):
+        self.ops, self.moff, self.mcoef = ops, moff, mcoef
+        self.eof_mode, self.bits, self.C = eof_mode, bits, f"i{bits}"
+        self.end = len(ops) // W
+        self.lines: list[str] = []
+        self.emit = self.lines.append
+        self.tmp = iter(range(1 << 62))
+        self.loops = balanced_loops(ops)
+        self.inside: dict[int, tuple[int, int]] = {}  # op -> (its balanced loop's [, offset)
+        self.dead: set[int] = set()  # ops in balanced loops that only a failed check reaches
+        for jz, (_lo, _hi, where) in self.loops.items():
+            self.inside.update((k, (jz, o)) for k, o in where.items())
+            self.dead.update(k for k in range(jz + 1, ops[jz * W + 1]) if k not in where)
+
+    # names
+    def t(self) -> str:
+        return f"%t{next(self.tmp)}"
+
+    @staticmethod
+    def lab(name: str, i: int) -> str:
+        return f"{name}{i}"
+
+    @staticmethod
+    def go(k: int) -> str:
+        return f"op{k}"
+
+    # small pieces
+    def load(self, name: str) -> str:
+        v = self.t()
+        self.emit(f"  {v} = load i64, ptr %{name}")
         return v
 
-    def store(name: str, value: str) -> None:
-        emit(f"  store i64 {value}, ptr %{name}")
+    def store(self, name: str, value: str) -> None:
+        self.emit(f"  store i64 {value}, ptr %{name}")
 
-    def add_steps(n) -> None:
-        s = load("steps")
-        s2 = t()
-        emit(f"  {s2} = add i64 {s}, {n}")
-        store("steps", s2)
+    def add_steps(self, n) -> None:
+        s, s2 = self.load("steps"), self.t()
+        self.emit(f"  {s2} = add i64 {s}, {n}")
+        self.store("steps", s2)
 
-    def cell_at(p: str) -> str:
-        g = t()
-        emit(f"  {g} = getelementptr {C}, ptr %tape, i64 {p}")
+    def cell_at(self, p: str) -> str:
+        g = self.t()
+        self.emit(f"  {g} = getelementptr {self.C}, ptr %tape, i64 {p}")
         return g
 
-    def leave(ip: int, code: int) -> None:
-        emit(f"  store i64 {ip}, ptr %st")
-        emit(f"  br label %save{code}")
+    def leave(self, ip: int, code: int) -> None:
+        self.emit(f"  store i64 {ip}, ptr %st")
+        self.emit(f"  br label %save{code}")
 
-    def in_tape(lo: str, hi: str, yes: str, no: str) -> None:
+    def in_tape(self, lo: str, hi: str, yes: str, no: str) -> None:
         """Branch to ``yes`` when 0 <= lo and hi < tape_len."""
-        a, b, c = t(), t(), t()
-        emit(f"  {a} = icmp sge i64 {lo}, 0")
-        emit(f"  {b} = icmp slt i64 {hi}, %tlen")
-        emit(f"  {c} = and i1 {a}, {b}")
-        emit(f"  br i1 {c}, label %{yes}, label %{no}")
+        a, b, c = self.t(), self.t(), self.t()
+        self.emit(f"  {a} = icmp sge i64 {lo}, 0")
+        self.emit(f"  {b} = icmp slt i64 {hi}, %tlen")
+        self.emit(f"  {c} = and i1 {a}, {b}")
+        self.emit(f"  br i1 {c}, label %{yes}, label %{no}")
 
-    def adds(p: str, start: int, count: int, times: str | None) -> None:
+    def offsets(self, p: str, lo: int, hi: int) -> tuple[str, str]:
+        a, b = self.t(), self.t()
+        self.emit(f"  {a} = add i64 {p}, {lo}")
+        self.emit(f"  {b} = add i64 {p}, {hi}")
+        return a, b
+
+    def adds(self, p: str, start: int, count: int, times: str | None) -> None:
+        C = self.C
         for k in range(start, start + count):
-            q = t()
-            emit(f"  {q} = add i64 {p}, {moff[k]}")
-            g = cell_at(q)
-            v, v2 = t(), t()
-            emit(f"  {v} = load {C}, ptr {g}")
+            q = self.t()
+            self.emit(f"  {q} = add i64 {p}, {self.moff[k]}")
+            g = self.cell_at(q)
+            v, v2 = self.t(), self.t()
+            self.emit(f"  {v} = load {C}, ptr {g}")
             if times is None:
-                emit(f"  {v2} = add {C} {v}, {mcoef[k]}")
+                self.emit(f"  {v2} = add {C} {v}, {self.mcoef[k]}")
             else:
-                m = t()
-                emit(f"  {m} = mul {C} {times}, {mcoef[k]}")
-                emit(f"  {v2} = add {C} {v}, {m}")
-            emit(f"  store {C} {v2}, ptr {g}")
+                m = self.t()
+                self.emit(f"  {m} = mul {C} {times}, {self.mcoef[k]}")
+                self.emit(f"  {v2} = add {C} {v}, {m}")
+            self.emit(f"  store {C} {v2}, ptr {g}")
 
-    entries = sorted({0} | {i for i in range(end) if _op(ops, i)[0] in (OUT, JNZ)})
-    emit("declare ptr @memchr(ptr, i32, i64)")
-    emit("declare ptr @memrchr(ptr, i32, i64)")
-    emit("define i64 @bf(ptr noalias %tape, ptr noalias %st, ptr noalias %out, ptr noalias %inp, "
-         "i64 %n_in, i64 %cap, i64 %tlen, i64 %budget0) {")
-    emit("entry:")
-    for k, name in enumerate(("ip0", "ptr", "steps", "olen", "inpos")):
-        emit(f"  %{name} = alloca i64")
-        g = t()
-        emit(f"  {g} = getelementptr i64, ptr %st, i64 {k}")
-        v = t()
-        emit(f"  {v} = load i64, ptr {g}")
-        emit(f"  store i64 {v}, ptr %{name}")
-    emit("  %budget = alloca i64")
-    emit("  store i64 %budget0, ptr %budget")
-    ip = t()
-    emit(f"  {ip} = load i64, ptr %ip0")
-    emit(f"  switch i64 {ip}, label %op{end} [" +
-         " ".join(f"i64 {e}, label %op{e}" for e in entries) + "]")
-    for i in range(end):
-        op, a, b, c, d, e, f, g, _raw = _op(ops, i)
-        emit(f"op{i}:")
+    # the function
+    def function(self) -> str:
+        emit = self.emit
+        entries = sorted(({0} | {i for i in range(self.end) if _op(self.ops, i)[0] in (OUT, JNZ)})
+                         - self.dead - {self.end})
+        emit("declare ptr @memchr(ptr, i32, i64)")
+        emit("declare ptr @memrchr(ptr, i32, i64)")
+        emit("define i64 @bf(ptr noalias %tape, ptr noalias %st, ptr noalias %out, "
+             "ptr noalias %inp, i64 %n_in, i64 %cap, i64 %tlen, i64 %budget0) {")
+        emit("entry:")
+        for k, name in enumerate(("ip0", "ptr", "steps", "olen", "inpos")):
+            emit(f"  %{name} = alloca i64")
+            g, v = self.t(), self.t()
+            emit(f"  {g} = getelementptr i64, ptr %st, i64 {k}")
+            emit(f"  {v} = load i64, ptr {g}")
+            self.store(name, v)
+        emit("  %budget = alloca i64")
+        emit("  store i64 %budget0, ptr %budget")
+        ip = self.load("ip0")
+        # An ip that is no entry (an op only a failed check reaches, where an earlier tier
+        # stopped) goes back to the executor, as does an entry inside a balanced loop whose range
+        # is not all on the tape (the earlier tier had not checked that range).
+        emit(f"  switch i64 {ip}, label %noentry [i64 {self.end}, label %op{self.end} " +
+             " ".join(f"i64 {e}, label %{'re' if e in self.inside else 'op'}{e}"
+                      for e in entries) + "]")
+        emit("noentry:")
+        self.leave(ip, BAIL)
+        for e in entries:
+            if e in self.inside:
+                self.range_check(e, f"op{e}")
+        for i in range(self.end):
+            if i not in self.dead:
+                self.op(i)
+        emit(f"op{self.end}:")
+        self.leave(self.end, DONE)
+        for code in (DONE, OUT_FULL, BUDGET, BAIL):
+            emit(f"save{code}:")
+            for k, name in ((1, "ptr"), (2, "steps"), (3, "olen"), (4, "inpos")):
+                v, g = self.load(name), self.t()
+                emit(f"  {g} = getelementptr i64, ptr %st, i64 {k}")
+                emit(f"  store i64 {v}, ptr {g}")
+            emit(f"  ret i64 {code}")
+        emit("}")
+        return "\n".join(self.lines) + "\n"
+
+    def range_check(self, i: int, yes: str) -> None:
+        """Block ``re{i}``: on to ``yes`` when the range of op ``i``'s balanced loop (the loop
+        it opens, or the one it is in) is all on the tape; else back to the executor, state
+        unchanged."""
+        jz, o = self.inside.get(i, (i, 0))
+        lo, hi, _ = self.loops[jz]
+        self.emit(f"re{i}:")
+        p = self.load("ptr")
+        a, b = self.offsets(p, lo - o, hi - o)
+        self.in_tape(a, b, yes, f"rebail{i}")
+        self.emit(f"rebail{i}:")
+        self.leave(i, BAIL)
+
+    def op(self, i: int) -> None:
+        """Writes op ``i``."""
+        emit, lab, go, C = self.emit, self.lab, self.go, self.C
+        op, a, b, c, d, e, f, g, _raw = _op(self.ops, i)
+        checked = i not in self.inside
+        emit(f"{lab('op', i)}:")
         if op == ADD:
-            p = load("ptr")
-            cell = cell_at(p)
-            v, v2 = t(), t()
+            p = self.load("ptr")
+            cell = self.cell_at(p)
+            v, v2 = self.t(), self.t()
             emit(f"  {v} = load {C}, ptr {cell}")
             emit(f"  {v2} = add {C} {v}, {a}")
             emit(f"  store {C} {v2}, ptr {cell}")
-            add_steps(b)
-            emit(f"  br label %op{i + 1}")
-        elif op == MOVE:
-            p = load("ptr")
-            q = t()
+            self.add_steps(b)
+            emit(f"  br label %{go(i + 1)}")
+            return
+        if op == MOVE:
+            p, q = self.load("ptr"), self.t()
             emit(f"  {q} = add i64 {p}, {a}")
-            in_tape(q, q, f"mv{i}", f"bail{i}")
-            emit(f"mv{i}:")
-            store("ptr", q)
-            add_steps(b)
-            emit(f"  br label %op{i + 1}")
-        elif op == BLOCK:
-            p = load("ptr")
-            lo, hi = t(), t()
-            emit(f"  {lo} = add i64 {p}, {f}")
-            emit(f"  {hi} = add i64 {p}, {g}")
-            in_tape(lo, hi, f"blk{i}", f"op{i + 1}")
-            emit(f"blk{i}:")
-            adds(p, d, e, None)
-            q = t()
+            if checked:
+                self.in_tape(q, q, f"mv{i}", f"bail{i}")
+                emit(f"bail{i}:")
+                self.leave(i, BAIL)
+                emit(f"mv{i}:")
+            self.store("ptr", q)
+            self.add_steps(b)
+            emit(f"  br label %{go(i + 1)}")
+            return
+        if op == BLOCK:
+            p = self.load("ptr")
+            if checked:
+                self.in_tape(*self.offsets(p, f, g), f"blk{i}", f"op{i + 1}")
+                emit(f"blk{i}:")
+            self.adds(p, d, e, None)
+            q = self.t()
             emit(f"  {q} = add i64 {p}, {a}")
-            store("ptr", q)
-            add_steps(b)
-            emit(f"  br label %op{c}")
-        elif op in (CLR, MUL, SCAN):
-            p = load("ptr")
-            cell = cell_at(p)
-            v, z = t(), t()
+            self.store("ptr", q)
+            self.add_steps(b)
+            emit(f"  br label %{go(c)}")
+            return
+        if op in (CLR, MUL, SCAN):
+            p = self.load("ptr")
+            cell = self.cell_at(p)
+            v, z = self.t(), self.t()
             emit(f"  {v} = load {C}, ptr {cell}")
             emit(f"  {z} = icmp eq {C} {v}, 0")
-            emit(f"  br i1 {z}, label %skip{i}, label %run{i}")
-            emit(f"skip{i}:")
-            add_steps(1)
-            emit(f"  br label %op{c}")
-            emit(f"run{i}:")
-            if op == SCAN:
-                _scan(emit, t, i, a, b, c, p, cell, add_steps, store, in_tape, C)
-                continue
-            k8 = t()
+            emit(f"  br i1 {z}, label %{lab('skip', i)}, label %{lab('run', i)}")
+            emit(f"{lab('skip', i)}:")
+            self.add_steps(1)
+            emit(f"  br label %{go(c)}")
+            emit(f"{lab('run', i)}:")
+            if op == SCAN:  # never in an unchecked copy
+                _scan(self, i, a, b, c, p, cell)
+                return
+            k8 = self.t()
             emit(f"  {k8} = mul {C} {v}, {a}")
             if op == MUL:
-                lo, hi = t(), t()
-                emit(f"  {lo} = add i64 {p}, {f}")
-                emit(f"  {hi} = add i64 {p}, {g}")
-                in_tape(lo, hi, f"mul{i}", f"op{i + 1}")
-                emit(f"mul{i}:")
-                adds(p, d, e, k8)
+                if checked:
+                    self.in_tape(*self.offsets(p, f, g), f"mul{i}", f"op{i + 1}")
+                    emit(f"mul{i}:")
+                self.adds(p, d, e, k8)
             emit(f"  store {C} 0, ptr {cell}")
-            k, cost = t(), t()
+            k, cost = self.t(), self.t()
             emit(f"  {k} = zext {C} {k8} to i64")
             emit(f"  {cost} = mul i64 {k}, {b}")
-            add_steps(cost)
-            add_steps(1)
-            emit(f"  br label %op{c}")
-        elif op in (JZ, JNZ):
+            self.add_steps(cost)
+            self.add_steps(1)
+            emit(f"  br label %{go(c)}")
+            return
+        if op in (JZ, JNZ):
             if op == JNZ:
-                n, n2, z = t(), t(), t()
-                emit(f"  {n} = load i64, ptr %budget")
+                n, n2, z = self.load("budget"), self.t(), self.t()
                 emit(f"  {n2} = sub i64 {n}, 1")
-                emit(f"  store i64 {n2}, ptr %budget")
+                self.store("budget", n2)
                 emit(f"  {z} = icmp sle i64 {n2}, 0")
-                emit(f"  br i1 {z}, label %pause{i}, label %jmp{i}")
-                emit(f"pause{i}:")
-                leave(i, BUDGET)
-                emit(f"jmp{i}:")
-            p = load("ptr")
-            cell = cell_at(p)
-            v, z = t(), t()
+                emit(f"  br i1 {z}, label %{lab('pause', i)}, label %{lab('jmp', i)}")
+                emit(f"{lab('pause', i)}:")
+                self.leave(i, BUDGET)  # resumed at the checked op i
+                emit(f"{lab('jmp', i)}:")
+            p = self.load("ptr")
+            cell = self.cell_at(p)
+            v, z = self.t(), self.t()
             emit(f"  {v} = load {C}, ptr {cell}")
             emit(f"  {z} = icmp {'eq' if op == JZ else 'ne'} {C} {v}, 0")
-            add_steps(1)
+            if op == JZ and i in self.loops:  # entered after one check of its whole range
+                emit(f"  br i1 {z}, label %skip{i}, label %re{i}")
+                emit(f"skip{i}:")
+                self.add_steps(1)
+                emit(f"  br label %op{a}")
+                self.range_check(i, f"in{i}")
+                emit(f"in{i}:")
+                self.add_steps(1)
+                emit(f"  br label %op{i + 1}")
+                return
+            self.add_steps(1)
             emit(f"  br i1 {z}, label %op{a}, label %op{i + 1}")
-        elif op == OUT:
-            n, full = load("olen"), t()
+            return
+        if op == OUT:
+            n, full = self.load("olen"), self.t()
             emit(f"  {full} = icmp sge i64 {n}, %cap")
-            emit(f"  br i1 {full}, label %full{i}, label %put{i}")
-            emit(f"full{i}:")
-            leave(i, OUT_FULL)
-            emit(f"put{i}:")
-            p = load("ptr")
-            v = t()
-            emit(f"  {v} = load {C}, ptr {cell_at(p)}")
-            if bits != 8:  # '.' writes the low byte
-                v8 = t()
+            emit(f"  br i1 {full}, label %{lab('full', i)}, label %{lab('put', i)}")
+            emit(f"{lab('full', i)}:")
+            self.leave(i, OUT_FULL)
+            emit(f"{lab('put', i)}:")
+            p, v = self.load("ptr"), self.t()
+            emit(f"  {v} = load {C}, ptr {self.cell_at(p)}")
+            if self.bits != 8:  # '.' writes the low byte
+                v8 = self.t()
                 emit(f"  {v8} = trunc {C} {v} to i8")
                 v = v8
-            o, n2 = t(), t()
+            o, n2 = self.t(), self.t()
             emit(f"  {o} = getelementptr i8, ptr %out, i64 {n}")
             emit(f"  store i8 {v}, ptr {o}")
             emit(f"  {n2} = add i64 {n}, 1")
-            store("olen", n2)
-            add_steps(1)
-            emit(f"  br label %op{i + 1}")
-        elif op == IN:
-            n, has = load("inpos"), t()
-            p = load("ptr")
-            cell = cell_at(p)
+            self.store("olen", n2)
+            self.add_steps(1)
+            emit(f"  br label %{go(i + 1)}")
+            return
+        if op == IN:
+            n, has = self.load("inpos"), self.t()
+            p = self.load("ptr")
+            cell = self.cell_at(p)
             emit(f"  {has} = icmp slt i64 {n}, %n_in")
-            emit(f"  br i1 {has}, label %rd{i}, label %eof{i}")
-            emit(f"rd{i}:")
-            src, v, n2 = t(), t(), t()
+            emit(f"  br i1 {has}, label %{lab('rd', i)}, label %{lab('eof', i)}")
+            emit(f"{lab('rd', i)}:")
+            src, v, n2 = self.t(), self.t(), self.t()
             emit(f"  {src} = getelementptr i8, ptr %inp, i64 {n}")
             emit(f"  {v} = load i8, ptr {src}")
-            if bits != 8:
-                vc = t()
+            if self.bits != 8:
+                vc = self.t()
                 emit(f"  {vc} = zext i8 {v} to {C}")
                 v = vc
             emit(f"  store {C} {v}, ptr {cell}")
             emit(f"  {n2} = add i64 {n}, 1")
-            store("inpos", n2)
-            emit(f"  br label %in{i}")
-            emit(f"eof{i}:")
-            if eof_mode in (0, 1):  # 0: store 0, 1: store 255, 2: leave the cell
-                emit(f"  store {C} {0 if eof_mode == 0 else -1}, ptr {cell}")
-            emit(f"  br label %in{i}")
-            emit(f"in{i}:")
-            add_steps(1)
-            emit(f"  br label %op{i + 1}")
-        else:
-            raise ValueError(f"op {op} at {i} has no native form")
-        if op == MOVE:
-            emit(f"bail{i}:")
-            leave(i, BAIL)
-    emit(f"op{end}:")
-    leave(end, DONE)
-    for code in (DONE, OUT_FULL, BUDGET, BAIL):
-        emit(f"save{code}:")
-        for k, name in ((1, "ptr"), (2, "steps"), (3, "olen"), (4, "inpos")):
-            v, g = t(), t()
-            emit(f"  {v} = load i64, ptr %{name}")
-            emit(f"  {g} = getelementptr i64, ptr %st, i64 {k}")
-            emit(f"  store i64 {v}, ptr {g}")
-        emit(f"  ret i64 {code}")
-    emit("}")
-    return "\n".join(lines) + "\n"
+            self.store("inpos", n2)
+            emit(f"  br label %{lab('in', i)}")
+            emit(f"{lab('eof', i)}:")
+            if self.eof_mode in (0, 1):  # 0: store 0, 1: store all ones, 2: leave the cell
+                emit(f"  store {C} {0 if self.eof_mode == 0 else -1}, ptr {cell}")
+            emit(f"  br label %{lab('in', i)}")
+            emit(f"{lab('in', i)}:")
+            self.add_steps(1)
+            emit(f"  br label %{go(i + 1)}")
+            return
+        raise ValueError(f"op {op} at {i} has no native form")
 
 
-def _scan(emit, t, i, step, cost, skip, p, cell, add_steps, store, in_tape, C="i8") -> None:
+def llvm_ir(ops, moff, mcoef, eof_mode: int, bits: int = 8) -> str:
+    """The LLVM IR of one program: ``i64 @bf(tape, st, out, inp, n_in, cap, tape_len, budget)``.
+    ``st`` is the executor's state (ip, ptr, steps, output length, input position); cells are
+    ``bits`` wide."""
+    return _IRWriter(ops, moff, mcoef, eof_mode, bits).function()
+
+
+def _scan(w: _IRWriter, i: int, step: int, cost: int, skip: int, p: str, cell: str) -> None:
     """``[>]`` / ``[<]`` (and longer strides): the next 0 cell; the plain loop if none is found
     before the tape's end (it then stops with the exact error)."""
-    if step in (1, -1) and C == "i8":  # memchr finds bytes
+    emit, t = w.emit, w.t
+    if step in (1, -1) and w.C == "i8":  # memchr finds bytes
         if step == 1:
             left, hit = t(), t()
             emit(f"  {left} = sub i64 %tlen, {p}")
@@ -288,14 +419,12 @@ def _scan(emit, t, i, step, cost, skip, p, cell, add_steps, store, in_tape, C="i
             n, hit = t(), t()
             emit(f"  {n} = add i64 {p}, 1")
             emit(f"  {hit} = call ptr @memrchr(ptr %tape, i32 0, i64 {n})")
-        none, q, k = t(), t(), t()
+        none, q, k, base, q2 = t(), t(), t(), t(), t()
         emit(f"  {none} = icmp eq ptr {hit}, null")
         emit(f"  br i1 {none}, label %op{i + 1}, label %found{i}")
         emit(f"found{i}:")
         emit(f"  {q} = ptrtoint ptr {hit} to i64")
-        base = t()
         emit(f"  {base} = ptrtoint ptr %tape to i64")
-        q2 = t()
         emit(f"  {q2} = sub i64 {q}, {base}")
         emit(f"  {k} = sub i64 {q2}, {p}")
         dist = k
@@ -309,24 +438,23 @@ def _scan(emit, t, i, step, cost, skip, p, cell, add_steps, store, in_tape, C="i
         q, q2 = t(), t()
         emit(f"  {q} = phi i64 [{p}, %run{i}], [{q2}, %sn{i}]")
         emit(f"  {q2} = add i64 {q}, {step}")
-        in_tape(q2, q2, f"sn{i}", f"op{i + 1}")
+        w.in_tape(q2, q2, f"sn{i}", f"op{i + 1}")
         emit(f"sn{i}:")
         g, v, z = t(), t(), t()
-        emit(f"  {g} = getelementptr {C}, ptr %tape, i64 {q2}")
-        emit(f"  {v} = load {C}, ptr {g}")
-        emit(f"  {z} = icmp eq {C} {v}, 0")
+        emit(f"  {g} = getelementptr {w.C}, ptr %tape, i64 {q2}")
+        emit(f"  {v} = load {w.C}, ptr {g}")
+        emit(f"  {z} = icmp eq {w.C} {v}, 0")
         emit(f"  br i1 {z}, label %found{i}, label %sl{i}")
         emit(f"found{i}:")
-        d = t()
+        d, dist = t(), t()
         emit(f"  {d} = sub i64 {q2}, {p}")
-        dist = t()
         emit(f"  {dist} = sdiv i64 {d}, {step}")
         q = q2
-    store("ptr", q)
+    w.store("ptr", q)
     c = t()
     emit(f"  {c} = mul i64 {dist}, {cost}")
-    add_steps(c)
-    add_steps(1)
+    w.add_steps(c)
+    w.add_steps(1)
     emit(f"  br label %op{skip}")
 
 
