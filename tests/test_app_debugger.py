@@ -407,3 +407,19 @@ async def test_watchpoints_set_cell_step_n_and_reverse_continue(tmp_path):
         assert m.tape[0] == 65
         await command(pilot, "frobnicate")
         assert panel.reason != "frobnicate" and m.tape[0] == 65
+
+
+@sync
+async def test_the_editor_shows_the_cursor_where_error_messages_point(tmp_path):
+    app = debug_app("+\n+<<", data_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = panel_of(app)
+        await pilot.press("f5")
+        await settle(pilot, panel)
+        assert "(2:2)" in str(app.screen.query_one("#status").render())
+        panel.editor.move_cursor(panel.editor.location_of(panel.machine.pc))  # the '<' at fault
+        await pilot.pause()
+        assert str(panel.editor.border_subtitle).endswith("2:2")
+        panel.editor.move_cursor((0, 0))
+        await pilot.pause()
+        assert str(panel.editor.border_subtitle).endswith("1:1")

@@ -259,7 +259,7 @@ class MainScreen(Screen):
         reward = "" if g.reward is None else f" reward {g.reward:.2f}"
         ok = "" if g.success is None else (" ✓" if g.success else " ✗")
         panel.editor.border_title = f"program for {message.prompt!r}{reward}{ok}"
-        panel.editor.border_subtitle = f"{len(g.program)} chars, {message.seconds:.2f}s"
+        panel.editor.set_info(f"{len(g.program)} chars, {message.seconds:.2f}s")
         if g.unfamiliar:
             from bftui.hints import UNFAMILIAR
 
@@ -294,7 +294,7 @@ class MainScreen(Screen):
                             "in the expect box (in -> out; in -> out) so it can search",
                             title="low confidence", severity="warning", timeout=6)
         panel.editor.border_title = f"program for {message.prompt!r}: {verdict}"
-        panel.editor.border_subtitle = f"{len(g.program)} chars, {message.seconds:.2f}s{extra}"
+        panel.editor.set_info(f"{len(g.program)} chars, {message.seconds:.2f}s{extra}")
         panel.run()
 
     def on_generation_failed(self, message: GenerationFailed) -> None:

@@ -56,7 +56,9 @@ class ProgramEditor(TextArea):
         self._errors: frozenset[int] = frozenset()
         self._confidence: list[tuple[int, int, Style]] = []
         self._line_starts: list[int] = [0]
+        self._info = ""
         self._index_lines()
+        self._show_location()
 
     # -- source index <-> (row, column) --------------------------------------------------------
 
@@ -85,6 +87,21 @@ class ProgramEditor(TextArea):
     @property
     def cursor_index(self) -> int:
         return self.index_of(self.cursor_location)
+
+    # -- the border's subtitle: what the screen says of the program, and the cursor's line:column
+
+    def set_info(self, info: str) -> None:
+        self._info = info
+        self._show_location()
+
+    def _show_location(self) -> None:
+        # 1-based, as error messages give positions ("program:2:7: unmatched ']'")
+        row, col = self.cursor_location
+        where = f"{row + 1}:{col + 1}"
+        self.border_subtitle = f"{self._info} · {where}" if self._info else where
+
+    def on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
+        self._show_location()
 
     # -- decorations ---------------------------------------------------------------------------
 
