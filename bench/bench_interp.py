@@ -156,6 +156,33 @@ def whole_process(exe: Path, tmp: Path, extra: list[Path]) -> None:
               f"{cold / c_time:7.2f}", flush=True)
 
 
+def peak_rss(cmd: list[str]) -> int:
+    """Peak resident memory of one child process, in bytes (Linux reports KiB)."""
+    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+            "stdout=subprocess.DEVNULL); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    return int(out) * 1024
+
+
+def memory(tmp: Path, size: int = 5_000_000) -> None:
+    """Peak memory of `bftui run` on a big program of single instructions at random (about one
+    IR op a byte), against the same command on busy.b (the interpreter with numba loaded: a
+    program that big runs on the numba tier, over native code's size limit)."""
+    rng = random.Random(5)
+    pieces = ["+", "-", ">", "<", "[-]", "+>", "-<"]
+    text = "".join(rng.choice(pieces) for _ in range(size * 2 // 3))[:size]
+    path = tmp / "big.b"
+    path.write_text(text)
+    bftui = [sys.executable, "-m", "bftui", "run", "--wrap"]
+    base = peak_rss(bftui + [str(PROGRAMS / "busy.b")])
+    peak = peak_rss(bftui + [str(path)])
+    print(f"memory: `bftui run --wrap` on a {len(text) / 1e6:.1f} MB program: peak "
+          f"{peak / 2**20:.0f} MiB; on busy.b {base / 2**20:.0f} MiB; "
+          f"{(peak - base) / len(text):.1f} bytes a source byte above that")
+
+
 def numba_compile_times() -> None:
     code = ("import time; t=time.perf_counter(); from bfcore.interp.fast import run, run_many; "
             "run('+[-]', jit_after=0); run_many(['+']); print(time.perf_counter()-t)")
@@ -209,13 +236,18 @@ def main() -> None:
     parser.add_argument("--program", type=Path, action="append", default=[],
                         help="another program for the whole-process table (repeatable)")
     parser.add_argument("--whole-only", action="store_true", help="only the whole-process table")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="only the peak memory of a 5 MB program")
     args = parser.parse_args()
     print(f"machine: {machine_description()}")
     with tempfile.TemporaryDirectory() as tmp:
+        if args.memory_only:
+            return memory(Path(tmp))
         exe = build_c(Path(tmp))
         whole_process(exe, Path(tmp), args.program)
         if args.whole_only:
             return
+        memory(Path(tmp))
         numba_compile_times()
         compare_speed(exe, Path(tmp), args.quick)
     machine_speed()
