@@ -6,7 +6,7 @@ import random
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from bfcore.interp.fast import run, run_many
+from bfcore.interp.fast import W, run, run_many
 from bfcore.interp.machine import Machine
 from bfcore.interp.program import Config
 from bfcore.interp.randprog import random_flat, random_program
@@ -173,12 +173,12 @@ def _array_compile(src, compile_fn):
     data = np.frombuffer(src.encode(), np.uint8)
     n = len(data) + 1
     ints = lambda size: np.zeros(size, np.int64)
-    ops, moff, mcoef = ints((2 * n + 1) * 9), ints(2 * n), ints(2 * n)
+    ops, moff, mcoef = ints((2 * n + 1) * W), ints(4 * n + 4), ints(4 * n + 4)
     rows, ntab = compile_fn(data, 0, len(data), np.zeros(n, np.uint8), ints(n), ints(n), ints(n),
                             ints(n), ops, moff, mcoef, ints(n + 1))
     if rows < 0:
         return None
-    return ops[:rows * 9].tolist(), moff[:ntab].tolist(), mcoef[:ntab].tolist()
+    return ops[:rows * W].tolist(), moff[:ntab].tolist(), mcoef[:ntab].tolist()
 
 
 @pytest.mark.parametrize("jitted", [False, True])

@@ -158,8 +158,8 @@ def test_loops_that_stay_put_are_found_with_their_range():
     from bfcore.interp.program import parse
 
     def loops(src):
-        ops = compiled(parse(src))[0]
-        return {jz: (lo, hi) for jz, (lo, hi, _) in native.balanced_loops(ops).items()}
+        ops, moff, _ = compiled(parse(src))
+        return {jz: (lo, hi) for jz, (lo, hi, _) in native.balanced_loops(ops, moff).items()}
 
     assert list(loops("+[>>+<<<+>-[>+>.<<,]]").values()) == [(-1, 2)]
     assert loops("+[>+]") == {}  # moves on each time round

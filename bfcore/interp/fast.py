@@ -1,6 +1,6 @@
 """The fast path: run whole programs (``run``) and score batches of them (``run_many``).
 
-A program is compiled once into a flat int IR, 9 ints per op (see ``_compile``): folded runs of
+A program is compiled once into a flat int IR, 7 ints per op (see ``_compile``): folded runs of
 ``+-`` and of ``>``/``<``; BLOCK ops for straight-line ``+-<>`` code (adds at offsets, one
 dispatch); and closed forms for loops with no I/O and no inner loops: clear loops (``[-]``),
 copy/multiply loops (``[->+>++<<]``) and scans (``[>]``). Each BLOCK or closed-form op is followed
@@ -29,7 +29,10 @@ from bfcore.errors import BFSyntaxError
 from bfcore.interp.program import (MAX_COUNT, Config, Program, RunResult, limit_error, new_tape, parse,
                             tape_error)
 
-W = 9  # ints per op: op, a, b, c, d, e, f, g, raw (index of the op's first raw instruction)
+W = 7  # ints per op: op, a, b, c, d, e, raw (index of the op's first raw instruction)
+# A BLOCK or closed form's adds are table entries d .. d+e-1, and the pointer range it needs
+# (lowest, highest offset) sits just before them, at d-2 and d-1: rare fields kept out of
+# every op.
 ADD, MOVE, OUT, IN, JZ, JNZ, CLR, MUL, SCAN, BLOCK = range(1, 11)
 BLOCK_MIN = 3  # straight-line code worth one BLOCK op: at least this many plain ops
 # _execute return codes
@@ -63,8 +66,8 @@ def _closed_form(code: str, i: int, j: int, moff, mcoef, mask: int = 255):
     counter = adds.pop(0, 0) & mask
     if off != 0 or not counter & 1:
         return None
-    start, count = _push_adds(adds, moff, mcoef, mask)
-    return [MUL, (-pow(counter, -1, mask + 1)) & mask, cost, 0, start, count, lo, hi]
+    start, count = _push_adds(adds, moff, mcoef, mask, lo, hi)
+    return [MUL, (-pow(counter, -1, mask + 1)) & mask, cost, 0, start, count]
 
 
 def _offset_adds(code: str) -> tuple[int, int, int, dict[int, int]]:
@@ -83,8 +86,12 @@ def _offset_adds(code: str) -> tuple[int, int, int, dict[int, int]]:
     return off, lo, hi, adds
 
 
-def _push_adds(adds: dict[int, int], moff, mcoef, mask: int = 255) -> tuple[int, int]:
-    """Append the non-zero adds to the shared offset/coefficient tables; (start, count)."""
+def _push_adds(adds: dict[int, int], moff, mcoef, mask: int, lo: int,
+               hi: int) -> tuple[int, int]:
+    """Append the pointer range and then the non-zero adds to the shared offset/coefficient
+    tables; (start of the adds, count)."""
+    moff.extend((lo, hi))
+    mcoef.extend((0, 0))
     start = len(moff)
     for o, c in sorted(adds.items()):
         if c & mask:
@@ -103,11 +110,11 @@ def _folds(code: str, i: int, j: int, mask: int = 255) -> list[list[int]]:
             while k < j and code[k] in "+-":
                 k += 1
             delta = code.count("+", i, k) - code.count("-", i, k)
-            rows.append([ADD, delta & mask, k - i, 0, 0, 0, 0, 0, i])
+            rows.append([ADD, delta & mask, k - i, 0, 0, 0, i])
         else:
             while k < j and code[k] == ch:
                 k += 1
-            rows.append([MOVE, k - i if ch == ">" else i - k, k - i, 0, 0, 0, 0, 0, i])
+            rows.append([MOVE, k - i if ch == ">" else i - k, k - i, 0, 0, 0, i])
         i = k
     return rows
 
@@ -116,13 +123,13 @@ def _block(code: str, i: int, j: int, moff, mcoef, mask: int = 255) -> list[int]
     """One op for the straight-line code[i:j]: adds at offsets, the net move, the pointer's
     range (skip target left 0). The plain folds follow it as the fallback."""
     off, lo, hi, adds = _offset_adds(code[i:j])
-    start, count = _push_adds(adds, moff, mcoef, mask)
-    return [BLOCK, off, j - i, 0, start, count, lo, hi, i]
+    start, count = _push_adds(adds, moff, mcoef, mask, lo, hi)
+    return [BLOCK, off, j - i, 0, start, count, i]
 
 
 def _compile(prog: Program, mask: int = 255) -> tuple[array, array, array]:
     """The flat IR, W ints an op, as arrays (32-bit; 64 for 32-bit cells, whose constants need
-    all 32 bits unsigned): 36 bytes an op (a 5 MB program's IR as lists of Python ints took
+    all 32 bits unsigned): 28 bytes an op (a 5 MB program's IR as lists of Python ints took
     1.4 GB). ``mask``: the largest cell value."""
     code, match = prog.code, prog.match
     kind = "q" if mask > 0xFFFF else "i"
@@ -150,17 +157,17 @@ def _compile(prog: Program, mask: int = 255) -> tuple[array, array, array]:
                 opt_row = rows
                 ops.extend((fast + [0] * W)[:W - 1] + [i])
             open_rows.append((opt_row, len(ops) // W))
-            ops.extend([JZ, 0, 1, 0, 0, 0, 0, 0, i])
+            ops.extend([JZ, 0, 1, 0, 0, 0, i])
         elif ch == "]":
             j = i + 1
             opt_row, jz = open_rows.pop()
-            ops.extend([JNZ, jz + 1, 1, 0, 0, 0, 0, 0, i])
+            ops.extend([JNZ, jz + 1, 1, 0, 0, 0, i])
             ops[jz * W + 1] = rows + 1
             if opt_row >= 0:
                 ops[opt_row * W + 3] = rows + 1
         else:
             j = i + 1
-            ops.extend([OUT if ch == "." else IN, 0, 1, 0, 0, 0, 0, 0, i])
+            ops.extend([OUT if ch == "." else IN, 0, 1, 0, 0, 0, i])
         i = j
     return ops, moff, mcoef
 
@@ -207,12 +214,12 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
             result = BUDGET
             break
         done += 1
-        b = ip * 9
+        b = ip * 7
         op = ops[b]
         if op == 1:  # ADD
             n = ops[b + 2]
             if steps + n > max_steps:
-                st[5] = ops[b + 8] + max_steps - steps
+                st[5] = ops[b + 6] + max_steps - steps
                 steps = max_steps
                 result = STEP_LIMIT
                 break
@@ -229,18 +236,18 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
                 else:
                     ok_moves = ptr if d < 0 else tape_len - 1 - ptr
                     if steps + ok_moves >= max_steps:
-                        st[5] = ops[b + 8] + max_steps - steps
+                        st[5] = ops[b + 6] + max_steps - steps
                         steps = max_steps
                         result = STEP_LIMIT
                         break
-                    st[5] = ops[b + 8] + ok_moves
+                    st[5] = ops[b + 6] + ok_moves
                     st[6] = 1 if d < 0 else 0
                     steps += ok_moves
                     ptr = 0 if d < 0 else tape_len - 1
                     result = TAPE
                     break
             if steps + n > max_steps:
-                st[5] = ops[b + 8] + max_steps - steps
+                st[5] = ops[b + 6] + max_steps - steps
                 steps = max_steps
                 result = STEP_LIMIT
                 break
@@ -259,10 +266,10 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
                     tape[q] = (tape[q] + mcoef[t]) & mask
                 ptr = (ptr + ops[b + 1]) % tape_len
             else:
-                if ptr + ops[b + 6] < 0 or ptr + ops[b + 7] >= tape_len:
+                t0 = ops[b + 4]
+                if ptr + moff[t0 - 2] < 0 or ptr + moff[t0 - 1] >= tape_len:
                     ip += 1
                     continue
-                t0 = ops[b + 4]
                 for t in range(t0, t0 + ops[b + 5]):
                     q = ptr + moff[t]
                     tape[q] = (tape[q] + mcoef[t]) & mask
@@ -303,8 +310,8 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
                 ptr = q
             else:
                 if op == 8:  # MUL
-                    lo = ops[b + 6]
-                    hi = ops[b + 7]
+                    lo = moff[ops[b + 4] - 2]
+                    hi = moff[ops[b + 4] - 1]
                     if wrap:
                         if hi - lo >= tape_len:
                             ip += 1
@@ -323,7 +330,7 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
             ip = ops[b + 3]
         else:
             if steps >= max_steps:
-                st[5] = ops[b + 8]
+                st[5] = ops[b + 6]
                 result = STEP_LIMIT
                 break
             if op == 5:  # JZ
@@ -332,7 +339,7 @@ def _execute(ops, moff, mcoef, tape, st, out, inp, end, tape_len, eof_mode, wrap
                 ip = ops[b + 1] if tape[ptr] != 0 else ip + 1
             elif op == 3:  # OUT
                 if olen >= max_output:
-                    st[5] = ops[b + 8]
+                    st[5] = ops[b + 6]
                     result = OUTPUT_LIMIT
                     break
                 if olen >= cap:
@@ -389,11 +396,11 @@ def _closed_form_arr(code, i, j, ops, r, moff, mcoef, ntab, scratch):
             return -1
     if j - i == 1:
         return -1
-    b = r * 9
-    for k in range(9):
+    b = r * 7
+    for k in range(7):
         ops[b + k] = 0
     ops[b + 2] = j - i  # raw steps per iteration: the body and the ']'
-    ops[b + 8] = i
+    ops[b + 6] = i
     if lt == 0 and gt == 0:
         d = (plus - minus) & 255
         if d & 1 == 0:
@@ -420,6 +427,10 @@ def _closed_form_arr(code, i, j, ops, r, moff, mcoef, ntab, scratch):
     counter = scratch[-lo] & 255
     if counter & 1 == 0:
         return -1
+    moff[ntab] = lo
+    moff[ntab + 1] = hi
+    mcoef[ntab] = mcoef[ntab + 1] = 0
+    ntab += 2
     start = ntab
     for o in range(lo, hi + 1):
         if o != 0 and scratch[o - lo] & 255 != 0:
@@ -430,19 +441,17 @@ def _closed_form_arr(code, i, j, ops, r, moff, mcoef, ntab, scratch):
     ops[b + 1] = (-_inverse_nb(counter)) & 255
     ops[b + 4] = start
     ops[b + 5] = ntab - start
-    ops[b + 6] = lo
-    ops[b + 7] = hi
     return ntab
 
 
 def _put(ops, r, op, a, raw):
-    b = r * 9
-    for k in range(9):
+    b = r * 7
+    for k in range(7):
         ops[b + k] = 0
     ops[b] = op
     ops[b + 1] = a
     ops[b + 2] = 1
-    ops[b + 8] = raw
+    ops[b + 6] = raw
 
 
 def _fold_arr(code, i, j, ops, r):
@@ -465,7 +474,7 @@ def _fold_arr(code, i, j, ops, r):
             if r >= 0:
                 _put_nb(ops, r + count, MOVE, k - i if c == 62 else i - k, i)
         if r >= 0:
-            ops[(r + count) * 9 + 2] = k - i
+            ops[(r + count) * 7 + 2] = k - i
         count += 1
         i = k
     return count
@@ -493,6 +502,10 @@ def _block_arr(code, i, j, ops, r, moff, mcoef, ntab, scratch):
             off -= 1
         else:
             scratch[off - lo] += 1 if c == 43 else -1
+    moff[ntab] = lo
+    moff[ntab + 1] = hi
+    mcoef[ntab] = mcoef[ntab + 1] = 0
+    ntab += 2
     start = ntab
     for o in range(lo, hi + 1):
         if scratch[o - lo] & 255 != 0:
@@ -500,12 +513,10 @@ def _block_arr(code, i, j, ops, r, moff, mcoef, ntab, scratch):
             mcoef[ntab] = scratch[o - lo] & 255
             ntab += 1
     _put_nb(ops, r, BLOCK, off, i)
-    b = r * 9
+    b = r * 7
     ops[b + 2] = j - i
     ops[b + 4] = start
     ops[b + 5] = ntab - start
-    ops[b + 6] = lo
-    ops[b + 7] = hi
     return ntab
 
 
@@ -549,7 +560,7 @@ def _compile_arr(src, s0, s1, code, where, match, stack, open_opt, ops, moff, mc
                 rows += 1
             rows += _fold_nb(code, i, j, ops, rows)
             if blk >= 0:
-                ops[blk * 9 + 3] = rows
+                ops[blk * 7 + 3] = rows
         elif c == 91:
             got = _closed_form_nb(code, i, match[i], ops, rows, moff, mcoef, ntab, scratch)
             open_opt[sp] = -1
@@ -565,9 +576,9 @@ def _compile_arr(src, s0, s1, code, where, match, stack, open_opt, ops, moff, mc
             sp -= 1
             _put_nb(ops, rows, JNZ, stack[sp] + 1, i)
             rows += 1
-            ops[stack[sp] * 9 + 1] = rows
+            ops[stack[sp] * 7 + 1] = rows
             if open_opt[sp] >= 0:
-                ops[open_opt[sp] * 9 + 3] = rows
+                ops[open_opt[sp] * 7 + 3] = rows
         else:
             _put_nb(ops, rows, OUT if c == 46 else IN, 0, i)
             rows += 1
@@ -595,11 +606,12 @@ def _run_sources(src, s_starts, s_ends, inp, in_starts, in_ends, tape_len, eof_m
     match = np.empty(longest, np.int64)
     stack = np.empty(longest + 1, np.int64)
     open_opt = np.empty(longest + 1, np.int64)
-    ops = np.empty((2 * longest + 1) * 9, np.int64)
+    ops = np.empty((2 * longest + 1) * 7, np.int64)
     # Table entries: a closed-form loop's and the BLOCK of its fallback body each take at most
-    # one per instruction of the body.
-    moff = np.empty(2 * longest + 2, np.int64)
-    mcoef = np.empty(2 * longest + 2, np.int64)
+    # one per instruction of the body, and two more each for the pointer range (a BLOCK has 3
+    # instructions or more, a closed form with moves 6 or more).
+    moff = np.empty(4 * longest + 4, np.int64)
+    mcoef = np.empty(4 * longest + 4, np.int64)
     scratch = np.empty(longest + 2, np.int64)
     tape = np.zeros(tape_len, np.uint8)
     st = np.zeros(7, np.int64)

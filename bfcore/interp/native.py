@@ -51,7 +51,7 @@ def _op(ops, i):
     return ops[i * W:(i + 1) * W]
 
 
-def balanced_loops(ops) -> dict[int, tuple[int, int, dict[int, int]]]:
+def balanced_loops(ops, moff) -> dict[int, tuple[int, int, dict[int, int]]]:
     """The outermost loops that provably stay where they start: ``{jz: (lo, hi, where)}``:
     every cell the loop touches is at an offset in ``[lo, hi]`` from the pointer at its ``[``,
     and ``where`` maps each op the loop can run to its pointer offset. Such a loop needs one
@@ -61,7 +61,7 @@ def balanced_loops(ops) -> dict[int, tuple[int, int, dict[int, int]]]:
     while i < end:
         if ops[i * W] == JZ:
             jnz = ops[i * W + 1] - 1
-            span = _span(ops, i, jnz)
+            span = _span(ops, moff, i, jnz)
             if span is not None:
                 found[i] = span
                 i = jnz + 1
@@ -70,7 +70,12 @@ def balanced_loops(ops) -> dict[int, tuple[int, int, dict[int, int]]]:
     return found
 
 
-def _span(ops, jz: int, jnz: int) -> tuple[int, int, dict[int, int]] | None:
+def _range(moff, d: int) -> tuple[int, int]:
+    """The pointer range a BLOCK or closed form needs: the two table entries before its adds."""
+    return moff[d - 2], moff[d - 1]
+
+
+def _span(ops, moff, jz: int, jnz: int) -> tuple[int, int, dict[int, int]] | None:
     """The offsets a loop's body touches on the paths its unchecked copy takes (a closed form
     or BLOCK always succeeds there), or None when the pointer's offset is not fixed at every
     op: a scan, or an inner loop that moves the pointer."""
@@ -84,11 +89,12 @@ def _span(ops, jz: int, jnz: int) -> tuple[int, int, dict[int, int]] | None:
         if k not in where:
             continue  # only on a path the checks take: a BLOCK's or closed form's plain ops
         o = where[k]
-        op, a, _b, c, _d, _e, f, g, _raw = _op(ops, k)
+        op, a, _b, c, d, _e, _raw = _op(ops, k)
         if op == SCAN:
             return None
         lo, hi = min(lo, o), max(hi, o)
         if op in (BLOCK, MUL):
+            f, g = _range(moff, d)
             lo, hi = min(lo, o + f), max(hi, o + g)
         if op == MOVE:
             ok = reach(k + 1, o + a)
@@ -122,7 +128,7 @@ class _IRWriter:
         self.lines: list[str] = []
         self.emit = self.lines.append
         self.tmp = iter(range(1 << 62))
-        self.loops = balanced_loops(ops)
+        self.loops = balanced_loops(ops, moff)
         self.inside: dict[int, tuple[int, int]] = {}  # op -> (its balanced loop's [, offset)
         self.dead: set[int] = set()  # ops in balanced loops that only a failed check reaches
         for jz, (_lo, _hi, where) in self.loops.items():
@@ -132,14 +138,6 @@ class _IRWriter:
     # names
     def t(self) -> str:
         return f"%t{next(self.tmp)}"
-
-    @staticmethod
-    def lab(name: str, i: int) -> str:
-        return f"{name}{i}"
-
-    @staticmethod
-    def go(k: int) -> str:
-        return f"op{k}"
 
     # small pieces
     def load(self, name: str) -> str:
@@ -254,10 +252,11 @@ class _IRWriter:
 
     def op(self, i: int) -> None:
         """Writes op ``i``."""
-        emit, lab, go, C = self.emit, self.lab, self.go, self.C
-        op, a, b, c, d, e, f, g, _raw = _op(self.ops, i)
+        emit, C = self.emit, self.C
+        op, a, b, c, d, e, _raw = _op(self.ops, i)
+        f, g = _range(self.moff, d) if op in (BLOCK, MUL) else (0, 0)
         checked = i not in self.inside
-        emit(f"{lab('op', i)}:")
+        emit(f"op{i}:")
         if op == ADD:
             p = self.load("ptr")
             cell = self.cell_at(p)
@@ -266,7 +265,7 @@ class _IRWriter:
             emit(f"  {v2} = add {C} {v}, {a}")
             emit(f"  store {C} {v2}, ptr {cell}")
             self.add_steps(b)
-            emit(f"  br label %{go(i + 1)}")
+            emit(f"  br label %op{i + 1}")
             return
         if op == MOVE:
             p, q = self.load("ptr"), self.t()
@@ -278,7 +277,7 @@ class _IRWriter:
                 emit(f"mv{i}:")
             self.store("ptr", q)
             self.add_steps(b)
-            emit(f"  br label %{go(i + 1)}")
+            emit(f"  br label %op{i + 1}")
             return
         if op == BLOCK:
             p = self.load("ptr")
@@ -290,7 +289,7 @@ class _IRWriter:
             emit(f"  {q} = add i64 {p}, {a}")
             self.store("ptr", q)
             self.add_steps(b)
-            emit(f"  br label %{go(c)}")
+            emit(f"  br label %op{c}")
             return
         if op in (CLR, MUL, SCAN):
             p = self.load("ptr")
@@ -298,11 +297,11 @@ class _IRWriter:
             v, z = self.t(), self.t()
             emit(f"  {v} = load {C}, ptr {cell}")
             emit(f"  {z} = icmp eq {C} {v}, 0")
-            emit(f"  br i1 {z}, label %{lab('skip', i)}, label %{lab('run', i)}")
-            emit(f"{lab('skip', i)}:")
+            emit(f"  br i1 {z}, label %skip{i}, label %run{i}")
+            emit(f"skip{i}:")
             self.add_steps(1)
-            emit(f"  br label %{go(c)}")
-            emit(f"{lab('run', i)}:")
+            emit(f"  br label %op{c}")
+            emit(f"run{i}:")
             if op == SCAN:  # never in an unchecked copy
                 _scan(self, i, a, b, c, p, cell)
                 return
@@ -319,7 +318,7 @@ class _IRWriter:
             emit(f"  {cost} = mul i64 {k}, {b}")
             self.add_steps(cost)
             self.add_steps(1)
-            emit(f"  br label %{go(c)}")
+            emit(f"  br label %op{c}")
             return
         if op in (JZ, JNZ):
             if op == JNZ:
@@ -327,10 +326,10 @@ class _IRWriter:
                 emit(f"  {n2} = sub i64 {n}, 1")
                 self.store("budget", n2)
                 emit(f"  {z} = icmp sle i64 {n2}, 0")
-                emit(f"  br i1 {z}, label %{lab('pause', i)}, label %{lab('jmp', i)}")
-                emit(f"{lab('pause', i)}:")
+                emit(f"  br i1 {z}, label %pause{i}, label %jmp{i}")
+                emit(f"pause{i}:")
                 self.leave(i, BUDGET)  # resumed at the checked op i
-                emit(f"{lab('jmp', i)}:")
+                emit(f"jmp{i}:")
             p = self.load("ptr")
             cell = self.cell_at(p)
             v, z = self.t(), self.t()
@@ -352,10 +351,10 @@ class _IRWriter:
         if op == OUT:
             n, full = self.load("olen"), self.t()
             emit(f"  {full} = icmp sge i64 {n}, %cap")
-            emit(f"  br i1 {full}, label %{lab('full', i)}, label %{lab('put', i)}")
-            emit(f"{lab('full', i)}:")
+            emit(f"  br i1 {full}, label %full{i}, label %put{i}")
+            emit(f"full{i}:")
             self.leave(i, OUT_FULL)
-            emit(f"{lab('put', i)}:")
+            emit(f"put{i}:")
             p, v = self.load("ptr"), self.t()
             emit(f"  {v} = load {C}, ptr {self.cell_at(p)}")
             if self.bits != 8:  # '.' writes the low byte
@@ -368,15 +367,15 @@ class _IRWriter:
             emit(f"  {n2} = add i64 {n}, 1")
             self.store("olen", n2)
             self.add_steps(1)
-            emit(f"  br label %{go(i + 1)}")
+            emit(f"  br label %op{i + 1}")
             return
         if op == IN:
             n, has = self.load("inpos"), self.t()
             p = self.load("ptr")
             cell = self.cell_at(p)
             emit(f"  {has} = icmp slt i64 {n}, %n_in")
-            emit(f"  br i1 {has}, label %{lab('rd', i)}, label %{lab('eof', i)}")
-            emit(f"{lab('rd', i)}:")
+            emit(f"  br i1 {has}, label %rd{i}, label %eof{i}")
+            emit(f"rd{i}:")
             src, v, n2 = self.t(), self.t(), self.t()
             emit(f"  {src} = getelementptr i8, ptr %inp, i64 {n}")
             emit(f"  {v} = load i8, ptr {src}")
@@ -387,14 +386,14 @@ class _IRWriter:
             emit(f"  store {C} {v}, ptr {cell}")
             emit(f"  {n2} = add i64 {n}, 1")
             self.store("inpos", n2)
-            emit(f"  br label %{lab('in', i)}")
-            emit(f"{lab('eof', i)}:")
+            emit(f"  br label %in{i}")
+            emit(f"eof{i}:")
             if self.eof_mode in (0, 1):  # 0: store 0, 1: store all ones, 2: leave the cell
                 emit(f"  store {C} {0 if self.eof_mode == 0 else -1}, ptr {cell}")
-            emit(f"  br label %{lab('in', i)}")
-            emit(f"{lab('in', i)}:")
+            emit(f"  br label %in{i}")
+            emit(f"in{i}:")
             self.add_steps(1)
-            emit(f"  br label %{go(i + 1)}")
+            emit(f"  br label %op{i + 1}")
             return
         raise ValueError(f"op {op} at {i} has no native form")
 
