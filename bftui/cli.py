@@ -102,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except MemoryError:
-        print(f"{name}: error: out of memory", file=sys.stderr)
+    except MemoryError as exc:
+        print(f"{name}: error: {exc or 'out of memory'}", file=sys.stderr)
         return 1
     except Exception as exc:
         # The last line of defence: a bug must still read as one line and exit non-zero; the

@@ -152,3 +152,15 @@ def test_without_native_code_the_run_says_so_in_one_line_and_goes_on(tmp_path):
 
 
 NESTED = b"------[>------[>------[>+>[-]<<-]<-]<-]>>>."
+
+
+def test_a_tape_that_does_not_fit_in_memory_is_one_line():
+    import resource
+
+    def cap_memory():  # 3 GB of address space: Python and numba fit, a 4 GiB tape does not
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    proc = subprocess.run([sys.executable, "-m", "bftui", "run", "--tape", str(1 << 30),
+                           "--cell", "32", str(PROGRAMS / "hello.b")], capture_output=True,
+                          cwd=ROOT, timeout=120, preexec_fn=cap_memory)
+    assert_one_line_error(proc, 1, "no memory for a tape of 1,073,741,824 32-bit cells (4.0 GiB)")

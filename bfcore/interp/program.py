@@ -106,10 +106,16 @@ class Program:
 
 
 def new_tape(config: Config):
-    """A tape of zero cells: a bytearray, or an array of 16- or 32-bit cells."""
-    if config.cell_bits == 8:
-        return bytearray(config.tape_len)
-    return array("H" if config.cell_bits == 16 else "I", [0]) * config.tape_len
+    """A tape of zero cells: a bytearray, or an array of 16- or 32-bit cells. A tape that does
+    not fit in memory raises MemoryError naming its size."""
+    try:
+        if config.cell_bits == 8:
+            return bytearray(config.tape_len)
+        return array("H" if config.cell_bits == 16 else "I", [0]) * config.tape_len
+    except MemoryError:
+        size = config.tape_len * config.cell_bits // 8
+        raise MemoryError(f"no memory for a tape of {config.tape_len:,} {config.cell_bits}-bit "
+                          f"cells ({size / 2**30:.1f} GiB); try a smaller --tape") from None
 
 
 def line_col(source: str, pos: int) -> tuple[int, int]:
