@@ -302,6 +302,13 @@ async def test_a_runtime_error_is_named_in_the_status_line(tmp_path):
         assert (panel.state, panel.reason, panel.machine.steps) == ("error", "error", 2)
         status = str(app.screen.query_one("#status").render())
         assert "step 3 (2:2): pointer moved left of cell 0" in status
+        # the editor's border shows the cursor's line:column the same way
+        panel.editor.move_cursor(panel.editor.location_of(panel.machine.pc))  # the '<' at fault
+        await pilot.pause()
+        assert str(panel.editor.border_subtitle).endswith("2:2")
+        panel.editor.move_cursor((0, 0))
+        await pilot.pause()
+        assert str(panel.editor.border_subtitle).endswith("1:1")
         await pilot.press("f7")  # back out of the error and carry on stepping
         assert (panel.state, panel.machine.steps, panel.machine.error) == ("paused", 1, None)
 
@@ -408,18 +415,3 @@ async def test_watchpoints_set_cell_step_n_and_reverse_continue(tmp_path):
         await command(pilot, "frobnicate")
         assert panel.reason != "frobnicate" and m.tape[0] == 65
 
-
-@sync
-async def test_the_editor_shows_the_cursor_where_error_messages_point(tmp_path):
-    app = debug_app("+\n+<<", data_dir=tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        panel = panel_of(app)
-        await pilot.press("f5")
-        await settle(pilot, panel)
-        assert "(2:2)" in str(app.screen.query_one("#status").render())
-        panel.editor.move_cursor(panel.editor.location_of(panel.machine.pc))  # the '<' at fault
-        await pilot.pause()
-        assert str(panel.editor.border_subtitle).endswith("2:2")
-        panel.editor.move_cursor((0, 0))
-        await pilot.pause()
-        assert str(panel.editor.border_subtitle).endswith("1:1")
