@@ -3,9 +3,11 @@
 ``bfcore.interp.fast`` runs a program's IR in plain Python first, then under numba: one executor that
 dispatches on each op. Here each op of the same IR becomes straight LLVM code instead, with its
 constants in the instructions, the pointer and counters in registers, multiply/copy and clear
-loops as closed forms, ``[>]`` / ``[<]`` as ``memchr`` / ``memrchr``, and LLVM's optimiser over
-the whole program. It is used only for runs that need no exactness it cannot give cheaply: no
-step or output limit and a tape that does not wrap, which is ``bftui run``'s default.
+loops as closed forms, ``[>]`` / ``[<]`` as ``memchr`` / ``memrchr``, no bounds checks inside
+loops that provably stay put (``balanced_loops``: one range check at their ``[``), and LLVM's
+code generator over the whole program. It is used only for runs that need no exactness it
+cannot give cheaply: no step or output limit and a tape that does not wrap, which is ``bftui
+run``'s default.
 
 The function never reports an error itself. Where the executor would stop (the pointer about to
 leave the tape), it saves the state as it was before that op and returns BAIL; ``fast`` then
