@@ -188,9 +188,10 @@ def _compiled_arrays(prog: Program, mask: int = 255):
     if ("np", mask) not in ir:
         import numpy as np
 
-        dtype = np.int64 if mask > 0xFFFF else np.int32
+        arrays = compiled(prog, mask)
+        dtype = np.int64 if arrays[0].itemsize == 8 else np.int32  # as _compile chose
         ir["np", mask] = tuple(np.frombuffer(x, dtype) if len(x) else np.zeros(0, dtype)
-                               for x in compiled(prog, mask))
+                               for x in arrays)
     return ir["np", mask]
 
 
@@ -427,20 +428,28 @@ def _closed_form_arr(code, i, j, ops, r, moff, mcoef, ntab, scratch):
     counter = scratch[-lo] & 255
     if counter & 1 == 0:
         return -1
-    moff[ntab] = lo
-    moff[ntab + 1] = hi
-    mcoef[ntab] = mcoef[ntab + 1] = 0
-    ntab += 2
-    start = ntab
-    for o in range(lo, hi + 1):
-        if o != 0 and scratch[o - lo] & 255 != 0:
-            moff[ntab] = o
-            mcoef[ntab] = scratch[o - lo] & 255
-            ntab += 1
+    start = ntab + 2
+    ntab = _push_adds_nb(scratch, lo, hi, True, moff, mcoef, ntab)
     ops[b] = MUL
     ops[b + 1] = (-_inverse_nb(counter)) & 255
     ops[b + 4] = start
     ops[b + 5] = ntab - start
+    return ntab
+
+
+def _push_adds_arr(scratch, lo, hi, skip_counter, moff, mcoef, ntab):
+    """Array version of _push_adds: the pointer range, then the non-zero adds held in scratch
+    (offset lo at index 0; offset 0, the loop's counter, left out when ``skip_counter``) from
+    table row ntab on. Returns the new table size."""
+    moff[ntab] = lo
+    moff[ntab + 1] = hi
+    mcoef[ntab] = mcoef[ntab + 1] = 0
+    ntab += 2
+    for o in range(lo, hi + 1):
+        if scratch[o - lo] & 255 != 0 and not (skip_counter and o == 0):
+            moff[ntab] = o
+            mcoef[ntab] = scratch[o - lo] & 255
+            ntab += 1
     return ntab
 
 
@@ -502,16 +511,8 @@ def _block_arr(code, i, j, ops, r, moff, mcoef, ntab, scratch):
             off -= 1
         else:
             scratch[off - lo] += 1 if c == 43 else -1
-    moff[ntab] = lo
-    moff[ntab + 1] = hi
-    mcoef[ntab] = mcoef[ntab + 1] = 0
-    ntab += 2
-    start = ntab
-    for o in range(lo, hi + 1):
-        if scratch[o - lo] & 255 != 0:
-            moff[ntab] = o
-            mcoef[ntab] = scratch[o - lo] & 255
-            ntab += 1
+    start = ntab + 2
+    ntab = _push_adds_nb(scratch, lo, hi, False, moff, mcoef, ntab)
     _put_nb(ops, r, BLOCK, off, i)
     b = r * 7
     ops[b + 2] = j - i
@@ -671,11 +672,11 @@ def _build_jit() -> dict:
 
     # Numba resolves the helpers these functions call as globals when it compiles them.
     global _execute_nb, _inverse_nb, _put_nb, _closed_form_nb, _compile_nb, np
-    global _fold_nb, _block_arr_nb
+    global _fold_nb, _block_arr_nb, _push_adds_nb
     np = numpy
     jit = njit(cache=True, nogil=True)
     _execute_nb = jit(_execute)
-    _inverse_nb, _put_nb = jit(_inverse), jit(_put)
+    _inverse_nb, _put_nb, _push_adds_nb = jit(_inverse), jit(_put), jit(_push_adds_arr)
     _closed_form_nb = jit(_closed_form_arr)
     _fold_nb, _block_arr_nb = jit(_fold_arr), jit(_block_arr)
     _compile_nb = jit(_compile_arr)

@@ -212,29 +212,13 @@ class Machine:
             elif op == "-":
                 old = tape[ptr]
                 tape[ptr] = (old - 1) & mask
-            elif op == ">":
-                if ptr + 1 < tape_len:
-                    new = ptr + 1
-                elif wrap:
-                    new = 0
-                else:
-                    error = prog.tape_error(ip, steps + 1, False, tape_len)
-                    break
-                if record:
-                    record((ip, ptr, -1))
-                ptr = new
-                ip += 1
-                steps += 1
-                count += 1
-                continue
-            elif op == "<":
-                if ptr > 0:
-                    new = ptr - 1
-                elif wrap:
-                    new = tape_len - 1
-                else:
-                    error = prog.tape_error(ip, steps + 1, True, tape_len)
-                    break
+            elif op == ">" or op == "<":
+                new = ptr + 1 if op == ">" else ptr - 1
+                if not 0 <= new < tape_len:
+                    if not wrap:
+                        error = prog.tape_error(ip, steps + 1, op == "<", tape_len)
+                        break
+                    new %= tape_len
                 if record:
                     record((ip, ptr, -1))
                 ptr = new

@@ -78,7 +78,7 @@ def _range(moff, d: int) -> tuple[int, int]:
 
 
 def _span(ops, moff, jz: int, jnz: int) -> tuple[int, int, dict[int, int]] | None:
-    """The offsets a loop's body touches on the paths its unchecked copy takes (a closed form
+    """The offsets a loop's body touches on the paths its unchecked code takes (a closed form
     or BLOCK always succeeds there), or None when the pointer's offset is not fixed at every
     op: a scan, or an inner loop that moves the pointer."""
     where = {jz + 1: 0}
@@ -101,9 +101,8 @@ def _span(ops, moff, jz: int, jnz: int) -> tuple[int, int, dict[int, int]] | Non
         if op == MOVE:
             ok = reach(k + 1, o + a)
             lo, hi = min(lo, o + a), max(hi, o + a)
-        elif op == BLOCK:
+        elif op == BLOCK:  # its range holds where it ends
             ok = reach(c, o + a)
-            lo, hi = min(lo, o + a), max(hi, o + a)
         elif op in (CLR, MUL):
             ok = reach(c, o)
         elif op == JZ:
@@ -114,7 +113,6 @@ def _span(ops, moff, jz: int, jnz: int) -> tuple[int, int, dict[int, int]] | Non
             ok = reach(k + 1, o)
         if not ok:
             return None
-    where.pop(jnz + 1, None)
     return lo, hi, where
 
 
@@ -304,7 +302,7 @@ class _IRWriter:
             self.add_steps(1)
             emit(f"  br label %op{c}")
             emit(f"run{i}:")
-            if op == SCAN:  # never in an unchecked copy
+            if op == SCAN:  # never inside a balanced loop
                 _scan(self, i, a, b, c, p, cell)
                 return
             k8 = self.t()
@@ -330,7 +328,7 @@ class _IRWriter:
                 emit(f"  {z} = icmp sle i64 {n2}, 0")
                 emit(f"  br i1 {z}, label %pause{i}, label %jmp{i}")
                 emit(f"pause{i}:")
-                self.leave(i, BUDGET)  # resumed at the checked op i
+                self.leave(i, BUDGET)  # resumed at op i (inside a balanced loop: re{i} first)
                 emit(f"jmp{i}:")
             p = self.load("ptr")
             cell = self.cell_at(p)

@@ -203,7 +203,7 @@ class DebuggerPanel(Vertical):
         else:
             self.machine = Machine(source, input=self.input, config=self._make_config())
             self.machine.breakpoints.update(self.breakpoints)
-            self.machine.watches.update(self.watches)
+            self._sync_watches()
             self.state = "ready"
         self.repaint()
 
@@ -416,7 +416,6 @@ class DebuggerPanel(Vertical):
         if self.machine is not None:
             self.machine.breakpoints.clear()
             self.machine.breakpoints.update(self.breakpoints)
-            self.machine.watches.update(self.watches)
         self.repaint()
 
     def change_speed(self, delta: int) -> None:
