@@ -415,3 +415,16 @@ async def test_watchpoints_set_cell_step_n_and_reverse_continue(tmp_path):
         await command(pilot, "frobnicate")
         assert panel.reason != "frobnicate" and m.tape[0] == 65
 
+
+
+@sync
+async def test_set_and_watch_take_values_as_wide_as_the_cells(tmp_path):
+    app = debug_app("+[>+<-]", data_dir=tmp_path, config=Config(cell_bits=16))
+    async with app.run_test(size=(80, 30)) as pilot:
+        panel = panel_of(app)
+        await command(pilot, "set 0 1000")
+        assert panel.machine.tape[0] == 1000
+        await command(pilot, "watch 1 = 700")
+        assert panel.watches == {1: 700}
+        await command(pilot, "set 0 65536")  # past 16 bits: refused, nothing changes
+        assert panel.machine.tape[0] == 1000

@@ -49,8 +49,9 @@ def _number(word: str, what: str) -> int:
     return int(word)
 
 
-def _value(word: str) -> int:
-    """A cell value: 0-255, or one character in quotes ('A') or alone (A)."""
+def _value(word: str, mask: int = 255) -> int:
+    """A cell value: 0 to ``mask`` (the cells' largest), or one character in quotes ('A') or
+    alone (A)."""
     if len(word) == 3 and word[0] == word[2] and word[0] in "'\"":
         word = word[1]
     if len(word) == 1 and not word.isdigit():
@@ -58,8 +59,8 @@ def _value(word: str) -> int:
             raise ValueError(f"{word!r} is not one byte")
         return ord(word)
     value = _number(word, "a value")
-    if value > 255:
-        raise ValueError(f"a cell holds 0 to 255, not {value}")
+    if value > mask:
+        raise ValueError(f"a cell holds 0 to {mask}, not {value}")
     return value
 
 
@@ -319,14 +320,14 @@ class DebuggerPanel(Vertical):
         if name == "watch" and args:
             cell = _number(args[0], "cell")
             rest = [a for a in args[1:] if a != "="]
-            self.watches[cell] = _value(rest[0]) if rest else None
+            self.watches[cell] = _value(rest[0], self._make_config().cell_mask) if rest else None
             self._sync_watches()
             return f"watching {self._watch_text()}"
         m = self._ready_machine()
         if m is None:
             raise ValueError("the program has errors: fix them first")
         if name == "set" and len(args) >= 2:
-            cell, value = _number(args[0], "cell"), _value(args[-1])
+            cell, value = _number(args[0], "cell"), _value(args[-1], m.config.cell_mask)
             self._stop_running()
             m.set_cell(cell, value)
             self.repaint()
