@@ -164,7 +164,7 @@ def test_loops_that_stay_put_are_found_with_their_range():
     assert list(loops("+[>>+<<<+>-[>+>.<<,]]").values()) == [(-1, 2)]
     assert loops("+[>+]") == {}  # moves on each time round
     assert loops("+[>[>]<-]") == {}  # a scan inside: the offset after it is not fixed
-    assert loops("+[>[<]-]+[>+<-[>>+<<-]]") != {}  # the second loop, after the first
+    assert list(loops("+[>[<]-]+[>+<-[>>+<<-]]").values()) == [(0, 2)]  # the second loop only
 
 
 def test_no_bounds_check_inside_a_loop_that_stays_put():
