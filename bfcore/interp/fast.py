@@ -415,16 +415,7 @@ def _closed_form_arr(code, i, j, ops, r, moff, mcoef, ntab, scratch):
         return ntab
     if off != 0:
         return -1
-    for k in range(hi - lo + 1):
-        scratch[k] = 0
-    for k in range(i + 1, j):
-        c = code[k]
-        if c == 62:
-            off += 1
-        elif c == 60:
-            off -= 1
-        else:
-            scratch[off - lo] += 1 if c == 43 else -1
+    _scratch_adds_nb(code, i + 1, j, lo, hi, scratch)
     counter = scratch[-lo] & 255
     if counter & 1 == 0:
         return -1
@@ -435,6 +426,22 @@ def _closed_form_arr(code, i, j, ops, r, moff, mcoef, ntab, scratch):
     ops[b + 4] = start
     ops[b + 5] = ntab - start
     return ntab
+
+
+def _scratch_adds_arr(code, i, j, lo, hi, scratch):
+    """The add at each offset of the straight-line code[i:j] of +-<>, into scratch (offset lo
+    at index 0, up to hi)."""
+    for k in range(hi - lo + 1):
+        scratch[k] = 0
+    off = 0
+    for k in range(i, j):
+        c = code[k]
+        if c == 62:
+            off += 1
+        elif c == 60:
+            off -= 1
+        else:
+            scratch[off - lo] += 1 if c == 43 else -1
 
 
 def _push_adds_arr(scratch, lo, hi, skip_counter, moff, mcoef, ntab):
@@ -500,17 +507,7 @@ def _block_arr(code, i, j, ops, r, moff, mcoef, ntab, scratch):
         elif code[k] == 60:
             off -= 1
             lo = min(lo, off)
-    for k in range(hi - lo + 1):
-        scratch[k] = 0
-    off = 0
-    for k in range(i, j):
-        c = code[k]
-        if c == 62:
-            off += 1
-        elif c == 60:
-            off -= 1
-        else:
-            scratch[off - lo] += 1 if c == 43 else -1
+    _scratch_adds_nb(code, i, j, lo, hi, scratch)
     start = ntab + 2
     ntab = _push_adds_nb(scratch, lo, hi, False, moff, mcoef, ntab)
     _put_nb(ops, r, BLOCK, off, i)
@@ -672,11 +669,12 @@ def _build_jit() -> dict:
 
     # Numba resolves the helpers these functions call as globals when it compiles them.
     global _execute_nb, _inverse_nb, _put_nb, _closed_form_nb, _compile_nb, np
-    global _fold_nb, _block_arr_nb, _push_adds_nb
+    global _fold_nb, _block_arr_nb, _push_adds_nb, _scratch_adds_nb
     np = numpy
     jit = njit(cache=True, nogil=True)
     _execute_nb = jit(_execute)
     _inverse_nb, _put_nb, _push_adds_nb = jit(_inverse), jit(_put), jit(_push_adds_arr)
+    _scratch_adds_nb = jit(_scratch_adds_arr)
     _closed_form_nb = jit(_closed_form_arr)
     _fold_nb, _block_arr_nb = jit(_fold_arr), jit(_block_arr)
     _compile_nb = jit(_compile_arr)
